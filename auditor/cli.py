@@ -1,0 +1,214 @@
+"""The `preflight` command line (click). Expected problems end with one line and exit 2."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from auditor import __version__
+from auditor.errors import PreflightError
+from auditor.guard import ReadOnlyViolation
+from auditor.model import AuditResult, Mode
+from auditor.run import AuditOptions, nothing_audited, run_audit, utc_now
+from auditor.sessions import open_session
+from auditor.summary import summary_lines
+from reports.files import report_stem, write_reports
+from reports.render import FORMATS, render
+
+EXIT_INTERRUPTED = 130
+
+
+def output_options(default_dir: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Options shared by `audit` and `demo`."""
+
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(
+            [
+                click.option(
+                    "--worker-network",
+                    type=click.Choice([m.value for m in Mode]),
+                    default=Mode.PUBLIC.value,
+                    show_default=True,
+                    help="Veeam's worker setup that decides the headline verdict "
+                    "(every mode is judged and reported).",
+                ),
+                click.option(
+                    "--format",
+                    "formats",
+                    multiple=True,
+                    type=click.Choice(sorted(FORMATS)),
+                    default=("json",),
+                    show_default=True,
+                    help="Report format (repeatable).",
+                ),
+                click.option(
+                    "--output-dir",
+                    type=click.Path(file_okay=False, path_type=Path),
+                    default=Path(default_dir),
+                    show_default=True,
+                    help="Where reports are written (timestamped files and latest.*).",
+                ),
+                click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors."),
+                click.option(
+                    "--verbose", "-v", count=True, help="Log progress to stderr (-vv: debug)."
+                ),
+            ]
+        ):
+            f = option(f)
+        return f
+
+    return decorate
+
+
+@click.group(
+    context_settings={"auto_envvar_prefix": "PREFLIGHT", "help_option_names": ["-h", "--help"]}
+)
+@click.version_option(__version__, prog_name="preflight")
+def cli() -> None:
+    """Can Veeam Backup for AWS back up these RDS DB instances? A read-only audit."""
+
+
+@cli.command()
+@click.option(
+    "--region", "regions", multiple=True, help="Region to audit (repeatable; default: AWS config)."
+)
+@click.option("--profile", help="AWS profile (default: the standard credential chain).")
+@click.option(
+    "--db-instance", "db_instances", multiple=True, help="Audit only this DB instance (repeatable)."
+)
+@output_options("preflight-reports")
+def audit(
+    regions: tuple[str, ...],
+    profile: str | None,
+    db_instances: tuple[str, ...],
+    worker_network: str,
+    formats: tuple[str, ...],
+    output_dir: Path,
+    quiet: bool,
+    verbose: int,
+) -> int:
+    """Audit an account read-only and write the reports.
+
+    Exit codes: 0 every target ready; 1 a target is not ready; 3 the audit is incomplete
+    (a target unknown, a read failed, a region or --db-instance not audited); 2 bad input or
+    nothing could be audited; 130 interrupted.
+    """
+    setup_logging(verbose)
+    options = AuditOptions(
+        regions=list(regions), db_instances=list(db_instances), worker_network=Mode(worker_network)
+    )
+    result = run_audit(options, open_session(profile))
+    return finish(result, formats, output_dir, quiet)
+
+
+@cli.command()
+@output_options("preflight-demo")
+def demo(
+    worker_network: str, formats: tuple[str, ...], output_dir: Path, quiet: bool, verbose: int
+) -> int:
+    """Audit a built-in sample account (moto, in process): no AWS account or credentials needed.
+
+    Exits like `audit`; the sample holds not-ready targets, so it exits 1.
+    """
+    setup_logging(verbose)
+    if importlib.util.find_spec("moto") is None:
+        raise PreflightError(
+            "`preflight demo` needs moto: pip install 'aws-preflight-auditor[demo]' "
+            "(from a checkout: pip install '.[demo]')"
+        )
+    from auditor.demo import run_demo
+
+    result = run_demo(Mode(worker_network))
+    return finish(result, formats, output_dir, quiet)
+
+
+@cli.command("checks")
+def list_checks() -> None:
+    """List the checks: id, modes, engines, severity, title."""
+    from auditor.engine import load_checks
+
+    rows = [
+        (
+            c.id,
+            ",".join(m.value for m in Mode if m in c.modes),
+            ",".join(sorted(c.engines)) if c.engines else "all",
+            c.severity.value,
+            c.title,
+        )
+        for c in sorted(load_checks(), key=lambda c: c.id)
+    ]
+    header = ("ID", "MODES", "ENGINES", "SEVERITY", "TITLE")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+    for row in [header, *rows]:
+        click.echo(
+            "  ".join(v.ljust(w) for v, w in zip(row[:4], widths, strict=True)) + "  " + row[4]
+        )
+
+
+def finish(result: AuditResult, formats: tuple[str, ...], output_dir: Path, quiet: bool) -> int:
+    """Write the reports atomically, print the summary, return the exit code."""
+    report = result.to_dict()
+    outputs = {FORMATS[fmt]: render(report, fmt) for fmt in dict.fromkeys(formats)}
+    try:
+        paths = write_reports(
+            outputs, output_dir, report_stem([a.account_id for a in result.accounts], utc_now())
+        )
+    except OSError as exc:
+        raise PreflightError(
+            f"cannot write reports to {output_dir}: {exc.strerror or exc}"
+        ) from None
+    if not quiet:
+        click.echo("\n".join(summary_lines(report, paths)))
+    failure = nothing_audited(result)
+    if failure is not None:
+        raise failure
+    return result.exit_code()
+
+
+def setup_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(
+        level=level, format="preflight: %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    if verbose < 2:
+        for noisy in ("botocore", "boto3", "urllib3"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def fail(message: str, code: int = 2) -> int:
+    click.echo(f"preflight: error: {message}", err=True)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point: every expected problem is one line on stderr, never a traceback."""
+    try:
+        rv = cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="preflight",
+            standalone_mode=False,
+        )
+    except click.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx else "preflight"
+        code = fail(f"{exc.format_message()} (see `{where} --help`)")
+    except click.ClickException as exc:
+        code = fail(exc.format_message(), exc.exit_code if exc.exit_code else 2)
+    except PreflightError as exc:
+        code = fail(str(exc), exc.exit_code)
+    except ReadOnlyViolation as exc:
+        code = fail(f"internal error, nothing was changed: {exc}")
+    except (click.Abort, KeyboardInterrupt):
+        code = fail("interrupted; earlier reports are intact", EXIT_INTERRUPTED)
+    else:
+        code = rv if isinstance(rv, int) else 0
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,22 @@
+"""The registered collectors, one module per concern. `collect` runs them by stage."""
+
+from __future__ import annotations
+
+from auditor.collectors.base import ApiCall, Collector
+from auditor.collectors.rds import DBInstancesCollector
+from auditor.collectors.vpc import VpcAttributesCollector
+
+COLLECTORS: tuple[type[Collector], ...] = (
+    DBInstancesCollector,
+    VpcAttributesCollector,
+)
+
+# Calls made outside collectors, by the session itself.
+GET_CALLER_IDENTITY = ApiCall("sts", "GetCallerIdentity", "sts:GetCallerIdentity")
+SESSION_CALLS: tuple[ApiCall, ...] = (GET_CALLER_IDENTITY,)
+
+
+def declared_calls() -> list[ApiCall]:
+    """Every call preflight can send, each with the IAM action it needs."""
+    calls = {c for collector in COLLECTORS for c in collector.calls} | set(SESSION_CALLS)
+    return sorted(calls, key=lambda c: c.key)

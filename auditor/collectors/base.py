@@ -1,0 +1,188 @@
+"""What a collector is: the calls it declares (with their IAM actions) and how it reads.
+
+A collector reads through its `UnitContext`, which sends only calls the collector declared,
+counts them, bounds concurrency, and turns every failure into a recorded gap. A ``*NotFound*``
+or ``NoSuchEntity`` answer raises `Absent` (a fact the collector records); every other failure
+returns ``None`` and leaves a `ReadError` behind.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+from botocore import xform_name
+from botocore.exceptions import BotoCoreError, ClientError
+
+from auditor.inventory import DBInstance, ReadError, RegionInventory
+from auditor.sessions import AwsSession
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+DENIED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "AuthorizationError",
+        "UnauthorizedAccess",
+        "403",
+    }
+)
+ABSENT_CODES = frozenset({"NoSuchEntity", "NoSuchEntityException", "UnsupportedOperation"})
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One AWS operation a collector may send, with the IAM action that authorises it."""
+
+    service: str  # botocore's service name: "ec2", "rds", "service-quotas"
+    operation: str  # botocore's operation name: "DescribeVpcAttribute"
+    iam_action: str  # "ec2:DescribeVpcAttribute"
+    flag: str | None = None  # the CLI flag that enables an optional call, if any
+
+    @property
+    def key(self) -> str:
+        return f"{self.service}.{self.operation}"
+
+    @property
+    def method(self) -> str:
+        """The boto3 client method name: DescribeVpcAttribute -> describe_vpc_attribute."""
+        return str(xform_name(self.operation))
+
+
+class Absent(Exception):
+    """The resource asked about does not exist (a fact, not a gap)."""
+
+    def __init__(self, call: ApiCall, code: str, resource_id: str | None):
+        super().__init__(f"{call.key}: {code} ({resource_id})")
+        self.code = code
+        self.resource_id = resource_id
+
+
+def is_absent_code(code: str) -> bool:
+    return "NotFound" in code or code in ABSENT_CODES
+
+
+def is_denied(exc: ClientError) -> bool:
+    """By HTTP status and code: moto answers some JSON services' denials with code "403"."""
+    error = exc.response.get("Error", {})
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    code = str(error.get("Code", ""))
+    return status == 403 or code in DENIED_CODES or "AccessDenied" in code or "Unauthorized" in code
+
+
+class UnitContext:
+    """Reads for one (account, region) unit, shared by that unit's collectors."""
+
+    def __init__(
+        self,
+        aws: AwsSession,
+        inventory: RegionInventory,
+        targets: Callable[[], list[DBInstance]],
+        limiter: threading.Semaphore,
+        max_fan_out: int = 8,
+    ):
+        self.aws = aws
+        self.inventory = inventory
+        self._targets = targets
+        self._limiter = limiter
+        self._max_fan_out = max_fan_out
+        self._lock = threading.Lock()
+        self._allowed: frozenset[ApiCall] = frozenset()
+
+    @property
+    def region(self) -> str:
+        return self.inventory.region
+
+    @property
+    def account_id(self) -> str:
+        return self.inventory.account_id
+
+    def targets(self) -> list[DBInstance]:
+        """The DB instances in scope for this unit (stage 1 and later)."""
+        return self._targets()
+
+    def for_collector(self, calls: Iterable[ApiCall]) -> UnitContext:
+        ctx = UnitContext(self.aws, self.inventory, self._targets, self._limiter, self._max_fan_out)
+        ctx._lock = self._lock
+        ctx._allowed = frozenset(calls)
+        return ctx
+
+    def call(
+        self, api: ApiCall, resource_id: str | None = None, **params: Any
+    ) -> dict[str, Any] | None:
+        """One request; ``None`` (and a recorded gap) if it fails; `Absent` if not found."""
+        return self._guarded(api, resource_id, lambda client: getattr(client, api.method)(**params))
+
+    def paginate(
+        self, api: ApiCall, result_key: str, resource_id: str | None = None, **params: Any
+    ) -> list[dict[str, Any]] | None:
+        """Every page of a paginated call, flattened on ``result_key``; ``None`` on a gap."""
+
+        def read_all(client: Any) -> list[dict[str, Any]]:
+            items: list[dict[str, Any]] = []
+            for page in client.get_paginator(api.method).paginate(**params):
+                items.extend(page.get(result_key, []))
+            return items
+
+        return self._guarded(api, resource_id, read_all)
+
+    def fan_out(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """Run independent reads concurrently (requests stay bounded by the run's limiter)."""
+        work = list(items)
+        if len(work) <= 1:
+            return [fn(item) for item in work]
+        with ThreadPoolExecutor(max_workers=min(self._max_fan_out, len(work))) as pool:
+            return list(pool.map(fn, work))
+
+    def _guarded(self, api: ApiCall, resource_id: str | None, fn: Callable[[Any], R]) -> R | None:
+        if api not in self._allowed:
+            raise RuntimeError(f"{api.key} is not declared by the collector that sent it")
+        client = self.aws.client(api.service, self.region)
+        try:
+            with self._limiter:
+                return fn(client)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            code = str(
+                error.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            )
+            if is_absent_code(code):
+                raise Absent(api, code, resource_id) from None
+            self.record_gap(api, code, str(error.get("Message", exc)), resource_id, is_denied(exc))
+        except (BotoCoreError, NotImplementedError) as exc:
+            self.record_gap(api, type(exc).__name__, str(exc) or type(exc).__name__, resource_id)
+        return None
+
+    def record_gap(
+        self, api: ApiCall, code: str, message: str, resource_id: str | None, denied: bool = False
+    ) -> None:
+        err = ReadError(
+            account_id=self.account_id,
+            region=self.region,
+            service=api.service,
+            operation=api.operation,
+            code=code,
+            iam_action=api.iam_action,
+            resource_id=resource_id,
+            message=message,
+            denied=denied,
+        )
+        with self._lock:
+            self.inventory.errors.append(err)
+
+
+class Collector:
+    """A reader for one concern. Stage 0 discovers targets; later stages read what they use."""
+
+    name: ClassVar[str]
+    stage: ClassVar[int] = 1
+    calls: ClassVar[tuple[ApiCall, ...]]
+
+    def collect(self, ctx: UnitContext) -> None:
+        raise NotImplementedError

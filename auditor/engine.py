@@ -1,0 +1,254 @@
+"""Discovers the checks, runs them over an Inventory, and folds findings into verdicts.
+
+Pure: no AWS here. The verdict rule is DESIGN.md's, literally:
+per mode, over the applicable findings of blocker checks, `not_ready` if any is `fail`, else
+`unknown` if any is `unknown`, else `ready`.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+from auditor import scope
+from auditor.errors import PreflightError
+from auditor.inventory import DBInstance, Inventory, RegionInventory
+from auditor.model import (
+    ALL_MODES,
+    AuditResult,
+    Finding,
+    Mode,
+    ModeVerdict,
+    Severity,
+    SkippedInstance,
+    Status,
+    TargetResult,
+    UnitInfo,
+    Verdict,
+)
+from checks import BUILTIN_CHECKS
+from checks.base import Check, CheckContext
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "preflight.checks"
+CHECK_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+(-[a-z0-9]+)*)+$")
+PASSING = frozenset({Status.PASS, Status.WARN})
+_WORST = {Status.SKIP: 0, Status.PASS: 1, Status.WARN: 2, Status.UNKNOWN: 3, Status.FAIL: 4}
+
+
+class CheckLoadError(PreflightError):
+    """A check (built-in or plugin) has invalid metadata or does not load."""
+
+
+def load_checks(entry_points: Iterable[Any] | None = None) -> list[Check]:
+    """Built-ins plus the `preflight.checks` entry points, validated and in prerequisite order."""
+    classes: list[type[Check]] = list(BUILTIN_CHECKS)
+    names: dict[type[Check], str] = {}
+    eps = (
+        entry_points
+        if entry_points is not None
+        else importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+    )
+    for ep in eps:
+        try:
+            cls = ep.load()
+        except Exception as exc:  # noqa: BLE001 - any plugin import error is reported the same way
+            raise CheckLoadError(
+                f"check plugin {ep.name!r} ({ep.value}) does not load: {exc}"
+            ) from None
+        if not (isinstance(cls, type) and issubclass(cls, Check)):
+            raise CheckLoadError(f"check plugin {ep.name!r} ({ep.value}) is not a Check subclass")
+        names[cls] = ep.name
+        if cls not in classes:
+            classes.append(cls)
+    seen: dict[str, type[Check]] = {}
+    for cls in classes:
+        validate_check(cls, names.get(cls))
+        if cls.id in seen:
+            raise CheckLoadError(
+                f"check id {cls.id!r} is defined twice "
+                f"({seen[cls.id].__module__} and {cls.__module__})"
+            )
+        seen[cls.id] = cls
+    return [cls() for cls in _prerequisite_order(classes, seen)]
+
+
+def validate_check(cls: type[Check], entry_name: str | None = None) -> None:
+    where = f"{cls.__module__}.{cls.__qualname__}"
+    cid = getattr(cls, "id", None)
+    if not isinstance(cid, str) or not CHECK_ID.match(cid):
+        raise CheckLoadError(f"{where}: id {cid!r} is not of the form 'area.name'")
+    if entry_name is not None and entry_name != cid:
+        raise CheckLoadError(
+            f"{where}: entry point name {entry_name!r} differs from its id {cid!r}"
+        )
+    if not isinstance(getattr(cls, "title", None), str) or not cls.title.strip():
+        raise CheckLoadError(f"{where}: check {cid} has no title")
+    if not isinstance(cls.severity, Severity):
+        raise CheckLoadError(
+            f"{where}: severity {cls.severity!r} is not one of {[str(s) for s in Severity]}"
+        )
+    if not cls.modes or not all(isinstance(m, Mode) for m in cls.modes):
+        raise CheckLoadError(
+            f"{where}: modes {cls.modes!r} must be a non-empty set of {[str(m) for m in Mode]}"
+        )
+    if cls.engines is not None and (
+        not cls.engines or not all(isinstance(e, str) and e for e in cls.engines)
+    ):
+        raise CheckLoadError(f"{where}: engines must be None or a non-empty set of engine names")
+    if not all(isinstance(d, str) and d for d in cls.docs):
+        raise CheckLoadError(f"{where}: docs must be strings")
+
+
+def _prerequisite_order(
+    classes: list[type[Check]], by_id: dict[str, type[Check]]
+) -> list[type[Check]]:
+    ordered: list[type[Check]] = []
+    state: dict[str, int] = {}
+
+    def visit(cls: type[Check], chain: tuple[str, ...]) -> None:
+        if state.get(cls.id) == 2:
+            return
+        if state.get(cls.id) == 1:
+            raise CheckLoadError(f"prerequisite cycle: {' -> '.join((*chain, cls.id))}")
+        state[cls.id] = 1
+        for req in cls.requires:
+            if req not in by_id:
+                raise CheckLoadError(f"check {cls.id} requires unknown check {req!r}")
+            visit(by_id[req], (*chain, cls.id))
+        state[cls.id] = 2
+        ordered.append(cls)
+
+    for cls in sorted(classes, key=lambda c: c.id):
+        visit(cls, ())
+    return ordered
+
+
+def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> AuditResult:
+    """Run every check over every target of every readable unit; fold verdicts."""
+    requested = inventory.requested_db_instances
+    units: list[UnitInfo] = []
+    targets: list[TargetResult] = []
+    skipped: list[SkippedInstance] = []
+    findings: list[Finding] = []
+    found: set[str] = set()
+    for unit in inventory.regions:
+        if unit.db_instances is None:
+            error = unit.error_for("DescribeDBInstances")
+            reason = error.explain() if error else "the DB instances were not read"
+            units.append(UnitInfo(unit.account_id, unit.region, "unknown", reason))
+            continue
+        units.append(UnitInfo(unit.account_id, unit.region, "audited"))
+        selected = scope.select(unit.db_instances, requested)
+        skipped += [
+            SkippedInstance(unit.account_id, unit.region, db.db_instance_id, db.engine, reason)
+            for db, reason in selected.skipped
+        ]
+        for db in selected.targets:
+            found.add(db.db_instance_id)
+            target_findings = run_target(unit, db, checks)
+            findings += target_findings
+            targets.append(fold(unit, db, target_findings, headline))
+    return AuditResult(
+        worker_network=headline,
+        accounts=list(inventory.accounts),
+        regions=sorted(u.region for u in inventory.regions),
+        units=units,
+        targets=targets,
+        skipped=skipped,
+        findings=findings,
+        errors=[e for u in inventory.regions for e in u.errors],
+        not_found=sorted(set(requested) - found),
+        api_calls=dict(inventory.api_calls),
+        api_retries=dict(inventory.api_retries),
+    )
+
+
+def run_target(unit: RegionInventory, db: DBInstance, checks: list[Check]) -> list[Finding]:
+    """Every applicable check for one target, prerequisites first; `skip` where one did not pass."""
+    statuses: dict[tuple[str, Mode], Status] = {}
+    out: list[Finding] = []
+    for check in checks:
+        if not check.applies_to(db):
+            continue
+        modes = tuple(m for m in ALL_MODES if m in check.modes)
+        blocked: dict[Mode, tuple[str, Status]] = {}
+        for req in check.requires:
+            for mode in modes:
+                status = statuses.get((req, mode))
+                if status is not None and status not in PASSING and mode not in blocked:
+                    blocked[mode] = (req, status)
+        produced: list[Finding] = []
+        for (req, status), skip_modes in _group(blocked).items():
+            ctx = CheckContext(check, unit, db, skip_modes)
+            produced.append(
+                ctx.finding(
+                    Status.SKIP,
+                    f"not evaluated: prerequisite {req} is {status}",
+                    evidence={"skipped_because": req},
+                )
+            )
+        run_modes = tuple(m for m in modes if m not in blocked)
+        if run_modes:
+            produced += _run_check(check, CheckContext(check, unit, db, run_modes))
+        for finding in produced:
+            for mode in finding.modes:
+                previous = statuses.get((check.id, mode), Status.SKIP)
+                statuses[(check.id, mode)] = max(previous, finding.status, key=_WORST.__getitem__)
+        out += produced
+    return out
+
+
+def _group(blocked: dict[Mode, tuple[str, Status]]) -> dict[tuple[str, Status], tuple[Mode, ...]]:
+    groups: dict[tuple[str, Status], tuple[Mode, ...]] = {}
+    for mode, cause in blocked.items():
+        groups[cause] = (*groups.get(cause, ()), mode)
+    return groups
+
+
+def _run_check(check: Check, ctx: CheckContext) -> list[Finding]:
+    try:
+        produced = [f for f in check.run(ctx) if f.modes]
+    except Exception as exc:
+        log.warning("check %s failed on %s: %s", check.id, ctx.target.db_instance_id, exc)
+        log.debug("check failure", exc_info=True)
+        return [
+            ctx.finding(Status.UNKNOWN, f"the check itself failed ({type(exc).__name__}: {exc})")
+        ]
+    # A finding speaks only for the modes the check was asked about.
+    clipped = [replace(f, modes=tuple(m for m in f.modes if m in ctx.modes)) for f in produced]
+    return [f for f in clipped if f.modes]
+
+
+def fold(
+    unit: RegionInventory, db: DBInstance, findings: list[Finding], headline: Mode
+) -> TargetResult:
+    modes: dict[Mode, ModeVerdict] = {}
+    for mode in ALL_MODES:
+        relevant = [f for f in findings if mode in f.modes and f.severity is Severity.BLOCKER]
+        blocking = sorted({f.check_id for f in relevant if f.status is Status.FAIL})
+        unknown = sorted({f.check_id for f in relevant if f.status is Status.UNKNOWN})
+        if blocking:
+            verdict = Verdict.NOT_READY
+        elif unknown:
+            verdict = Verdict.UNKNOWN
+        else:
+            verdict = Verdict.READY
+        modes[mode] = ModeVerdict(verdict, blocking, unknown, worker_subnets=[])
+    return TargetResult(
+        account_id=unit.account_id,
+        region=unit.region,
+        db_instance_id=db.db_instance_id,
+        engine=db.engine,
+        engine_version=db.engine_version,
+        status=db.status,
+        availability_zone=db.availability_zone,
+        vpc_id=db.vpc_id,
+        modes=modes,
+        headline=headline,
+    )

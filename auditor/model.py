@@ -1,0 +1,268 @@
+"""The result model: findings, verdicts, and the JSON contract (DESIGN.md, schema_version 1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from auditor import __version__
+from auditor.inventory import AccountRecord, ReadError
+
+SCHEMA_VERSION = 1
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    WARN = "warn"
+    UNKNOWN = "unknown"
+    SKIP = "skip"
+
+
+class Severity(StrEnum):
+    BLOCKER = "blocker"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class Mode(StrEnum):
+    """Veeam's three worker-network setups (REQUIREMENTS.md §0: P, PN, C)."""
+
+    PUBLIC = "public"
+    PRIVATE = "private"
+    VPC_ENDPOINTS = "vpc-endpoints"
+
+
+ALL_MODES: tuple[Mode, ...] = (Mode.PUBLIC, Mode.PRIVATE, Mode.VPC_ENDPOINTS)
+
+
+class Verdict(StrEnum):
+    READY = "ready"
+    NOT_READY = "not_ready"
+    UNKNOWN = "unknown"
+
+
+Evidence = dict[str, str | list[str]]
+
+
+@dataclass(frozen=True)
+class Finding:
+    check_id: str
+    status: Status
+    severity: Severity
+    modes: tuple[Mode, ...]
+    account_id: str
+    region: str
+    target: str | None
+    resource_id: str | None
+    message: str
+    remediation: str | None = None
+    evidence: Evidence = field(default_factory=dict)
+
+    def sort_key(self) -> tuple[str, str, int, str, str, str]:
+        target_key = (0, "") if self.target is None else (1, self.target)
+        return (
+            self.account_id,
+            self.region,
+            target_key[0],
+            target_key[1],
+            self.check_id,
+            self.resource_id or "",
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "check_id": self.check_id,
+            "status": str(self.status),
+            "severity": str(self.severity),
+            "modes": [str(m) for m in ALL_MODES if m in self.modes],
+            "account_id": self.account_id,
+            "region": self.region,
+            "target": self.target,
+            "resource_id": self.resource_id,
+            "message": self.message,
+            "remediation": self.remediation,
+            "evidence": {
+                k: (sorted(v) if isinstance(v, list) else v)
+                for k, v in sorted(self.evidence.items())
+            },
+        }
+
+
+@dataclass
+class ModeVerdict:
+    verdict: Verdict
+    blocking: list[str]
+    unknown: list[str]
+    worker_subnets: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": str(self.verdict),
+            "blocking": self.blocking,
+            "unknown": self.unknown,
+            "worker_subnets": self.worker_subnets,
+        }
+
+
+@dataclass
+class TargetResult:
+    account_id: str
+    region: str
+    db_instance_id: str
+    engine: str
+    engine_version: str
+    status: str
+    availability_zone: str | None
+    vpc_id: str | None
+    modes: dict[Mode, ModeVerdict]
+    headline: Mode
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.modes[self.headline].verdict
+
+    def to_dict(self) -> dict[str, Any]:
+        head = self.modes[self.headline]
+        return {
+            "account_id": self.account_id,
+            "region": self.region,
+            "db_instance_id": self.db_instance_id,
+            "engine": self.engine,
+            "engine_version": self.engine_version,
+            "status": self.status,
+            "availability_zone": self.availability_zone,
+            "vpc_id": self.vpc_id,
+            "verdict": str(head.verdict),
+            "blocking": head.blocking,
+            "unknown": head.unknown,
+            "modes": {str(m): self.modes[m].to_dict() for m in ALL_MODES if m in self.modes},
+        }
+
+
+@dataclass
+class SkippedInstance:
+    account_id: str
+    region: str
+    db_instance_id: str
+    engine: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "account_id": self.account_id,
+            "region": self.region,
+            "db_instance_id": self.db_instance_id,
+            "engine": self.engine,
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class UnitInfo:
+    account_id: str
+    region: str
+    status: str  # "audited" | "unknown"
+    reason: str | None = None
+
+
+@dataclass
+class AuditResult:
+    worker_network: Mode
+    accounts: list[AccountRecord]
+    regions: list[str]
+    units: list[UnitInfo]
+    targets: list[TargetResult]
+    skipped: list[SkippedInstance]
+    findings: list[Finding]
+    errors: list[ReadError]
+    not_found: list[str]
+    api_calls: dict[str, int]
+    api_retries: dict[str, int]
+    generated_at: str = ""
+    duration_s: float = 0.0
+
+    def counts(self) -> dict[str, int]:
+        verdicts = [t.verdict for t in self.targets]
+        return {
+            "targets": len(self.targets),
+            "ready": verdicts.count(Verdict.READY),
+            "not_ready": verdicts.count(Verdict.NOT_READY),
+            "unknown": verdicts.count(Verdict.UNKNOWN),
+            "skipped": len(self.skipped),
+        }
+
+    def exit_code(self) -> int:
+        """DESIGN.md's exit codes for `audit`: 1 not ready > 3 incomplete > 0 ready."""
+        if any(t.verdict is Verdict.NOT_READY for t in self.targets):
+            return 1
+        incomplete = (
+            any(t.verdict is Verdict.UNKNOWN for t in self.targets)
+            or bool(self.errors)
+            or any(u.status != "audited" for u in self.units)
+            or any(a.status != "audited" for a in self.accounts)
+            or bool(self.not_found)
+        )
+        return 3 if incomplete else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        single = self.accounts[0] if len(self.accounts) == 1 else None
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "tool": {"name": "preflight", "version": __version__},
+            "generated_at": self.generated_at,
+            "duration_s": round(self.duration_s, 1),
+            "account_id": single.account_id if single else None,
+            "caller_arn": single.caller_arn if single else None,
+            "accounts": [
+                {
+                    "account_id": a.account_id,
+                    "caller_arn": a.caller_arn,
+                    "status": a.status,
+                    "reason": a.reason,
+                }
+                for a in sorted(self.accounts, key=lambda a: a.account_id)
+            ],
+            "regions": sorted(self.regions),
+            "units": [
+                {
+                    "account_id": u.account_id,
+                    "region": u.region,
+                    "status": u.status,
+                    "reason": u.reason,
+                }
+                for u in sorted(self.units, key=lambda u: (u.account_id, u.region))
+            ],
+            "worker_network": str(self.worker_network),
+            "summary": self.counts(),
+            "targets": [
+                t.to_dict()
+                for t in sorted(
+                    self.targets, key=lambda t: (t.account_id, t.region, t.db_instance_id)
+                )
+            ],
+            "skipped": [
+                s.to_dict()
+                for s in sorted(
+                    self.skipped, key=lambda s: (s.account_id, s.region, s.db_instance_id)
+                )
+            ],
+            "not_found": sorted(self.not_found),
+            "findings": [f.to_dict() for f in sorted(self.findings, key=Finding.sort_key)],
+            "errors": [
+                {
+                    "account_id": e.account_id,
+                    "region": e.region,
+                    "service": e.service,
+                    "operation": e.operation,
+                    "code": e.code,
+                    "iam_action": e.iam_action,
+                    "resource_id": e.resource_id,
+                    "message": e.message,
+                }
+                for e in sorted(self.errors, key=ReadError.sort_key)
+            ],
+            "api_calls": dict(sorted(self.api_calls.items())),
+            "api_retries": dict(sorted(self.api_retries.items())),
+        }

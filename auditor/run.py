@@ -1,0 +1,57 @@
+"""The pipeline, once: sessions -> collect -> Inventory -> checks -> verdicts (no output here)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import boto3
+
+from auditor.collect import DEFAULT_MAX_WORKERS, collect
+from auditor.engine import evaluate, load_checks
+from auditor.errors import PreflightError
+from auditor.inventory import AccountRecord
+from auditor.model import AuditResult, Mode
+from auditor.sessions import AwsSession, default_region, identify, validate_regions
+
+
+@dataclass
+class AuditOptions:
+    regions: list[str] = field(default_factory=list)
+    db_instances: list[str] = field(default_factory=list)
+    worker_network: Mode = Mode.PUBLIC
+    max_workers: int = DEFAULT_MAX_WORKERS
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def run_audit(options: AuditOptions, session: boto3.Session) -> AuditResult:
+    """Audit one account; PreflightError (exit 2) when nothing at all could be audited."""
+    started = time.monotonic()
+    generated = utc_now()
+    regions = validate_regions(options.regions or [default_region(session)])
+    checks = load_checks()  # a broken plugin fails here, before any request
+    aws = AwsSession(session, max_pool=options.max_workers)
+    account_id, caller_arn = identify(aws, regions[0])
+    inventory = collect(
+        aws,
+        AccountRecord(account_id=account_id, caller_arn=caller_arn),
+        regions,
+        sorted(set(options.db_instances)),
+        max_workers=options.max_workers,
+    )
+    result = evaluate(inventory, checks, options.worker_network)
+    result.generated_at = generated.strftime("%Y-%m-%dT%H:%M:%SZ")
+    result.duration_s = time.monotonic() - started
+    return result
+
+
+def nothing_audited(result: AuditResult) -> PreflightError | None:
+    """The exit-2 case: no (account, region) unit could be read."""
+    if result.units and all(u.status != "audited" for u in result.units):
+        reasons = "; ".join(f"{u.region}: {u.reason}" for u in result.units)
+        return PreflightError(f"nothing could be audited ({reasons})")
+    return None

@@ -1,0 +1,180 @@
+"""Sessions: credentials, regions, client settings, request counting and the read-only guard.
+
+`AwsSession` is the only way preflight makes boto3 clients: each one shares the session's
+retry and timeout settings, counts its requests into `ApiStats`, and carries the guard.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    SSOError,
+    TokenRetrievalError,
+)
+
+from auditor import __version__, guard
+from auditor.errors import PreflightError
+
+EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
+REJECTED_CODES = frozenset(
+    {"InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException", "AuthFailure"}
+)
+
+
+def client_config(max_pool: int = 10) -> Config:
+    return Config(
+        retries={"mode": "adaptive", "max_attempts": 8},
+        connect_timeout=5,
+        read_timeout=30,
+        user_agent_extra=f"preflight/{__version__}",
+        max_pool_connections=max_pool,
+    )
+
+
+@dataclass
+class ApiStats:
+    """Requests sent per `service.Operation` (pages included) and the retries among them."""
+
+    calls: Counter[str] = field(default_factory=Counter)
+    retries: Counter[str] = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, key: str, attempt: int) -> None:
+        with self._lock:
+            if attempt <= 1:
+                self.calls[key] += 1
+            else:
+                self.retries[key] += 1
+
+    def snapshot(self) -> tuple[dict[str, int], dict[str, int]]:
+        with self._lock:
+            retries = {k: self.retries.get(k, 0) for k in self.calls} | dict(self.retries)
+            return dict(self.calls), retries
+
+
+class AwsSession:
+    """One boto3 session (one account's credentials) and the guarded clients made from it."""
+
+    def __init__(self, session: boto3.Session, stats: ApiStats | None = None, max_pool: int = 10):
+        self.boto = session
+        self.stats = stats if stats is not None else ApiStats()
+        self._config = client_config(max_pool)
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+        guard.install(session.events)
+
+    def client(self, service: str, region: str) -> Any:
+        """A thread-safe client, made once per (service, region); boto3 sessions are not."""
+        key = (service, region)
+        with self._lock:
+            if key not in self._clients:
+                client = self.boto.client(service, region_name=region, config=self._config)
+                guard.install(client.meta.events)  # belt and braces: the session's copy too
+                client.meta.events.register("request-created", self._counter(service))
+                self._clients[key] = client
+            return self._clients[key]
+
+    def _counter(self, service: str) -> Any:
+        def count(request: Any, operation_name: str, **_: Any) -> None:
+            attempt = int(getattr(request, "context", {}).get("retries", {}).get("attempt", 1))
+            self.stats.record(f"{service}.{operation_name}", attempt)
+
+        return count
+
+
+def open_session(profile: str | None) -> boto3.Session:
+    """A boto3 session from the default chain or a named profile (exit 2 if it is unknown)."""
+    try:
+        return boto3.Session(profile_name=profile)
+    except ProfileNotFound:
+        raise PreflightError(
+            f"unknown AWS profile {profile!r}: list profiles with `aws configure list-profiles` "
+            "or pass another --profile"
+        ) from None
+
+
+def known_regions() -> set[str]:
+    """Every region botocore's partition data names, in every partition."""
+    loader = botocore.session.get_session().get_component("data_loader")
+    data = loader.load_data("partitions")
+    return {
+        name
+        for partition in data["partitions"]
+        for name in partition.get("regions", {})
+        if not name.endswith("-global")
+    }
+
+
+def validate_regions(regions: list[str]) -> list[str]:
+    """The regions, de-duplicated and sorted; an unknown name is exit 2 before any request."""
+    known = known_regions()
+    for region in regions:
+        if region not in known:
+            close = sorted(r for r in known if r.split("-")[0] == region.split("-")[0])[:6]
+            hint = f" (known in that area: {', '.join(close)})" if close else ""
+            raise PreflightError(
+                f"unknown region {region!r}{hint}: pass a region name such as eu-west-1 to --region"
+            )
+    return sorted(set(regions))
+
+
+def default_region(session: boto3.Session) -> str:
+    region = session.region_name
+    if not region:
+        raise PreflightError(
+            "no region: pass --region (e.g. --region eu-west-1), or set AWS_REGION or a region "
+            "in your AWS profile"
+        )
+    return str(region)
+
+
+def identify(aws: AwsSession, region: str) -> tuple[str, str]:
+    """(account id, caller ARN) through sts:GetCallerIdentity; credential problems are exit 2."""
+    try:
+        response = aws.client("sts", region).get_caller_identity()
+    except (NoCredentialsError, PartialCredentialsError):
+        raise PreflightError(
+            "no AWS credentials found: run `aws configure` or `aws sso login`, set AWS_PROFILE "
+            "or pass --profile (`preflight demo` needs none)"
+        ) from None
+    except (TokenRetrievalError, SSOError) as exc:
+        raise PreflightError(
+            f"AWS SSO credentials could not be refreshed ({exc}): run `aws sso login` and retry"
+        ) from None
+    except NoRegionError:
+        raise PreflightError("no region: pass --region or set AWS_REGION") from None
+    except EndpointConnectionError as exc:
+        raise PreflightError(
+            f"cannot reach AWS STS in {region} ({exc}): "
+            "check the network, proxy or AWS_ENDPOINT_URL"
+        ) from None
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in EXPIRED_CODES:
+            raise PreflightError(
+                f"AWS credentials have expired ({code}): refresh them (`aws sso login`, a new "
+                "session token) and run again"
+            ) from None
+        if code in REJECTED_CODES:
+            raise PreflightError(
+                f"AWS rejected the credentials ({code}): check the access key, profile or "
+                "session token in use"
+            ) from None
+        raise PreflightError(f"sts:GetCallerIdentity failed ({code}): {exc}") from None
+    except BotoCoreError as exc:
+        raise PreflightError(f"AWS credentials could not be used: {exc}") from None
+    return str(response["Account"]), str(response["Arn"])

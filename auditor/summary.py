@@ -1,0 +1,55 @@
+"""The compact terminal summary printed after an audit (stdout; nothing with --quiet)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from auditor.model import ALL_MODES
+
+LABEL = {"ready": "READY", "not_ready": "NOT READY", "unknown": "UNKNOWN"}
+SHORT = {"ready": "ready", "not_ready": "not ready", "unknown": "unknown"}
+
+
+def summary_lines(report: dict[str, Any], paths: list[Path]) -> list[str]:
+    """Lines for a person at a terminal, from the JSON contract's dict."""
+    accounts = ", ".join(a["account_id"] for a in report["accounts"]) or "-"
+    headline = report["worker_network"]
+    lines = [
+        f"preflight {report['tool']['version']} | account {accounts} | "
+        f"{', '.join(report['regions'])} | worker network: {headline}",
+    ]
+    width = max((len(t["db_instance_id"]) for t in report["targets"]), default=0)
+    for t in report["targets"]:
+        other = ", ".join(
+            f"{m}: {SHORT[t['modes'][m]['verdict']]}" for m in map(str, ALL_MODES) if m != headline
+        )
+        line = (
+            f"  {LABEL[t['verdict']]:<9}  {t['region']:<14} {t['db_instance_id']:<{width}}  "
+            f"{t['engine']} {t['engine_version']}  [{other}]"
+        )
+        if t["blocking"]:
+            line += f"\n             blocking: {', '.join(t['blocking'])}"
+        if t["unknown"]:
+            line += f"\n             could not check: {', '.join(t['unknown'])}"
+        lines.append(line)
+    for s in report["skipped"]:
+        lines.append(f"  {'skipped':<9}  {s['region']:<14} {s['db_instance_id']}: {s['reason']}")
+    for name in report["not_found"]:
+        lines.append(f"  {'NOT FOUND':<9}  --db-instance {name} is in no audited region")
+    for unit in report["units"]:
+        if unit["status"] != "audited":
+            lines.append(
+                f"  {'UNKNOWN':<9}  {unit['region']:<14} region not audited: {unit['reason']}"
+            )
+    counts = report["summary"]
+    lines.append(
+        f"{counts['targets']} target(s): {counts['ready']} ready, {counts['not_ready']} not ready, "
+        f"{counts['unknown']} unknown; {counts['skipped']} skipped; "
+        f"{len(report['errors'])} read error(s)"
+    )
+    missing = sorted({e["iam_action"] for e in report["errors"] if e.get("iam_action")})
+    if missing:
+        lines.append(f"reads that failed need: {', '.join(missing)}")
+    lines += [f"report: {p}" for p in paths]
+    return lines

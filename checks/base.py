@@ -1,0 +1,88 @@
+"""What a check is: its metadata beside its logic (STYLE.md lessons 1 and 7).
+
+A check never calls AWS. It reads the inventory through a `CheckContext` and yields findings
+made by the context's helpers, so every finding carries the check's id, severity, the target
+and the modes without repeating them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from auditor.inventory import DBInstance, ReadError, RegionInventory
+from auditor.model import ALL_MODES, Evidence, Finding, Mode, Severity, Status
+
+
+class Check:
+    """Subclass, set the metadata, implement `run`. Validated when checks load."""
+
+    id: ClassVar[str]
+    title: ClassVar[str]
+    severity: ClassVar[Severity] = Severity.BLOCKER
+    modes: ClassVar[frozenset[Mode]] = frozenset(ALL_MODES)
+    engines: ClassVar[frozenset[str] | None] = None  # None: every target engine
+    reads: ClassVar[tuple[str, ...]] = ()  # the inventory parts it reads
+    requires: ClassVar[tuple[str, ...]] = ()  # prerequisite check ids
+    docs: ClassVar[tuple[str, ...]] = ()  # the Veeam/AWS pages it enforces
+
+    def applies_to(self, db: DBInstance) -> bool:
+        return self.engines is None or db.engine in self.engines
+
+    def run(self, ctx: CheckContext) -> Iterable[Finding]:
+        raise NotImplementedError
+
+
+@dataclass
+class CheckContext:
+    """One check run for one target over the modes still to evaluate."""
+
+    check: Check
+    region: RegionInventory
+    target: DBInstance
+    modes: tuple[Mode, ...]
+
+    def finding(
+        self,
+        status: Status,
+        message: str,
+        *,
+        resource_id: str | None = None,
+        remediation: str | None = None,
+        evidence: Evidence | None = None,
+        modes: Iterable[Mode] | None = None,
+    ) -> Finding:
+        chosen = tuple(m for m in self.modes if modes is None or m in set(modes))
+        return Finding(
+            check_id=self.check.id,
+            status=status,
+            severity=self.check.severity,
+            modes=chosen,
+            account_id=self.region.account_id,
+            region=self.region.region,
+            target=self.target.db_instance_id,
+            resource_id=resource_id,
+            message=message,
+            remediation=remediation,
+            evidence=dict(evidence or {}),
+        )
+
+    def unknown(
+        self, what: str, error: ReadError | None, *, resource_id: str | None = None
+    ) -> Finding:
+        """`unknown` because an input could not be read; names the gap and missing permission."""
+        evidence: Evidence = {}
+        if error is not None:
+            reason = error.explain()
+            evidence = {"error_code": error.code, "operation": f"{error.service}:{error.operation}"}
+            if error.denied and error.iam_action:
+                evidence["missing_permission"] = error.iam_action
+        else:
+            reason = "the data was not read"
+        return self.finding(
+            Status.UNKNOWN,
+            f"could not check {what}: {reason}",
+            resource_id=resource_id,
+            evidence=evidence,
+        )

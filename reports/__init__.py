@@ -1,0 +1,1 @@
+"""Rendering: every format from the same result model, no AWS objects."""

@@ -1,0 +1,43 @@
+"""Report files: DESIGN.md's names, written atomically (temporary file, fsync, rename).
+
+An interrupted run leaves the previous `latest.*` and every earlier report intact.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+
+def report_stem(account_ids: list[str], when: datetime) -> str:
+    who = account_ids[0] if len(account_ids) == 1 else "multi"
+    return f"preflight-{who}-{when.strftime('%Y%m%dT%H%M%SZ')}"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_reports(outputs: dict[str, str], output_dir: Path, stem: str) -> list[Path]:
+    """For each extension -> text: ``<stem>.<ext>`` and ``latest.<ext>``; returns the paths."""
+    written: list[Path] = []
+    for ext, text in outputs.items():
+        stamped = output_dir / f"{stem}.{ext}"
+        write_atomic(stamped, text)
+        write_atomic(output_dir / f"latest.{ext}", text)
+        written.append(stamped)
+    return written
