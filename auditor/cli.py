@@ -117,7 +117,7 @@ def demo(
     Exits like `audit`; the sample holds not-ready targets, so it exits 1.
     """
     setup_logging(verbose)
-    if importlib.util.find_spec("moto") is None:
+    if not _moto_installed():
         raise PreflightError(
             "`preflight demo` needs moto: pip install 'aws-preflight-auditor[demo]' "
             "(from a checkout: pip install '.[demo]')"
@@ -126,6 +126,13 @@ def demo(
 
     result = run_demo(Mode(worker_network))
     return finish(result, formats, output_dir, quiet)
+
+
+def _moto_installed() -> bool:
+    try:
+        return importlib.util.find_spec("moto") is not None
+    except (ImportError, ValueError):  # a broken or blocked moto counts as missing
+        return False
 
 
 @cli.command("checks")

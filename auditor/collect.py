@@ -75,7 +75,7 @@ def _run(collector: Collector, base: UnitContext) -> None:
         ctx.record_gap(
             collector.calls[0], exc.code, f"unexpected not-found answer: {exc}", exc.resource_id
         )
-    except Exception as exc:
+    except Exception as exc:  # one collector's defect must not end the other reads
         log.warning("collector %s failed in %s: %s", collector.name, ctx.region, exc)
         log.debug("collector failure", exc_info=True)
         ctx.record_gap(collector.calls[0], "CollectorError", f"{type(exc).__name__}: {exc}", None)

@@ -1,0 +1,96 @@
+"""Tests never leave the machine: fake credentials, no instance metadata, moto in process or on
+127.0.0.1 only."""
+
+from __future__ import annotations
+
+import os
+
+# Before moto or boto3 read them.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+    }
+)
+for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION"):
+    os.environ.pop(_name, None)
+
+import json  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from auditor.cli import main  # noqa: E402
+
+settings.register_profile(
+    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", max_examples=200, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(autouse=True)
+def isolated_aws_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the developer's ~/.aws: empty config and credentials files."""
+    home = tmp_path_factory.mktemp("aws-home")
+    (home / "config").write_text("")
+    (home / "credentials").write_text("")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(home / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "credentials"))
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """moto in process for one test."""
+    with mock_aws():
+        yield
+
+
+@dataclass
+class CliRun:
+    code: int
+    out: str
+    err: str
+    report: dict[str, Any] | None
+
+    def target(self, db_instance_id: str) -> dict[str, Any]:
+        assert self.report is not None
+        return next(t for t in self.report["targets"] if t["db_instance_id"] == db_instance_id)
+
+    def findings(self, check_id: str, target: str | None = None) -> list[dict[str, Any]]:
+        assert self.report is not None
+        return [
+            f
+            for f in self.report["findings"]
+            if f["check_id"] == check_id and (target is None or f["target"] == target)
+        ]
+
+
+@pytest.fixture
+def preflight(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Any:
+    """Run the CLI in process: ``preflight("audit", "--region", "eu-west-1")`` -> CliRun."""
+
+    def run(*args: str) -> CliRun:
+        out_dir = tmp_path / "reports"
+        argv = list(args)
+        if args and args[0] in ("audit", "demo") and "--output-dir" not in args:
+            argv += ["--output-dir", str(out_dir)]
+        with pytest.raises(SystemExit) as exited:
+            main(argv)
+        captured = capsys.readouterr()
+        latest = out_dir / "latest.json"
+        report = json.loads(latest.read_text()) if latest.exists() else None
+        if latest.exists():
+            latest.unlink()
+        return CliRun(int(exited.value.code or 0), captured.out, captured.err, report)
+
+    return run

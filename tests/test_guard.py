@@ -1,0 +1,68 @@
+"""The read-only guard refuses mutating operations before anything is sent."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from auditor.collectors import declared_calls
+from auditor.guard import ReadOnlyViolation, is_read_only
+from auditor.sessions import AwsSession
+
+pytestmark = pytest.mark.usefixtures("aws")
+
+
+def test_guard_stops_a_mutating_call_and_nothing_changes():
+    aws = AwsSession(boto3.Session(region_name="eu-west-1"))
+    ec2 = aws.client("ec2", "eu-west-1")
+    before = len(ec2.describe_vpcs()["Vpcs"])
+
+    with pytest.raises(ReadOnlyViolation, match=r"refused ec2:CreateVpc"):
+        ec2.create_vpc(CidrBlock="10.0.0.0/16")
+
+    assert len(ec2.describe_vpcs()["Vpcs"]) == before
+    assert "ec2.CreateVpc" not in aws.stats.calls  # never sent, so never counted
+
+
+def test_guard_covers_clients_made_directly_from_the_session():
+    session = boto3.Session(region_name="eu-west-1")
+    AwsSession(session)
+
+    with pytest.raises(ReadOnlyViolation, match=r"refused rds:DeleteDBInstance"):
+        session.client("rds").delete_db_instance(DBInstanceIdentifier="orders")
+
+
+def test_guard_lets_reads_and_the_named_read_only_calls_through():
+    aws = AwsSession(boto3.Session(region_name="eu-west-1"))
+
+    assert aws.client("sts", "eu-west-1").get_caller_identity()["Account"] == "123456789012"
+    assert aws.client("rds", "eu-west-1").describe_db_instances()["DBInstances"] == []
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "allowed"),
+    [
+        ("ec2", "DescribeVpcAttribute", True),
+        ("iam", "ListAttachedRolePolicies", True),
+        ("iam", "GetRole", True),
+        ("sts", "GetCallerIdentity", True),
+        ("sts", "AssumeRole", True),
+        ("iam", "SimulatePrincipalPolicy", True),
+        ("ec2", "ModifyVpcAttribute", False),
+        ("ec2", "CreateTags", False),
+        ("rds", "StopDBInstance", False),
+        ("iam", "SimulateCustomPolicy", False),
+        ("sts", "AssumeRoleWithWebIdentity", False),
+        ("s3", "PutObject", False),
+    ],
+)
+def test_read_only_rule(service, operation, allowed):
+    assert is_read_only(service, operation) is allowed
+
+
+def test_every_declared_call_is_read_only_and_names_its_iam_action():
+    for call in declared_calls():
+        assert is_read_only(call.service, call.operation), call
+        prefix, _, action = call.iam_action.partition(":")
+        assert prefix and action, call
+        assert action.lower() == call.operation.lower(), call
