@@ -30,7 +30,8 @@ def test_healthy_vpc_with_postgres_16_is_ready_and_exits_0(preflight):
         "unknown": 0,
         "skipped": 0,
     }
-    assert "READY" in run.out and "orders" in run.out
+    assert "READY" in run.out
+    assert "orders" in run.out
 
 
 def test_dns_resolution_off_blocks_every_mode_and_exits_1(preflight):
