@@ -1,0 +1,150 @@
+"""Against moto's HTTP server on 127.0.0.1: the installed command as a user runs it, and IAM
+enforced (moto enforces IAM only in front of a real endpoint's request handling)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from tests.builders import Builder, healthy_vpc
+
+pytestmark = pytest.mark.server
+
+
+@pytest.fixture(scope="module")
+def moto_server() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def _post(url: str, body: bytes = b"") -> None:
+    # text/plain: moto reads the raw body (a form content type would leave it empty)
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"Content-Type": "text/plain"}
+    )
+    with urllib.request.urlopen(request) as resp:
+        resp.read()
+
+
+@pytest.fixture
+def endpoint(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A clean server (state is shared by everything in this process) that boto3 talks to."""
+    _post(f"{moto_server}/moto-api/reset")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    return moto_server
+
+
+@contextmanager
+def iam_enforced(endpoint: str) -> Iterator[None]:
+    """From here on moto checks every request against IAM (process-wide), until the block ends."""
+    _post(f"{endpoint}/moto-api/reset-auth", b"0")
+    try:
+        yield
+    finally:
+        _post(f"{endpoint}/moto-api/reset-auth", b"inf")
+
+
+def use_user_with_policy(monkeypatch: pytest.MonkeyPatch, actions: list[str]) -> None:
+    """Create an IAM user allowed exactly ``actions`` and make its keys the current credentials."""
+    iam = boto3.client("iam", region_name="us-east-1")
+    iam.create_user(UserName="auditor")
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
+    }
+    iam.put_user_policy(UserName="auditor", PolicyName="audit", PolicyDocument=json.dumps(document))
+    key = iam.create_access_key(UserName="auditor")["AccessKey"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+
+
+def test_installed_command_audits_a_moto_server_through_aws_endpoint_url(endpoint, tmp_path):
+    b = Builder("eu-west-1")
+    group = healthy_vpc(b)
+    b.db("orders", "postgres", "16.3", group)
+    b.db("old", "postgres", "11.22", group)
+    exe = shutil.which("preflight")
+    assert exe, "the preflight console script is installed by `pip install -e '.[dev]'`"
+    out = tmp_path / "reports"
+
+    done = subprocess.run(
+        [exe, "audit", "--region", "eu-west-1", "--format", "json", "--output-dir", str(out)],
+        env={**os.environ, "AWS_ENDPOINT_URL": endpoint},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    stamped = sorted(p.name for p in out.glob("preflight-123456789012-*.json"))
+    assert len(stamped) == 1
+    report = json.loads((out / "latest.json").read_text())
+    assert report == json.loads((out / stamped[0]).read_text())
+    assert report["schema_version"] == 1
+    assert {t["db_instance_id"]: t["verdict"] for t in report["targets"]} == {
+        "old": "not_ready",
+        "orders": "ready",
+    }
+    assert report["api_calls"]["rds.DescribeDBInstances"] == 1
+    assert "NOT READY" in done.stdout
+
+
+def test_denied_describe_vpc_attribute_is_unknown_naming_the_action(
+    endpoint, preflight, monkeypatch
+):
+    b = Builder("eu-west-1")
+    vpc_id = b.vpc("10.0.0.0/16", "prod")
+    b.db("orders", "postgres", "16.3", b.db_subnet_group(vpc_id, "10.0", "dbs"))
+    use_user_with_policy(monkeypatch, ["rds:DescribeDBInstances", "sts:GetCallerIdentity"])
+
+    with iam_enforced(endpoint):
+        run = preflight("audit", "--region", "eu-west-1")
+
+    assert run.code == 3, run.err
+    target = run.target("orders")
+    assert target["verdict"] == "unknown"
+    assert target["unknown"] == ["vpc.dns-support"]
+    assert target["modes"]["private"]["unknown"] == ["vpc.dns-hostnames", "vpc.dns-support"]
+    statuses = {f["check_id"]: f["status"] for f in run.report["findings"]}
+    assert statuses == {
+        "rds.engine-supported": "pass",
+        "vpc.dns-support": "unknown",
+        "vpc.dns-hostnames": "unknown",
+    }
+    (finding,) = run.findings("vpc.dns-support")
+    assert finding["resource_id"] == vpc_id
+    assert finding["evidence"]["missing_permission"] == "ec2:DescribeVpcAttribute"
+    assert "grant ec2:DescribeVpcAttribute" in finding["message"]
+    assert {(e["operation"], e["iam_action"], e["resource_id"]) for e in run.report["errors"]} == {
+        ("DescribeVpcAttribute", "ec2:DescribeVpcAttribute", vpc_id)
+    }
+    assert "ec2:DescribeVpcAttribute" in run.out
+
+
+def test_denied_describe_db_instances_everywhere_means_nothing_audited_exit_2(
+    endpoint, preflight, monkeypatch
+):
+    use_user_with_policy(monkeypatch, ["sts:GetCallerIdentity"])
+
+    with iam_enforced(endpoint):
+        run = preflight("audit", "--region", "eu-west-1")
+
+    assert run.code == 2
+    assert "nothing could be audited" in run.err
+    assert "rds:DescribeDBInstances" in run.err
+    assert run.report["units"][0]["status"] == "unknown"
