@@ -1,0 +1,189 @@
+"""The verdict rule and check plugins, on plain inventories (checks never call AWS)."""
+
+from __future__ import annotations
+
+from importlib.metadata import EntryPoint
+
+import pytest
+
+from auditor.engine import CheckLoadError, evaluate, load_checks
+from auditor.inventory import AccountRecord, DBInstance, Inventory, RegionInventory, Vpc
+from auditor.model import Mode
+from tests import plugin_checks
+
+
+def plugins(*names: str) -> list[EntryPoint]:
+    return [
+        EntryPoint(
+            name=getattr(plugin_checks, n).id,
+            value=f"tests.plugin_checks:{n}",
+            group="preflight.checks",
+        )
+        for n in names
+    ]
+
+
+def pg(
+    name: str = "orders", vpc: str = "vpc-1", engine: str = "postgres", **kw: object
+) -> DBInstance:
+    return DBInstance(
+        db_instance_id=name,
+        arn=f"arn:aws:rds:eu-west-1:111122223333:db:{name}",
+        engine=engine,
+        engine_version=str(kw.pop("version", "16.3")),
+        status=str(kw.pop("status", "available")),
+        availability_zone="eu-west-1a",
+        vpc_id=vpc,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def inventory(
+    *dbs: DBInstance, vpcs: list[Vpc] | None = None, requested: list[str] | None = None
+) -> Inventory:
+    region = RegionInventory(
+        account_id="111122223333",
+        region="eu-west-1",
+        db_instances=list(dbs),
+        vpcs={
+            v.vpc_id: v for v in (vpcs if vpcs is not None else [Vpc("vpc-1", True, True, True)])
+        },
+    )
+    return Inventory(
+        accounts=[AccountRecord("111122223333", "arn:aws:iam::111122223333:user/a")],
+        regions=[region],
+        requested_db_instances=requested or [],
+    )
+
+
+def test_a_plugin_check_blocks_only_the_modes_it_declares():
+    result = evaluate(inventory(pg()), load_checks(plugins("FailsInPublic")), Mode.PUBLIC)
+
+    (target,) = result.targets
+    assert target.modes[Mode.PUBLIC].blocking == ["acme.fails-in-public"]
+    assert target.modes[Mode.PRIVATE].verdict == "ready"
+    assert result.exit_code() == 1
+
+
+def test_a_check_whose_prerequisite_failed_is_skipped_and_not_run():
+    plugin_checks.NeedsDns.ran.clear()
+    inv = inventory(
+        pg("broken", vpc="vpc-2"),
+        pg("fine"),
+        vpcs=[Vpc("vpc-1", True, True, True), Vpc("vpc-2", True, False, True)],
+    )
+
+    result = evaluate(inv, load_checks(plugins("NeedsDns")), Mode.PUBLIC)
+
+    skipped = [
+        f for f in result.findings if f.check_id == "acme.needs-dns" and f.target == "broken"
+    ]
+    assert [(f.status, f.evidence) for f in skipped] == [
+        ("skip", {"skipped_because": "vpc.dns-support"})
+    ]
+    assert plugin_checks.NeedsDns.ran == ["fine"]
+    broken = next(t for t in result.targets if t.db_instance_id == "broken")
+    assert broken.modes[Mode.PUBLIC].blocking == ["vpc.dns-support"]
+
+
+def test_a_warning_severity_failure_never_changes_the_verdict():
+    result = evaluate(inventory(pg()), load_checks(plugins("WarningOnly")), Mode.PUBLIC)
+
+    assert [t.verdict for t in result.targets] == ["ready"]
+    assert any(f.check_id == "acme.warning-only" and f.status == "fail" for f in result.findings)
+    assert result.exit_code() == 0
+
+
+def test_unknown_makes_a_mode_unknown_but_a_failure_wins():
+    unread = Vpc("vpc-1")  # attributes not read
+    unread_only = evaluate(inventory(pg(), vpcs=[unread]), load_checks([]), Mode.PUBLIC)
+    with_failure = evaluate(
+        inventory(pg(version="11.1"), vpcs=[unread]), load_checks([]), Mode.PUBLIC
+    )
+
+    assert unread_only.targets[0].verdict == "unknown"
+    assert unread_only.targets[0].modes[Mode.PUBLIC].unknown == ["vpc.dns-support"]
+    assert unread_only.exit_code() == 3
+    assert with_failure.targets[0].verdict == "not_ready"
+    assert with_failure.targets[0].modes[Mode.PUBLIC].unknown == ["vpc.dns-support"]
+    assert with_failure.exit_code() == 1
+
+
+def test_a_check_that_crashes_is_unknown_never_a_pass():
+    result = evaluate(inventory(pg()), load_checks(plugins("Crashes")), Mode.PUBLIC)
+
+    (finding,) = [f for f in result.findings if f.check_id == "acme.crashes"]
+    assert finding.status == "unknown"
+    assert "KeyError" in finding.message
+    assert result.targets[0].verdict == "unknown"
+
+
+def test_a_check_for_other_engines_emits_nothing():
+    result = evaluate(inventory(pg()), load_checks(plugins("SqlServerOnly")), Mode.PUBLIC)
+
+    assert not [f for f in result.findings if f.check_id == "acme.sqlserver-only"]
+    assert result.targets[0].verdict == "ready"
+
+
+@pytest.mark.parametrize(
+    ("engine", "cluster", "reason"),
+    [
+        ("aurora-postgresql", "cl-1", "does not take image-level backups of Aurora"),
+        ("postgres", "mz-cluster", "member of DB cluster mz-cluster"),
+        ("oracle-ee", None, "does not back up Oracle DB instances"),
+        ("mariadb", None, "does not back up MariaDB DB instances"),
+    ],
+)
+def test_engines_veeam_cannot_back_up_are_skipped_with_the_reason(engine, cluster, reason):
+    db = pg("x", engine=engine, db_cluster_id=cluster)
+
+    result = evaluate(inventory(db), load_checks([]), Mode.PUBLIC)
+
+    assert result.targets == []
+    (skipped,) = result.skipped
+    assert reason in skipped.reason
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        (["DuplicateId"], "defined twice"),
+        (["BadMode"], "modes"),
+        (["UnknownPrerequisite"], "requires unknown check 'acme.nowhere'"),
+    ],
+)
+def test_invalid_plugins_are_refused_at_load(names, message):
+    with pytest.raises(CheckLoadError, match=message):
+        load_checks(plugins(*names))
+
+
+def test_entry_point_name_must_match_the_check_id():
+    ep = EntryPoint(
+        name="acme.other", value="tests.plugin_checks:WarningOnly", group="preflight.checks"
+    )
+
+    with pytest.raises(CheckLoadError, match="differs from its id"):
+        load_checks([ep])
+
+
+def test_a_plugin_that_does_not_import_is_one_clear_error(preflight, monkeypatch):
+    broken = EntryPoint(
+        name="acme.missing", value="tests.no_such_module:Check", group="preflight.checks"
+    )
+    monkeypatch.setattr("auditor.engine.importlib.metadata.entry_points", lambda group: [broken])
+
+    run = preflight("checks")
+
+    assert run.code == 2
+    assert "check plugin 'acme.missing'" in run.err
+    assert "Traceback" not in run.err
+
+
+def test_checks_command_lists_the_built_in_checks(preflight):
+    run = preflight("checks")
+
+    assert run.code == 0
+    rows = {line.split()[0]: line.split()[1:4] for line in run.out.splitlines()[1:]}
+    assert rows["rds.engine-supported"] == ["public,private,vpc-endpoints", "all", "blocker"]
+    assert rows["vpc.dns-support"] == ["public,private,vpc-endpoints", "all", "blocker"]
+    assert rows["vpc.dns-hostnames"] == ["private,vpc-endpoints", "all", "blocker"]

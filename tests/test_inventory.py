@@ -1,0 +1,87 @@
+"""The inventory is a snapshot: it round-trips through JSON, and bad input fails cleanly."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+
+import boto3
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from auditor.collect import collect
+from auditor.collectors import declared_calls
+from auditor.demo import build_demo_account, offline_aws
+from auditor.inventory import AccountRecord, Inventory
+from auditor.serde import SnapshotFormatError
+from auditor.sessions import AwsSession
+
+
+@pytest.fixture(scope="module")
+def demo_inventory() -> Inventory:
+    with offline_aws():
+        build_demo_account()
+        aws = AwsSession(boto3.Session())
+        return collect(
+            aws,
+            AccountRecord("123456789012", "arn:aws:iam::123456789012:user/moto"),
+            ["eu-west-1", "us-east-1"],
+            [],
+        )
+
+
+def test_inventory_round_trips_through_json(demo_inventory):
+    text = demo_inventory.to_json()
+
+    again = Inventory.from_json(text)
+
+    assert again == demo_inventory
+    assert again.to_json() == text
+    eu = next(r for r in again.regions if r.region == "eu-west-1")
+    assert {d.db_instance_id for d in eu.db_instances} >= {"orders-pg", "crm-mysql"}
+
+
+def test_every_request_sent_is_a_declared_call(demo_inventory):
+    declared = {c.key for c in declared_calls()}
+
+    assert set(demo_inventory.api_calls) - {"sts.GetCallerIdentity"} <= declared
+    assert demo_inventory.api_calls["rds.DescribeDBInstances"] == 2  # one per region
+
+
+def test_a_snapshot_of_another_version_is_refused(demo_inventory):
+    data = json.loads(demo_inventory.to_json())
+    data["snapshot_version"] = 99
+
+    with pytest.raises(SnapshotFormatError, match="snapshot_version 99"):
+        Inventory.from_json(json.dumps(data))
+
+
+def test_a_snapshot_with_a_wrong_field_type_is_refused(demo_inventory):
+    data = json.loads(demo_inventory.to_json())
+    data["regions"][0]["db_instances"][0]["multi_az"] = "yes"
+
+    with pytest.raises(SnapshotFormatError, match=r"multi_az: expected bool"):
+        Inventory.from_json(json.dumps(data))
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@given(st.text(max_size=200) | json_values.map(json.dumps))
+def test_no_input_crashes_the_snapshot_loader(text):
+    with contextlib.suppress(SnapshotFormatError):
+        Inventory.from_json(text)
+
+
+@given(json_values)
+def test_truncated_or_mangled_regions_are_format_errors(value):
+    doc = {"snapshot_version": 1, "accounts": [], "regions": value}
+    with contextlib.suppress(SnapshotFormatError):
+        Inventory.from_json(json.dumps(doc))

@@ -1,0 +1,41 @@
+"""Reports are written atomically under DESIGN.md's names; an interrupted write loses nothing."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+import pytest
+
+from reports.files import report_stem, write_reports
+
+
+def test_names_follow_the_design():
+    when = datetime(2026, 11, 25, 12, 0, 5, tzinfo=UTC)
+
+    assert report_stem(["123456789012"], when) == "preflight-123456789012-20261125T120005Z"
+    assert report_stem(["1", "2"], when) == "preflight-multi-20261125T120005Z"
+
+
+def test_writes_the_stamped_file_and_latest(tmp_path):
+    paths = write_reports({"json": "{}\n"}, tmp_path, "preflight-1-20261125T120000Z")
+
+    assert paths == [tmp_path / "preflight-1-20261125T120000Z.json"]
+    assert (tmp_path / "latest.json").read_text() == "{}\n"
+
+
+def test_an_interrupted_write_leaves_the_previous_report_intact(tmp_path, monkeypatch):
+    write_reports({"json": '{"run": 1}\n'}, tmp_path, "preflight-1-20261125T120000Z")
+
+    def interrupted(fd: int) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_reports({"json": '{"run": 2}\n'}, tmp_path, "preflight-1-20261125T130000Z")
+
+    assert (tmp_path / "latest.json").read_text() == '{"run": 1}\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "latest.json",
+        "preflight-1-20261125T120000Z.json",
+    ]
