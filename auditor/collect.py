@@ -63,7 +63,17 @@ def collect_unit(
         if stage > 0 and not inventory.readable:
             break  # nothing to read about targets nobody could list
         collectors = [cls() for cls in COLLECTORS if cls.stage == stage]
+        log.info(
+            "%s %s: stage %d: %s", account_id, region, stage, ", ".join(c.name for c in collectors)
+        )
         base.fan_out(lambda c: _run(c, base), collectors)
+    log.info(
+        "%s %s: %s DB instance(s), %d read error(s)",
+        account_id,
+        region,
+        "?" if inventory.db_instances is None else len(inventory.db_instances),
+        len(inventory.errors),
+    )
     return inventory
 
 

@@ -60,15 +60,18 @@ class Finding:
     remediation: str | None = None
     evidence: Evidence = field(default_factory=dict)
 
-    def sort_key(self) -> tuple[str, str, int, str, str, str]:
-        target_key = (0, "") if self.target is None else (1, self.target)
+    def sort_key(self) -> tuple[str, str, int, str, str, str, str, str]:
+        """DESIGN's order (account, region, target with null first, check, resource), then
+        status and message so that ties still sort the same way every run."""
         return (
             self.account_id,
             self.region,
-            target_key[0],
-            target_key[1],
+            0 if self.target is None else 1,
+            self.target or "",
             self.check_id,
             self.resource_id or "",
+            str(self.status),
+            self.message,
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,7 +14,15 @@ from auditor.engine import evaluate, load_checks
 from auditor.errors import PreflightError
 from auditor.inventory import AccountRecord
 from auditor.model import AuditResult, Mode
-from auditor.sessions import AwsSession, default_region, identify, validate_regions
+from auditor.sessions import (
+    AwsSession,
+    default_region,
+    identify,
+    partition_of,
+    validate_regions,
+)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -35,7 +44,8 @@ def run_audit(options: AuditOptions, session: boto3.Session) -> AuditResult:
     regions = validate_regions(options.regions or [default_region(session)])
     checks = load_checks()  # a broken plugin fails here, before any request
     aws = AwsSession(session, max_pool=options.max_workers)
-    account_id, caller_arn = identify(aws, regions[0])
+    account_id, caller_arn = identify(aws, identity_region(session, regions))
+    log.info("auditing account %s as %s in %s", account_id, caller_arn, ", ".join(regions))
     inventory = collect(
         aws,
         AccountRecord(account_id=account_id, caller_arn=caller_arn),
@@ -47,6 +57,15 @@ def run_audit(options: AuditOptions, session: boto3.Session) -> AuditResult:
     result.generated_at = generated.strftime("%Y-%m-%dT%H:%M:%SZ")
     result.duration_s = time.monotonic() - started
     return result
+
+
+def identity_region(session: boto3.Session, regions: list[str]) -> str:
+    """Where to ask STS who we are: the configured region when it is one of the audited
+    regions' partition (almost always enabled), else the first audited region."""
+    configured = session.region_name
+    if configured and partition_of(configured) == partition_of(regions[0]):
+        return str(configured)
+    return regions[0]
 
 
 def nothing_audited(result: AuditResult) -> PreflightError | None:

@@ -6,6 +6,7 @@ retry and timeout settings, counts its requests into `ApiStats`, and carries the
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -107,16 +108,26 @@ def open_session(profile: str | None) -> boto3.Session:
         ) from None
 
 
-def known_regions() -> set[str]:
-    """Every region botocore's partition data names, in every partition."""
+@functools.cache
+def _region_partitions() -> dict[str, str]:
+    """Region name -> partition id, from botocore's partition data."""
     loader = botocore.session.get_session().get_component("data_loader")
     data = loader.load_data("partitions")
     return {
-        name
+        name: str(partition["id"])
         for partition in data["partitions"]
         for name in partition.get("regions", {})
         if not name.endswith("-global")
     }
+
+
+def known_regions() -> set[str]:
+    """Every region botocore's partition data names, in every partition."""
+    return set(_region_partitions())
+
+
+def partition_of(region: str) -> str | None:
+    return _region_partitions().get(region)
 
 
 def validate_regions(regions: list[str]) -> list[str]:

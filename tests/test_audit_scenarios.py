@@ -198,3 +198,22 @@ def test_two_runs_give_the_same_json_but_for_the_times(preflight):
     assert first.report == second.report
     assert first.report["regions"] == ["eu-west-1", "us-east-1"]
     assert [t["db_instance_id"] for t in first.report["targets"]] == ["old", "orders", "west"]
+
+
+def test_a_vpc_that_no_longer_exists_is_a_fact_not_a_gap(preflight):
+    b = Builder("eu-west-1")
+    vpc_id = b.vpc("10.7.0.0/16", "gone")
+    b.db("orphan", "postgres", "16.3", b.db_subnet_group(vpc_id, "10.7", "dbs"))
+    for subnet in b.ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])[
+        "Subnets"
+    ]:
+        b.ec2.delete_subnet(SubnetId=subnet["SubnetId"])
+    b.ec2.delete_vpc(VpcId=vpc_id)
+
+    run = preflight("audit", "--region", "eu-west-1")
+
+    assert run.code == 1
+    assert run.report["errors"] == []  # InvalidVpcID.NotFound is an answer, not a failed read
+    (finding,) = run.findings("vpc.dns-support", "orphan")
+    assert finding["status"] == "fail"
+    assert finding["message"] == f"VPC {vpc_id} of this DB instance does not exist"

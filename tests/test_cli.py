@@ -1,0 +1,42 @@
+"""Command-line behaviour a user relies on beyond the audit itself."""
+
+from __future__ import annotations
+
+import pytest
+
+from auditor import __version__
+from tests.builders import Builder, healthy_vpc
+
+
+def test_version(preflight):
+    run = preflight("--version")
+
+    assert run.code == 0
+    assert run.out.strip() == f"preflight, version {__version__}"
+
+
+@pytest.mark.usefixtures("aws")
+def test_options_come_from_preflight_environment_variables(preflight, monkeypatch):
+    b = Builder("eu-west-1")
+    vpc_id = b.vpc("10.8.0.0/16", "no-hostnames", dns_hostnames=False)
+    b.db("orders", "postgres", "16.3", b.db_subnet_group(vpc_id, "10.8", "dbs"))
+    monkeypatch.setenv("PREFLIGHT_AUDIT_WORKER_NETWORK", "private")
+    monkeypatch.setenv("PREFLIGHT_AUDIT_REGION", "eu-west-1")
+
+    run = preflight("audit")
+
+    assert run.report["worker_network"] == "private"
+    assert run.report["regions"] == ["eu-west-1"]
+    assert run.code == 1
+
+
+@pytest.mark.usefixtures("aws")
+def test_quiet_prints_nothing_but_still_writes_the_report(preflight):
+    b = Builder("eu-west-1")
+    b.db("orders", "postgres", "16.3", healthy_vpc(b))
+
+    run = preflight("audit", "--region", "eu-west-1", "--quiet")
+
+    assert run.code == 0
+    assert run.out == ""
+    assert run.report["summary"]["ready"] == 1
