@@ -5,18 +5,11 @@ from __future__ import annotations
 
 import os
 
-# Before moto or boto3 read them.
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
-    }
-)
-for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION"):
+from auditor.demo import CLEARED_ENV, OFFLINE_ENV
+
+# The demo's offline environment, before moto reads it: fake credentials, no instance metadata.
+os.environ.update(OFFLINE_ENV)
+for _name in (*CLEARED_ENV, "AWS_REGION"):
     os.environ.pop(_name, None)
 
 import json  # noqa: E402
