@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +49,15 @@ def summary_lines(report: dict[str, Any], paths: list[Path]) -> list[str]:
         f"{counts['unknown']} unknown; {counts['skipped']} skipped; "
         f"{len(report['errors'])} read error(s)"
     )
-    missing = sorted({e["iam_action"] for e in report["errors"] if e.get("iam_action")})
-    if missing:
-        lines.append(f"reads that failed need: {', '.join(missing)}")
+    failed = Counter(
+        (e.get("iam_action") or f"{e['service']}:{e['operation']}", e["code"])
+        for e in report["errors"]
+    )
+    if failed:
+        listed = ", ".join(
+            f"{action} ({code}{f', {n} times' if n > 1 else ''})"
+            for (action, code), n in sorted(failed.items())
+        )
+        lines.append(f"failed reads: {listed}")
     lines += [f"report: {p}" for p in paths]
     return lines
