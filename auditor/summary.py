@@ -21,13 +21,16 @@ def summary_lines(report: dict[str, Any], paths: list[Path]) -> list[str]:
         f"{', '.join(report['regions'])} | worker network: {headline}",
     ]
     width = max((len(t["db_instance_id"]) for t in report["targets"]), default=0)
+    engine_width = max(
+        (len(f"{t['engine']} {t['engine_version']}") for t in report["targets"]), default=0
+    )
     for t in report["targets"]:
         other = ", ".join(
             f"{m}: {SHORT[t['modes'][m]['verdict']]}" for m in map(str, ALL_MODES) if m != headline
         )
         line = (
             f"  {LABEL[t['verdict']]:<9}  {t['region']:<14} {t['db_instance_id']:<{width}}  "
-            f"{t['engine']} {t['engine_version']}  [{other}]"
+            f"{t['engine'] + ' ' + t['engine_version']:<{engine_width}}  [{other}]"
         )
         if t["blocking"]:
             line += f"\n             blocking: {', '.join(t['blocking'])}"
