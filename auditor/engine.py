@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "preflight.checks"
 CHECK_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+(-[a-z0-9]+)*)+$")
 PASSING = frozenset({Status.PASS, Status.WARN})
+SCOPES = frozenset({"target", "region"})
 _WORST = {Status.SKIP: 0, Status.PASS: 1, Status.WARN: 2, Status.UNKNOWN: 3, Status.FAIL: 4}
 
 
@@ -101,6 +102,8 @@ def validate_check(cls: type[Check], entry_name: str | None = None) -> None:
         not cls.engines or not all(isinstance(e, str) and e for e in cls.engines)
     ):
         raise CheckLoadError(f"{where}: engines must be None or a non-empty set of engine names")
+    if cls.scope not in SCOPES:
+        raise CheckLoadError(f"{where}: scope {cls.scope!r} is not one of {sorted(SCOPES)}")
     if not all(isinstance(d, str) and d for d in cls.docs):
         raise CheckLoadError(f"{where}: docs must be strings")
 
@@ -120,6 +123,10 @@ def _prerequisite_order(
         for req in cls.requires:
             if req not in by_id:
                 raise CheckLoadError(f"check {cls.id} requires unknown check {req!r}")
+            if cls.scope == "region" and by_id[req].scope != "region":
+                raise CheckLoadError(
+                    f"region-scope check {cls.id} cannot require target-scope check {req}"
+                )
             visit(by_id[req], (*chain, cls.id))
         state[cls.id] = 2
         ordered.append(cls)
@@ -149,11 +156,14 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
             SkippedInstance(unit.account_id, unit.region, db.db_instance_id, db.engine, reason)
             for db, reason in selected.skipped
         ]
+        region_findings = run_region(unit, selected.targets, checks)
+        findings += region_findings
         for db in selected.targets:
             found.add(db.db_instance_id)
             target_findings = run_target(unit, db, checks)
             findings += target_findings
-            targets.append(fold(unit, db, target_findings, headline))
+            applicable = [f for f in region_findings if _region_finding_applies(f, db, checks)]
+            targets.append(fold(unit, db, target_findings + applicable, headline))
     return AuditResult(
         worker_network=headline,
         accounts=list(inventory.accounts),
@@ -169,12 +179,42 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
     )
 
 
+def _region_finding_applies(finding: Finding, db: DBInstance, checks: list[Check]) -> bool:
+    check = next(c for c in checks if c.id == finding.check_id)
+    return check.applies_to(db)
+
+
+def run_region(
+    unit: RegionInventory, targets: list[DBInstance], checks: list[Check]
+) -> list[Finding]:
+    """Region-scope checks, once per unit that has targets they apply to."""
+    return _run_checks(
+        [c for c in checks if c.scope == "region"],
+        lambda check: [db for db in targets if check.applies_to(db)],
+        lambda check, modes, applicable: CheckContext(check, unit, None, modes, tuple(applicable)),
+    )
+
+
 def run_target(unit: RegionInventory, db: DBInstance, checks: list[Check]) -> list[Finding]:
-    """Every applicable check for one target, prerequisites first; `skip` where one did not pass."""
+    """Every applicable target-scope check for one target, prerequisites first."""
+    return _run_checks(
+        [c for c in checks if c.scope == "target"],
+        lambda check: [db] if check.applies_to(db) else [],
+        lambda check, modes, _: CheckContext(check, unit, db, modes),
+    )
+
+
+def _run_checks(
+    checks: list[Check],
+    applicable: Callable[[Check], list[DBInstance]],
+    context: Callable[[Check, tuple[Mode, ...], list[DBInstance]], CheckContext],
+) -> list[Finding]:
+    """Run checks in prerequisite order; `skip` in the modes where a prerequisite did not pass."""
     statuses: dict[tuple[str, Mode], Status] = {}
     out: list[Finding] = []
     for check in checks:
-        if not check.applies_to(db):
+        dbs = applicable(check)
+        if not dbs:
             continue
         modes = tuple(m for m in ALL_MODES if m in check.modes)
         blocked: dict[Mode, tuple[str, Status]] = {}
@@ -185,7 +225,7 @@ def run_target(unit: RegionInventory, db: DBInstance, checks: list[Check]) -> li
                     blocked[mode] = (req, status)
         produced: list[Finding] = []
         for (req, status), skip_modes in _group(blocked).items():
-            ctx = CheckContext(check, unit, db, skip_modes)
+            ctx = context(check, skip_modes, dbs)
             produced.append(
                 ctx.finding(
                     Status.SKIP,
@@ -195,7 +235,7 @@ def run_target(unit: RegionInventory, db: DBInstance, checks: list[Check]) -> li
             )
         run_modes = tuple(m for m in modes if m not in blocked)
         if run_modes:
-            produced += _run_check(check, CheckContext(check, unit, db, run_modes))
+            produced += _run_check(check, context(check, run_modes, dbs))
         for finding in produced:
             for mode in finding.modes:
                 previous = statuses.get((check.id, mode), Status.SKIP)
@@ -215,7 +255,8 @@ def _run_check(check: Check, ctx: CheckContext) -> list[Finding]:
     try:
         produced = [f for f in check.run(ctx) if f.modes]
     except Exception as exc:  # a defective check is unknown, never a pass
-        log.warning("check %s failed on %s: %s", check.id, ctx.target.db_instance_id, exc)
+        where = ctx.target.db_instance_id if ctx.target else ctx.region.region
+        log.warning("check %s failed on %s: %s", check.id, where, exc)
         log.debug("check failure", exc_info=True)
         return [
             ctx.finding(Status.UNKNOWN, f"the check itself failed ({type(exc).__name__}: {exc})")

@@ -23,6 +23,9 @@ class Check:
     severity: ClassVar[Severity] = Severity.BLOCKER
     modes: ClassVar[frozenset[Mode]] = frozenset(ALL_MODES)
     engines: ClassVar[frozenset[str] | None] = None  # None: every target engine
+    # "target": run once per target. "region": run once per (account, region) unit that has
+    # applicable targets; its findings have target null and count for every target there.
+    scope: ClassVar[str] = "target"
     reads: ClassVar[tuple[str, ...]] = ()  # the inventory parts it reads
     requires: ClassVar[tuple[str, ...]] = ()  # prerequisite check ids
     docs: ClassVar[tuple[str, ...]] = ()  # the Veeam/AWS pages it enforces
@@ -36,12 +39,20 @@ class Check:
 
 @dataclass
 class CheckContext:
-    """One check run for one target over the modes still to evaluate."""
+    """One check run (for one target, or for a region) over the modes still to evaluate."""
 
     check: Check
     region: RegionInventory
-    target: DBInstance
+    target: DBInstance | None
     modes: tuple[Mode, ...]
+    targets: tuple[DBInstance, ...] = ()  # the unit's applicable targets (region-scope checks)
+
+    @property
+    def db(self) -> DBInstance:
+        """The target of a target-scope check."""
+        if self.target is None:
+            raise TypeError(f"{self.check.id} is a region-scope check: it has no single target")
+        return self.target
 
     def finding(
         self,
@@ -61,7 +72,7 @@ class CheckContext:
             modes=chosen,
             account_id=self.region.account_id,
             region=self.region.region,
-            target=self.target.db_instance_id,
+            target=self.target.db_instance_id if self.target is not None else None,
             resource_id=resource_id,
             message=message,
             remediation=remediation,

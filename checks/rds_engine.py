@@ -96,7 +96,7 @@ class EngineSupported(Check):
     docs: ClassVar[tuple[str, ...]] = (docs.V_OVERVIEW_RDS, docs.V_LIMITATIONS, docs.A_SNAPSHOT)
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
-        db = ctx.target
+        db = ctx.db
         parts = [engine_problem(db), state_problem(db)]
         worst = max(parts, key=lambda p: _RANK[p[0]])[0]
         if worst is Status.PASS:

@@ -22,14 +22,14 @@ class _VpcAttributeCheck(Check):
     reads: ClassVar[tuple[str, ...]] = ("rds.db_instances", "ec2.vpc_attributes")
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
-        vpc_id = ctx.target.vpc_id
+        vpc_id = ctx.db.vpc_id
         vpc = ctx.region.vpcs.get(vpc_id) if vpc_id else None
         if vpc_id is None:
             yield ctx.finding(
                 Status.UNKNOWN,
                 f"could not check {self.attribute}: DescribeDBInstances reported no VPC "
                 "(DB subnet group) for this DB instance",
-                resource_id=ctx.target.db_instance_id,
+                resource_id=ctx.db.db_instance_id,
             )
             return
         if vpc is not None and not vpc.exists:

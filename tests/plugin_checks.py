@@ -70,3 +70,24 @@ class UnknownPrerequisite(Check):
     id: ClassVar[str] = "acme.orphan"
     title: ClassVar[str] = "Requires a check nobody defines"
     requires: ClassVar[tuple[str, ...]] = ("acme.nowhere",)
+
+
+class RegionQuota(Check):
+    id: ClassVar[str] = "acme.region-quota"
+    title: ClassVar[str] = "A region-wide quota that is exhausted"
+    scope: ClassVar[str] = "region"
+
+    def run(self, ctx: CheckContext) -> Iterator[Finding]:
+        yield ctx.finding(
+            Status.FAIL, f"no room for {len(ctx.targets)} more", resource_id="quota-1"
+        )
+
+
+class RegionSqlServerOnly(Check):
+    id: ClassVar[str] = "acme.region-sqlserver"
+    title: ClassVar[str] = "A region-wide check for SQL Server targets"
+    scope: ClassVar[str] = "region"
+    engines: ClassVar[frozenset[str] | None] = frozenset({"sqlserver-se"})
+
+    def run(self, ctx: CheckContext) -> Iterator[Finding]:
+        yield ctx.finding(Status.FAIL, ",".join(d.db_instance_id for d in ctx.targets))

@@ -187,3 +187,27 @@ def test_checks_command_lists_the_built_in_checks(preflight):
     assert rows["rds.engine-supported"] == ["public,private,vpc-endpoints", "all", "blocker"]
     assert rows["vpc.dns-support"] == ["public,private,vpc-endpoints", "all", "blocker"]
     assert rows["vpc.dns-hostnames"] == ["private,vpc-endpoints", "all", "blocker"]
+
+
+def test_a_region_scope_failure_blocks_every_target_of_that_region():
+    inv = inventory(pg("a"), pg("b"))
+    inv.regions.append(RegionInventory("111122223333", "us-east-1", db_instances=[]))
+
+    result = evaluate(inv, load_checks(plugins("RegionQuota")), Mode.PUBLIC)
+
+    assert [t.modes[Mode.PUBLIC].blocking for t in result.targets] == [["acme.region-quota"]] * 2
+    (finding,) = [f for f in result.findings if f.check_id == "acme.region-quota"]
+    assert (finding.target, finding.region, finding.resource_id) == (None, "eu-west-1", "quota-1")
+    assert finding.message == "no room for 2 more"
+    assert result.to_dict()["findings"][0]["check_id"] == "acme.region-quota"  # target null first
+
+
+def test_a_region_scope_check_counts_only_for_the_engines_it_declares():
+    inv = inventory(pg("pg"), pg("sql", engine="sqlserver-se", version="15.00.4345.5.v1"))
+
+    result = evaluate(inv, load_checks(plugins("RegionSqlServerOnly")), Mode.PUBLIC)
+
+    verdicts = {t.db_instance_id: t.verdict for t in result.targets}
+    assert verdicts == {"pg": "ready", "sql": "not_ready"}
+    (finding,) = [f for f in result.findings if f.check_id == "acme.region-sqlserver"]
+    assert finding.message == "sql"
