@@ -144,6 +144,7 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
     skipped: list[SkippedInstance] = []
     findings: list[Finding] = []
     found: set[str] = set()
+    by_id = {c.id: c for c in checks}
     for unit in inventory.regions:
         if unit.db_instances is None:
             error = unit.error_for("DescribeDBInstances")
@@ -162,7 +163,7 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
             found.add(db.db_instance_id)
             target_findings = run_target(unit, db, checks)
             findings += target_findings
-            applicable = [f for f in region_findings if _region_finding_applies(f, db, checks)]
+            applicable = [f for f in region_findings if by_id[f.check_id].applies_to(db)]
             targets.append(fold(unit, db, target_findings + applicable, headline))
     return AuditResult(
         worker_network=headline,
@@ -177,11 +178,6 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
         api_calls=dict(inventory.api_calls),
         api_retries=dict(inventory.api_retries),
     )
-
-
-def _region_finding_applies(finding: Finding, db: DBInstance, checks: list[Check]) -> bool:
-    check = next(c for c in checks if c.id == finding.check_id)
-    return check.applies_to(db)
 
 
 def run_region(
