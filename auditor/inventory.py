@@ -84,6 +84,105 @@ class Vpc:
     exists: bool = True
     dns_support: bool | None = None
     dns_hostnames: bool | None = None
+    cidrs: list[str] | None = None  # associated IPv4 CIDR blocks
+
+
+@dataclass
+class Subnet:
+    subnet_id: str
+    vpc_id: str
+    availability_zone: str
+    state: str
+    cidr: str
+    available_ips: int
+    map_public_ip: bool
+
+
+@dataclass
+class Route:
+    """One route of a route table. ``target`` is the id it points at ("local", igw-, nat-, …)."""
+
+    target: str
+    state: str
+    origin: str = "CreateRoute"
+    destination: str | None = None  # IPv4 CIDR
+    destination_ipv6: str | None = None
+    prefix_list_id: str | None = None
+
+
+@dataclass
+class RouteTable:
+    route_table_id: str
+    vpc_id: str
+    main: bool
+    subnet_ids: list[str]  # explicit associations only (AWS lists no implicit ones)
+    routes: list[Route]
+
+
+@dataclass
+class InternetGateway:
+    gateway_id: str
+    attachments: dict[str, str]  # VPC id -> attachment state ("available" when attached)
+
+
+@dataclass
+class NatGateway:
+    nat_gateway_id: str
+    vpc_id: str
+    subnet_id: str
+    state: str
+    connectivity: str = "public"
+
+
+@dataclass
+class VpcEndpoint:
+    endpoint_id: str
+    vpc_id: str
+    service_name: str
+    endpoint_type: str  # "Interface" | "Gateway" | "GatewayLoadBalancer"
+    state: str
+    private_dns: bool
+    subnet_ids: list[str] = field(default_factory=list)
+    security_group_ids: list[str] = field(default_factory=list)
+    route_table_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class NaclEntry:
+    rule_number: int
+    egress: bool
+    protocol: str  # "-1" all, "6" tcp, …
+    action: str  # "allow" | "deny"
+    cidr: str | None  # IPv4; None for an IPv6 entry
+    port_from: int | None = None
+    port_to: int | None = None
+
+
+@dataclass
+class NetworkAcl:
+    acl_id: str
+    vpc_id: str
+    default: bool
+    subnet_ids: list[str]
+    entries: list[NaclEntry]
+
+
+@dataclass
+class SgRule:
+    protocol: str  # "-1" all, "tcp", "6", …
+    from_port: int | None
+    to_port: int | None
+    cidrs: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    prefix_lists: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SecurityGroup:
+    group_id: str
+    vpc_id: str
+    ingress: list[SgRule]
+    egress: list[SgRule]
 
 
 @dataclass
@@ -92,6 +191,19 @@ class RegionInventory:
     region: str
     db_instances: list[DBInstance] | None = None
     vpcs: dict[str, Vpc] = field(default_factory=dict)
+    # Network, read for the target VPCs only (None: not read).
+    subnets: list[Subnet] | None = None
+    route_tables: list[RouteTable] | None = None
+    internet_gateways: list[InternetGateway] | None = None
+    nat_gateways: list[NatGateway] | None = None
+    vpc_endpoints: list[VpcEndpoint] | None = None
+    network_acls: list[NetworkAcl] | None = None
+    prefix_lists: dict[str, list[str] | None] = field(default_factory=dict)  # id -> CIDRs
+    # Security groups of the target VPCs in full; all of the region's counted.
+    security_groups: list[SecurityGroup] | None = None
+    security_group_count: int | None = None
+    quotas: dict[str, float | None] = field(default_factory=dict)  # "vpc/L-2AFB9258" -> value
+    instance_type_offerings: dict[str, list[str]] | None = None  # AZ -> offered worker types
     errors: list[ReadError] = field(default_factory=list)
 
     @property
@@ -117,10 +229,19 @@ class AccountRecord:
 
 
 @dataclass
+class WorkerConfig:
+    """Veeam's worker configuration, when given (--worker-subnet, --worker-security-group)."""
+
+    subnet_ids: list[str] = field(default_factory=list)
+    security_group_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Inventory:
     accounts: list[AccountRecord]
     regions: list[RegionInventory]
     requested_db_instances: list[str] = field(default_factory=list)
+    worker_config: WorkerConfig = field(default_factory=WorkerConfig)
     api_calls: dict[str, int] = field(default_factory=dict)
     api_retries: dict[str, int] = field(default_factory=dict)
     snapshot_version: int = SNAPSHOT_VERSION

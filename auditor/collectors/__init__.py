@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from auditor.collectors.base import ApiCall, Collector
+from auditor.collectors.endpoints import EndpointsCollector
+from auditor.collectors.instance_types import InstanceTypesCollector
 from auditor.collectors.rds import DBInstancesCollector
+from auditor.collectors.routing import PrefixListsCollector, RoutingCollector
+from auditor.collectors.security_groups import SecurityGroupsCollector
+from auditor.collectors.subnets import SubnetsCollector
 from auditor.collectors.vpc import VpcAttributesCollector
 
 COLLECTORS: tuple[type[Collector], ...] = (
     DBInstancesCollector,
     VpcAttributesCollector,
+    SubnetsCollector,
+    RoutingCollector,
+    EndpointsCollector,
+    SecurityGroupsCollector,
+    InstanceTypesCollector,
+    PrefixListsCollector,
 )
 
 # Calls made outside collectors, by the session itself.

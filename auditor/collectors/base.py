@@ -33,6 +33,7 @@ DENIED_CODES = frozenset(
         "403",
     }
 )
+FILTER_VALUES_MAX = 200  # EC2 accepts at most 200 values per filter
 ABSENT_CODES = frozenset({"NoSuchEntity", "NoSuchEntityException", "UnsupportedOperation"})
 
 
@@ -96,6 +97,11 @@ class UnitContext:
         self._allowed: frozenset[ApiCall] = frozenset()
 
     @property
+    def lock(self) -> threading.Lock:
+        """Held while a collector changes inventory state other collectors also touch."""
+        return self._lock
+
+    @property
     def region(self) -> str:
         return self.inventory.region
 
@@ -106,6 +112,26 @@ class UnitContext:
     def targets(self) -> list[DBInstance]:
         """The DB instances in scope for this unit (stage 1 and later)."""
         return self._targets()
+
+    def target_vpc_ids(self) -> list[str]:
+        return sorted({db.vpc_id for db in self.targets() if db.vpc_id})
+
+    def paginate_by_vpc(
+        self, api: ApiCall, result_key: str, filter_name: str = "vpc-id", **params: Any
+    ) -> list[dict[str, Any]] | None:
+        """A paginated call filtered to the target VPCs (in chunks of EC2's filter-value limit);
+        ``[]`` without a request when there are none; ``None`` if any chunk failed."""
+        vpc_ids = self.target_vpc_ids()
+        extra_filters = params.pop("Filters", [])
+        items: list[dict[str, Any]] = []
+        for start in range(0, len(vpc_ids), FILTER_VALUES_MAX):
+            chunk = vpc_ids[start : start + FILTER_VALUES_MAX]
+            filters = [{"Name": filter_name, "Values": chunk}, *extra_filters]
+            page = self.paginate(api, result_key, Filters=filters, **params)
+            if page is None:
+                return None
+            items += page
+        return items
 
     def for_collector(self, calls: Iterable[ApiCall]) -> UnitContext:
         ctx = UnitContext(self.aws, self.inventory, self._targets, self._limiter, self._max_fan_out)

@@ -1,4 +1,5 @@
-"""The DNS attributes of the VPCs that targets live in (no bulk form: 2 calls per VPC)."""
+"""The target VPCs: their CIDR blocks (one filtered DescribeVpcs) and DNS attributes (no bulk
+form: 2 DescribeVpcAttribute calls per VPC)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from auditor.collectors.base import Absent, ApiCall, Collector, UnitContext
 from auditor.inventory import Vpc
 
 DESCRIBE_VPC_ATTRIBUTE = ApiCall("ec2", "DescribeVpcAttribute", "ec2:DescribeVpcAttribute")
+DESCRIBE_VPCS = ApiCall("ec2", "DescribeVpcs", "ec2:DescribeVpcs")
 
 # (API attribute name, response key, Vpc field)
 DNS_ATTRIBUTES = (
@@ -19,12 +21,12 @@ DNS_ATTRIBUTES = (
 class VpcAttributesCollector(Collector):
     name: ClassVar[str] = "ec2.vpc_attributes"
     stage: ClassVar[int] = 1
-    calls: ClassVar[tuple[ApiCall, ...]] = (DESCRIBE_VPC_ATTRIBUTE,)
+    calls: ClassVar[tuple[ApiCall, ...]] = (DESCRIBE_VPC_ATTRIBUTE, DESCRIBE_VPCS)
 
     def collect(self, ctx: UnitContext) -> None:
-        vpc_ids = sorted({db.vpc_id for db in ctx.targets() if db.vpc_id})
-        vpcs = {vpc_id: Vpc(vpc_id) for vpc_id in vpc_ids}
-        ctx.inventory.vpcs.update(vpcs)
+        vpc_ids = ctx.target_vpc_ids()
+        with ctx.lock:
+            vpcs = {v: ctx.inventory.vpcs.setdefault(v, Vpc(v)) for v in vpc_ids}
 
         def read(job: tuple[str, tuple[str, str, str]]) -> None:
             vpc_id, (attribute, key, field_name) = job
@@ -39,3 +41,12 @@ class VpcAttributesCollector(Collector):
                 setattr(vpcs[vpc_id], field_name, bool(response[key].get("Value")))
 
         ctx.fan_out(read, [(v, attr) for v in vpc_ids for attr in DNS_ATTRIBUTES])
+        described = ctx.paginate_by_vpc(DESCRIBE_VPCS, "Vpcs")
+        if described is not None:
+            for raw in described:
+                if raw["VpcId"] in vpcs:
+                    vpcs[raw["VpcId"]].cidrs = sorted(
+                        a["CidrBlock"]
+                        for a in raw.get("CidrBlockAssociationSet", [])
+                        if a.get("CidrBlockState", {}).get("State", "associated") == "associated"
+                    ) or ([raw["CidrBlock"]] if raw.get("CidrBlock") else [])

@@ -1,0 +1,36 @@
+"""VPC endpoints of the target VPCs (one filtered, paginated call)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from auditor.collectors.base import ApiCall, Collector, UnitContext
+from auditor.inventory import VpcEndpoint
+
+DESCRIBE_VPC_ENDPOINTS = ApiCall("ec2", "DescribeVpcEndpoints", "ec2:DescribeVpcEndpoints")
+
+
+def parse_endpoint(raw: dict[str, Any]) -> VpcEndpoint:
+    return VpcEndpoint(
+        endpoint_id=raw["VpcEndpointId"],
+        vpc_id=raw.get("VpcId", ""),
+        service_name=raw.get("ServiceName", ""),
+        endpoint_type=raw.get("VpcEndpointType", ""),
+        state=raw.get("State", ""),
+        private_dns=bool(raw.get("PrivateDnsEnabled", False)),
+        subnet_ids=sorted(raw.get("SubnetIds", [])),
+        security_group_ids=sorted(g["GroupId"] for g in raw.get("Groups", []) if g.get("GroupId")),
+        route_table_ids=sorted(raw.get("RouteTableIds", [])),
+    )
+
+
+class EndpointsCollector(Collector):
+    name: ClassVar[str] = "ec2.vpc_endpoints"
+    calls: ClassVar[tuple[ApiCall, ...]] = (DESCRIBE_VPC_ENDPOINTS,)
+
+    def collect(self, ctx: UnitContext) -> None:
+        endpoints = ctx.paginate_by_vpc(DESCRIBE_VPC_ENDPOINTS, "VpcEndpoints")
+        if endpoints is not None:
+            ctx.inventory.vpc_endpoints = sorted(
+                (parse_endpoint(e) for e in endpoints), key=lambda e: e.endpoint_id
+            )

@@ -1,0 +1,133 @@
+"""Routing of the target VPCs: route tables, internet and NAT gateways (one filtered call each),
+then the CIDRs of the prefix lists those routes use (one call per prefix list)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from auditor.collectors.base import Absent, ApiCall, Collector, UnitContext
+from auditor.inventory import InternetGateway, NatGateway, Route, RouteTable
+
+DESCRIBE_ROUTE_TABLES = ApiCall("ec2", "DescribeRouteTables", "ec2:DescribeRouteTables")
+DESCRIBE_INTERNET_GATEWAYS = ApiCall(
+    "ec2", "DescribeInternetGateways", "ec2:DescribeInternetGateways"
+)
+DESCRIBE_NAT_GATEWAYS = ApiCall("ec2", "DescribeNatGateways", "ec2:DescribeNatGateways")
+GET_PREFIX_LIST_ENTRIES = ApiCall(
+    "ec2", "GetManagedPrefixListEntries", "ec2:GetManagedPrefixListEntries"
+)
+
+ROUTE_TARGET_KEYS = (
+    "GatewayId",
+    "NatGatewayId",
+    "TransitGatewayId",
+    "VpcPeeringConnectionId",
+    "NetworkInterfaceId",
+    "InstanceId",
+    "EgressOnlyInternetGatewayId",
+    "CarrierGatewayId",
+    "LocalGatewayId",
+    "CoreNetworkArn",
+)
+
+
+def parse_route(raw: dict[str, Any]) -> Route:
+    target = next((str(raw[k]) for k in ROUTE_TARGET_KEYS if raw.get(k)), "unknown")
+    return Route(
+        target=target,
+        state=str(raw.get("State", "active")),
+        origin=str(raw.get("Origin", "CreateRoute")),
+        destination=raw.get("DestinationCidrBlock"),
+        destination_ipv6=raw.get("DestinationIpv6CidrBlock"),
+        prefix_list_id=raw.get("DestinationPrefixListId"),
+    )
+
+
+def parse_route_table(raw: dict[str, Any]) -> RouteTable:
+    associations = [
+        a
+        for a in raw.get("Associations", [])
+        if a.get("AssociationState", {}).get("State", "associated") == "associated"
+    ]
+    return RouteTable(
+        route_table_id=raw["RouteTableId"],
+        vpc_id=raw.get("VpcId", ""),
+        main=any(a.get("Main") for a in associations),
+        subnet_ids=sorted(a["SubnetId"] for a in associations if a.get("SubnetId")),
+        routes=[parse_route(r) for r in raw.get("Routes", [])],
+    )
+
+
+class RoutingCollector(Collector):
+    name: ClassVar[str] = "ec2.routing"
+    calls: ClassVar[tuple[ApiCall, ...]] = (
+        DESCRIBE_ROUTE_TABLES,
+        DESCRIBE_INTERNET_GATEWAYS,
+        DESCRIBE_NAT_GATEWAYS,
+    )
+
+    def collect(self, ctx: UnitContext) -> None:
+        inv = ctx.inventory
+        tables = ctx.paginate_by_vpc(DESCRIBE_ROUTE_TABLES, "RouteTables")
+        if tables is not None:
+            inv.route_tables = sorted(
+                (parse_route_table(t) for t in tables), key=lambda t: t.route_table_id
+            )
+        gateways = ctx.paginate_by_vpc(
+            DESCRIBE_INTERNET_GATEWAYS, "InternetGateways", filter_name="attachment.vpc-id"
+        )
+        if gateways is not None:
+            inv.internet_gateways = sorted(
+                (
+                    InternetGateway(
+                        g["InternetGatewayId"],
+                        {a["VpcId"]: a.get("State", "") for a in g.get("Attachments", [])},
+                    )
+                    for g in gateways
+                ),
+                key=lambda g: g.gateway_id,
+            )
+        nats = ctx.paginate_by_vpc(DESCRIBE_NAT_GATEWAYS, "NatGateways", filter_name="vpc-id")
+        if nats is not None:
+            inv.nat_gateways = sorted(
+                (
+                    NatGateway(
+                        nat_gateway_id=n["NatGatewayId"],
+                        vpc_id=n.get("VpcId", ""),
+                        subnet_id=n.get("SubnetId", ""),
+                        state=n.get("State", ""),
+                        connectivity=n.get("ConnectivityType", "public"),
+                    )
+                    for n in nats
+                ),
+                key=lambda n: n.nat_gateway_id,
+            )
+
+
+class PrefixListsCollector(Collector):
+    """Stage 2: the CIDRs behind every prefix list the target VPCs' routes point at."""
+
+    name: ClassVar[str] = "ec2.prefix_lists"
+    stage: ClassVar[int] = 2
+    calls: ClassVar[tuple[ApiCall, ...]] = (GET_PREFIX_LIST_ENTRIES,)
+
+    def collect(self, ctx: UnitContext) -> None:
+        ids = sorted(
+            {
+                r.prefix_list_id
+                for t in ctx.inventory.route_tables or []
+                for r in t.routes
+                if r.prefix_list_id
+            }
+        )
+
+        def read(pl_id: str) -> tuple[str, list[str] | None]:
+            try:
+                entries = ctx.paginate(
+                    GET_PREFIX_LIST_ENTRIES, "Entries", resource_id=pl_id, PrefixListId=pl_id
+                )
+            except Absent:  # the route points at a prefix list that no longer exists
+                return pl_id, []
+            return pl_id, None if entries is None else sorted(e["Cidr"] for e in entries)
+
+        ctx.inventory.prefix_lists.update(ctx.fan_out(read, ids))

@@ -1,0 +1,72 @@
+"""Security groups (the region's, counted; the target VPCs', kept in full) and the two VPC
+quotas that bound them: per network interface (L-2AFB9258, read only when a target already has
+5 groups) and per region (L-E79EC296)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from auditor.collectors.base import Absent, ApiCall, Collector, UnitContext
+from auditor.inventory import SecurityGroup, SgRule
+
+DESCRIBE_SECURITY_GROUPS = ApiCall("ec2", "DescribeSecurityGroups", "ec2:DescribeSecurityGroups")
+GET_SERVICE_QUOTA = ApiCall("service-quotas", "GetServiceQuota", "servicequotas:GetServiceQuota")
+
+SG_PER_INTERFACE = "vpc/L-2AFB9258"
+SG_PER_REGION = "vpc/L-E79EC296"
+DB_SECURITY_GROUPS_BEFORE_QUOTA = 5  # fewer groups on every target: the quota does not matter
+
+
+def parse_rule(raw: dict[str, Any]) -> SgRule:
+    return SgRule(
+        protocol=str(raw.get("IpProtocol", "-1")),
+        from_port=raw.get("FromPort"),
+        to_port=raw.get("ToPort"),
+        cidrs=sorted(r["CidrIp"] for r in raw.get("IpRanges", []) if r.get("CidrIp")),
+        groups=sorted(g["GroupId"] for g in raw.get("UserIdGroupPairs", []) if g.get("GroupId")),
+        prefix_lists=sorted(
+            p["PrefixListId"] for p in raw.get("PrefixListIds", []) if p.get("PrefixListId")
+        ),
+    )
+
+
+def parse_security_group(raw: dict[str, Any]) -> SecurityGroup:
+    return SecurityGroup(
+        group_id=raw["GroupId"],
+        vpc_id=raw.get("VpcId", ""),
+        ingress=[parse_rule(r) for r in raw.get("IpPermissions", [])],
+        egress=[parse_rule(r) for r in raw.get("IpPermissionsEgress", [])],
+    )
+
+
+class SecurityGroupsCollector(Collector):
+    name: ClassVar[str] = "ec2.security_groups"
+    calls: ClassVar[tuple[ApiCall, ...]] = (DESCRIBE_SECURITY_GROUPS, GET_SERVICE_QUOTA)
+
+    def collect(self, ctx: UnitContext) -> None:
+        inv = ctx.inventory
+        if not ctx.targets():
+            return
+        groups = ctx.paginate(DESCRIBE_SECURITY_GROUPS, "SecurityGroups")
+        if groups is not None:
+            vpcs = set(ctx.target_vpc_ids())
+            inv.security_group_count = len(groups)
+            inv.security_groups = sorted(
+                (parse_security_group(g) for g in groups if g.get("VpcId") in vpcs),
+                key=lambda g: g.group_id,
+            )
+        wanted = [SG_PER_REGION]
+        if any(len(db.security_groups) >= DB_SECURITY_GROUPS_BEFORE_QUOTA for db in ctx.targets()):
+            wanted.append(SG_PER_INTERFACE)
+
+        def read(key: str) -> tuple[str, float | None]:
+            service, code = key.split("/")
+            try:
+                answer = ctx.call(
+                    GET_SERVICE_QUOTA, resource_id=key, ServiceCode=service, QuotaCode=code
+                )
+            except Absent:
+                return key, None
+            return key, None if answer is None else float(answer["Quota"]["Value"])
+
+        inv.quotas.update(ctx.fan_out(read, wanted))
