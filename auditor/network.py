@@ -1,0 +1,277 @@
+"""Pure VPC routing semantics, as AWS applies them (REQUIREMENTS.md §4; DESIGN.md `route.internet`).
+
+- A subnet's effective route table is its explicit association, else the VPC's main table
+  (DescribeRouteTables lists no implicit associations).
+- A destination is routed by longest-prefix match; at equal prefix length a static route wins
+  over a prefix-list route, which wins over a propagated one. `blackhole` routes are ignored.
+- Prefix-list routes (gateway endpoints) match per CIDR of the list.
+
+Address sets are lists of IPv4 networks; no AWS calls, no inventory mutation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network, collapse_addresses
+
+from auditor.inventory import (
+    InternetGateway,
+    NaclEntry,
+    NetworkAcl,
+    Route,
+    RouteTable,
+    SgRule,
+    Subnet,
+)
+
+EVERYWHERE = IPv4Network("0.0.0.0/0")
+NOT_PUBLIC = tuple(
+    IPv4Network(c)
+    for c in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+    )
+)
+PROPAGATED = "EnableVgwRoutePropagation"
+STATIC, PREFIX_LIST, PROPAGATED_RANK = 0, 1, 2
+
+
+# --- address sets ------------------------------------------------------------------------------
+
+
+def collapse(nets: Iterable[IPv4Network]) -> list[IPv4Network]:
+    return list(collapse_addresses(nets))
+
+
+def subtract(nets: Iterable[IPv4Network], minus: Iterable[IPv4Network]) -> list[IPv4Network]:
+    """``nets`` less every address in ``minus`` (CIDRs either nest or are disjoint)."""
+    result = collapse(nets)
+    for m in collapse(minus):
+        nxt: list[IPv4Network] = []
+        for n in result:
+            if not n.overlaps(m):
+                nxt.append(n)
+            elif n.subnet_of(m):
+                continue
+            else:  # m lies inside n
+                nxt.extend(n.address_exclude(m))
+        result = nxt
+    return collapse(result)
+
+
+def intersect(a: Iterable[IPv4Network], b: Iterable[IPv4Network]) -> list[IPv4Network]:
+    bs = collapse(b)
+    out = [x if x.prefixlen >= y.prefixlen else y for x in collapse(a) for y in bs if x.overlaps(y)]
+    return collapse(out)
+
+
+def public_space(excluded: Iterable[IPv4Network] = ()) -> list[IPv4Network]:
+    """Every public IPv4 address, less ``excluded`` (e.g. gateway-endpoint prefix lists)."""
+    return subtract([EVERYWHERE], [*NOT_PUBLIC, *excluded])
+
+
+def contains(nets: Iterable[IPv4Network], address: IPv4Address) -> bool:
+    return any(address in n for n in nets)
+
+
+# --- route tables ------------------------------------------------------------------------------
+
+
+def effective_route_table(
+    subnet_id: str, vpc_id: str, tables: list[RouteTable]
+) -> tuple[RouteTable, bool] | None:
+    """(table, explicit?) for a subnet: its explicit association, else the VPC's main table."""
+    for table in tables:
+        if subnet_id in table.subnet_ids:
+            return table, True
+    for table in tables:
+        if table.vpc_id == vpc_id and table.main:
+            return table, False
+    return None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One routable CIDR of a route (a prefix-list route gives one per CIDR of its list)."""
+
+    cidr: IPv4Network
+    route: Route
+    rank: int  # STATIC, PREFIX_LIST or PROPAGATED_RANK: the tie-break at equal prefix length
+    order: int  # position in the table, for a deterministic choice between true duplicates
+
+
+def expand(
+    table: RouteTable, prefix_lists: dict[str, list[str] | None]
+) -> tuple[list[Candidate], list[str]]:
+    """The table's IPv4 routes as candidates, blackholes left out; and the prefix lists whose
+    CIDRs are not known (the answer then depends on what was not read)."""
+    out: list[Candidate] = []
+    unread: list[str] = []
+    for order, route in enumerate(table.routes):
+        if route.state == "blackhole":
+            continue
+        if route.destination:
+            net = IPv4Network(route.destination, strict=False)
+            rank = PROPAGATED_RANK if route.origin == PROPAGATED else STATIC
+            out.append(Candidate(net, route, rank, order))
+        elif route.prefix_list_id:
+            cidrs = prefix_lists.get(route.prefix_list_id)
+            if cidrs is None:
+                unread.append(route.prefix_list_id)
+                continue
+            out += [
+                Candidate(IPv4Network(c, strict=False), route, PREFIX_LIST, order)
+                for c in cidrs
+                if ":" not in c
+            ]
+    return out, unread
+
+
+def _precedence(c: Candidate) -> tuple[int, int, int]:
+    return (-c.cidr.prefixlen, c.rank, c.order)
+
+
+def lookup(address: IPv4Address, candidates: list[Candidate]) -> Candidate | None:
+    """The route a packet to ``address`` takes (reference implementation, one address)."""
+    matching = [c for c in candidates if address in c.cidr]
+    return min(matching, key=_precedence) if matching else None
+
+
+def partition(candidates: list[Candidate]) -> list[tuple[IPv4Network, Candidate]]:
+    """The routed address space split by the route that wins each part."""
+    claimed: list[IPv4Network] = []
+    parts: list[tuple[IPv4Network, Candidate]] = []
+    for cand in sorted(candidates, key=_precedence):
+        for net in subtract([cand.cidr], claimed):
+            parts.append((net, cand))
+        claimed = collapse([*claimed, cand.cidr])
+    return parts
+
+
+@dataclass(frozen=True)
+class Stray:
+    """Addresses of the required space that do not go where they should."""
+
+    nets: tuple[IPv4Network, ...]
+    route: Route | None  # None: no route at all
+
+    def describe(self, limit: int = 4) -> str:
+        shown = ", ".join(str(n) for n in self.nets[:limit])
+        more = f" and {len(self.nets) - limit} more" if len(self.nets) > limit else ""
+        where = f"{self.route.target}" if self.route else "no route (dropped)"
+        return f"{shown}{more} -> {where}"
+
+
+def strays(
+    candidates: list[Candidate], space: list[IPv4Network], good: Callable[[Route], bool]
+) -> list[Stray]:
+    """The parts of ``space`` whose winning route is not ``good``, grouped by where they go."""
+    covered: list[IPv4Network] = []
+    bad: dict[int, tuple[Route, list[IPv4Network]]] = {}
+    for net, cand in partition(candidates):
+        overlap = intersect([net], space)
+        if not overlap:
+            continue
+        covered += overlap
+        if not good(cand.route):
+            bad.setdefault(cand.order, (cand.route, []))[1].extend(overlap)
+    out = [Stray(tuple(collapse(nets)), route) for _, (route, nets) in sorted(bad.items())]
+    unrouted = subtract(space, covered)
+    if unrouted:
+        out.append(Stray(tuple(unrouted), None))
+    return out
+
+
+def gateway_endpoint_space(
+    candidates: list[Candidate],
+) -> list[IPv4Network]:
+    """CIDRs of prefix-list routes to gateway endpoints (traffic that may bypass the internet)."""
+    return collapse(
+        c.cidr for c in candidates if c.rank == PREFIX_LIST and c.route.target.startswith("vpce-")
+    )
+
+
+def attached_gateways(vpc_id: str, gateways: list[InternetGateway]) -> list[str]:
+    """Internet gateways attached to the VPC (attachment state `available`, as the API says)."""
+    return sorted(g.gateway_id for g in gateways if g.attachments.get(vpc_id) == "available")
+
+
+# --- network ACLs ------------------------------------------------------------------------------
+
+
+def acl_of(subnet: Subnet, acls: list[NetworkAcl]) -> NetworkAcl | None:
+    """The subnet's network ACL: its explicit association, else the VPC's default ACL."""
+    for acl in acls:
+        if subnet.subnet_id in acl.subnet_ids:
+            return acl
+    return next((a for a in acls if a.vpc_id == subnet.vpc_id and a.default), None)
+
+
+def _tcp(protocol: str) -> bool:
+    return protocol in ("-1", "6", "tcp", "all")
+
+
+def acl_denials(
+    acl: NetworkAcl, egress: bool, ports: tuple[int, int], space: list[IPv4Network]
+) -> list[tuple[IPv4Network, int | None]]:
+    """Parts of ``space`` where TCP on ``ports`` is denied (first match by rule number); the rule
+    number that denies, or None for the implicit final deny."""
+    remaining = collapse(space)
+    denied: list[tuple[IPv4Network, int | None]] = []
+    for entry in sorted(
+        (e for e in acl.entries if e.egress == egress), key=lambda e: e.rule_number
+    ):
+        if not remaining or entry.cidr is None or not _tcp(entry.protocol):
+            continue
+        lo, hi = _ports(entry)
+        if hi < ports[0] or lo > ports[1]:
+            continue
+        hit = intersect(remaining, [IPv4Network(entry.cidr, strict=False)])
+        if not hit:
+            continue
+        if entry.action == "deny":
+            denied += [(n, entry.rule_number) for n in hit]
+            remaining = subtract(remaining, hit)
+        elif lo <= ports[0] and hi >= ports[1]:
+            remaining = subtract(remaining, hit)
+    denied += [(n, None) for n in remaining]
+    return denied
+
+
+def _ports(entry: NaclEntry) -> tuple[int, int]:
+    if entry.protocol in ("-1", "all") or entry.port_from is None:
+        return 0, 65535
+    return entry.port_from, entry.port_to if entry.port_to is not None else entry.port_from
+
+
+# --- security groups ---------------------------------------------------------------------------
+
+
+def rule_admits_port(rule: SgRule, port: int) -> bool:
+    if rule.protocol in ("-1", "all"):
+        return True
+    if rule.protocol not in ("tcp", "6"):
+        return False
+    lo = -1 if rule.from_port is None else rule.from_port
+    hi = 65535 if rule.to_port is None else rule.to_port
+    return lo == -1 or lo <= port <= hi
+
+
+def sg_admits(rules: list[SgRule], port: int, peer: IPv4Network) -> str:
+    """ "cidr" when a rule admits TCP ``port`` for all of ``peer`` by CIDR; "reference" when only
+    rules by security group or prefix list could; else "no"."""
+    by_reference = False
+    for rule in rules:
+        if not rule_admits_port(rule, port):
+            continue
+        if any(peer.subnet_of(IPv4Network(c, strict=False)) for c in rule.cidrs if ":" not in c):
+            return "cidr"
+        by_reference = by_reference or bool(rule.groups or rule.prefix_lists)
+    return "reference" if by_reference else "no"
