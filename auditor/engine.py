@@ -30,6 +30,7 @@ from auditor.model import (
     UnitInfo,
     Verdict,
 )
+from auditor.workers import WorkerPlans
 from checks import BUILTIN_CHECKS
 from checks.base import Check, CheckContext
 
@@ -102,8 +103,12 @@ def validate_check(cls: type[Check], entry_name: str | None = None) -> None:
         not cls.engines or not all(isinstance(e, str) and e for e in cls.engines)
     ):
         raise CheckLoadError(f"{where}: engines must be None or a non-empty set of engine names")
-    if cls.scope not in SCOPES:
-        raise CheckLoadError(f"{where}: scope {cls.scope!r} is not one of {sorted(SCOPES)}")
+    if not cls.scopes or not set(cls.scopes) <= SCOPES:
+        raise CheckLoadError(
+            f"{where}: scopes {cls.scopes!r} must be a non-empty subset of {sorted(SCOPES)}"
+        )
+    if cls.requires_modes is not None and not set(cls.requires_modes) <= set(cls.modes):
+        raise CheckLoadError(f"{where}: requires_modes must be among the check's modes")
     if not all(isinstance(d, str) and d for d in cls.docs):
         raise CheckLoadError(f"{where}: docs must be strings")
 
@@ -123,9 +128,9 @@ def _prerequisite_order(
         for req in cls.requires:
             if req not in by_id:
                 raise CheckLoadError(f"check {cls.id} requires unknown check {req!r}")
-            if cls.scope == "region" and by_id[req].scope != "region":
+            if not set(cls.scopes) <= set(by_id[req].scopes):
                 raise CheckLoadError(
-                    f"region-scope check {cls.id} cannot require target-scope check {req}"
+                    f"check {cls.id} runs in scopes its prerequisite {req} does not run in"
                 )
             visit(by_id[req], (*chain, cls.id))
         state[cls.id] = 2
@@ -157,14 +162,15 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
             SkippedInstance(unit.account_id, unit.region, db.db_instance_id, db.engine, reason)
             for db, reason in selected.skipped
         ]
-        region_findings = run_region(unit, selected.targets, checks)
+        plans = WorkerPlans(unit, inventory.worker_config)
+        region_findings = run_region(unit, selected.targets, checks, plans)
         findings += region_findings
         for db in selected.targets:
             found.add(db.db_instance_id)
-            target_findings = run_target(unit, db, checks)
+            target_findings = run_target(unit, db, checks, plans)
             findings += target_findings
             applicable = [f for f in region_findings if by_id[f.check_id].applies_to(db)]
-            targets.append(fold(unit, db, target_findings + applicable, headline))
+            targets.append(fold(unit, db, target_findings + applicable, headline, plans))
     return AuditResult(
         worker_network=headline,
         accounts=list(inventory.accounts),
@@ -181,22 +187,26 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
 
 
 def run_region(
-    unit: RegionInventory, targets: list[DBInstance], checks: list[Check]
+    unit: RegionInventory, targets: list[DBInstance], checks: list[Check], plans: WorkerPlans
 ) -> list[Finding]:
     """Region-scope checks, once per unit that has targets they apply to."""
     return _run_checks(
-        [c for c in checks if c.scope == "region"],
+        [c for c in checks if "region" in c.scopes],
         lambda check: [db for db in targets if check.applies_to(db)],
-        lambda check, modes, applicable: CheckContext(check, unit, None, modes, tuple(applicable)),
+        lambda check, modes, dbs: CheckContext(check, unit, None, modes, plans, tuple(dbs)),
+        lambda check, ctx: check.run_region(ctx),
     )
 
 
-def run_target(unit: RegionInventory, db: DBInstance, checks: list[Check]) -> list[Finding]:
+def run_target(
+    unit: RegionInventory, db: DBInstance, checks: list[Check], plans: WorkerPlans
+) -> list[Finding]:
     """Every applicable target-scope check for one target, prerequisites first."""
     return _run_checks(
-        [c for c in checks if c.scope == "target"],
+        [c for c in checks if "target" in c.scopes],
         lambda check: [db] if check.applies_to(db) else [],
-        lambda check, modes, _: CheckContext(check, unit, db, modes),
+        lambda check, modes, _: CheckContext(check, unit, db, modes, plans),
+        lambda check, ctx: check.run(ctx),
     )
 
 
@@ -204,6 +214,7 @@ def _run_checks(
     checks: list[Check],
     applicable: Callable[[Check], list[DBInstance]],
     context: Callable[[Check, tuple[Mode, ...], list[DBInstance]], CheckContext],
+    runner: Callable[[Check, CheckContext], Iterable[Finding]],
 ) -> list[Finding]:
     """Run checks in prerequisite order; `skip` in the modes where a prerequisite did not pass."""
     statuses: dict[tuple[str, Mode], Status] = {}
@@ -214,8 +225,9 @@ def _run_checks(
             continue
         modes = tuple(m for m in ALL_MODES if m in check.modes)
         blocked: dict[Mode, tuple[str, Status]] = {}
+        gated = check.requires_modes if check.requires_modes is not None else check.modes
         for req in check.requires:
-            for mode in modes:
+            for mode in (m for m in modes if m in gated):
                 status = statuses.get((req, mode))
                 if status is not None and status not in PASSING and mode not in blocked:
                     blocked[mode] = (req, status)
@@ -231,7 +243,7 @@ def _run_checks(
             )
         run_modes = tuple(m for m in modes if m not in blocked)
         if run_modes:
-            produced += _run_check(check, context(check, run_modes, dbs))
+            produced += _run_check(check, context(check, run_modes, dbs), runner)
         for finding in produced:
             for mode in finding.modes:
                 previous = statuses.get((check.id, mode), Status.SKIP)
@@ -247,9 +259,11 @@ def _group(blocked: dict[Mode, tuple[str, Status]]) -> dict[tuple[str, Status], 
     return groups
 
 
-def _run_check(check: Check, ctx: CheckContext) -> list[Finding]:
+def _run_check(
+    check: Check, ctx: CheckContext, runner: Callable[[Check, CheckContext], Iterable[Finding]]
+) -> list[Finding]:
     try:
-        produced = [f for f in check.run(ctx) if f.modes]
+        produced = [f for f in runner(check, ctx) if f.modes]
     except Exception as exc:  # a defective check is unknown, never a pass
         where = ctx.target.db_instance_id if ctx.target else ctx.region.region
         log.warning("check %s failed on %s: %s", check.id, where, exc)
@@ -263,7 +277,11 @@ def _run_check(check: Check, ctx: CheckContext) -> list[Finding]:
 
 
 def fold(
-    unit: RegionInventory, db: DBInstance, findings: list[Finding], headline: Mode
+    unit: RegionInventory,
+    db: DBInstance,
+    findings: list[Finding],
+    headline: Mode,
+    plans: WorkerPlans,
 ) -> TargetResult:
     modes: dict[Mode, ModeVerdict] = {}
     for mode in ALL_MODES:
@@ -276,7 +294,7 @@ def fold(
             verdict = Verdict.UNKNOWN
         else:
             verdict = Verdict.READY
-        modes[mode] = ModeVerdict(verdict, blocking, unknown, worker_subnets=[])
+        modes[mode] = ModeVerdict(verdict, blocking, unknown, plans.plan(db, mode).passing)
     return TargetResult(
         account_id=unit.account_id,
         region=unit.region,

@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
-from auditor.inventory import DBInstance, ReadError, RegionInventory
+from auditor.inventory import DBInstance, ReadError, RegionInventory, WorkerConfig
 from auditor.model import ALL_MODES, Evidence, Finding, Mode, Severity, Status
+from auditor.workers import Outcome, WorkerPlans
 
 
 class Check:
@@ -23,17 +24,23 @@ class Check:
     severity: ClassVar[Severity] = Severity.BLOCKER
     modes: ClassVar[frozenset[Mode]] = frozenset(ALL_MODES)
     engines: ClassVar[frozenset[str] | None] = None  # None: every target engine
-    # "target": run once per target. "region": run once per (account, region) unit that has
-    # applicable targets; its findings have target null and count for every target there.
-    scope: ClassVar[str] = "target"
+    # "target": `run` once per target. "region": `run_region` once per (account, region) unit
+    # that has applicable targets; its findings have target null and count for every one of them.
+    scopes: ClassVar[frozenset[str]] = frozenset({"target"})
     reads: ClassVar[tuple[str, ...]] = ()  # the inventory parts it reads
     requires: ClassVar[tuple[str, ...]] = ()  # prerequisite check ids
+    requires_modes: ClassVar[frozenset[Mode] | None] = None  # where they apply (None: all modes)
     docs: ClassVar[tuple[str, ...]] = ()  # the Veeam/AWS pages it enforces
 
     def applies_to(self, db: DBInstance) -> bool:
         return self.engines is None or db.engine in self.engines
 
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
+        """Findings for ``ctx.db`` in ``ctx.modes`` (target scope)."""
+        raise NotImplementedError
+
+    def run_region(self, ctx: CheckContext) -> Iterable[Finding]:
+        """Findings for the unit ``ctx.region`` and its targets ``ctx.targets`` (region scope)."""
         raise NotImplementedError
 
 
@@ -45,7 +52,13 @@ class CheckContext:
     region: RegionInventory
     target: DBInstance | None
     modes: tuple[Mode, ...]
+    workers: WorkerPlans
     targets: tuple[DBInstance, ...] = ()  # the unit's applicable targets (region-scope checks)
+
+    @property
+    def config(self) -> WorkerConfig:
+        """Veeam's worker configuration, as given on the command line (may be empty)."""
+        return self.workers.config
 
     @property
     def db(self) -> DBInstance:
@@ -77,6 +90,19 @@ class CheckContext:
             message=message,
             remediation=remediation,
             evidence=dict(evidence or {}),
+        )
+
+    def report(
+        self, outcome: Outcome, *, modes: Iterable[Mode] | None = None, **extra: str | list[str]
+    ) -> Finding:
+        """A finding from a rule's Outcome (see auditor.workers), with extra evidence."""
+        return self.finding(
+            outcome.status,
+            outcome.message,
+            resource_id=outcome.resource_id,
+            remediation=outcome.remediation,
+            evidence={**outcome.evidence, **extra},
+            modes=modes,
         )
 
     def unknown(

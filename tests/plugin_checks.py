@@ -75,9 +75,9 @@ class UnknownPrerequisite(Check):
 class RegionQuota(Check):
     id: ClassVar[str] = "acme.region-quota"
     title: ClassVar[str] = "A region-wide quota that is exhausted"
-    scope: ClassVar[str] = "region"
+    scopes: ClassVar[frozenset[str]] = frozenset({"region"})
 
-    def run(self, ctx: CheckContext) -> Iterator[Finding]:
+    def run_region(self, ctx: CheckContext) -> Iterator[Finding]:
         yield ctx.finding(
             Status.FAIL, f"no room for {len(ctx.targets)} more", resource_id="quota-1"
         )
@@ -86,8 +86,8 @@ class RegionQuota(Check):
 class RegionSqlServerOnly(Check):
     id: ClassVar[str] = "acme.region-sqlserver"
     title: ClassVar[str] = "A region-wide check for SQL Server targets"
-    scope: ClassVar[str] = "region"
+    scopes: ClassVar[frozenset[str]] = frozenset({"region"})
     engines: ClassVar[frozenset[str] | None] = frozenset({"sqlserver-se"})
 
-    def run(self, ctx: CheckContext) -> Iterator[Finding]:
+    def run_region(self, ctx: CheckContext) -> Iterator[Finding]:
         yield ctx.finding(Status.FAIL, ",".join(d.db_instance_id for d in ctx.targets))
