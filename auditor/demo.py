@@ -9,14 +9,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
 from unittest import mock
 
 import boto3
 
 from auditor.model import AuditResult, Mode
 from auditor.run import AuditOptions, run_audit
+from auditor.sample_account import Builder
 
 DEMO_REGIONS = ("eu-west-1", "us-east-1")
 OFFLINE_ENV = {
@@ -42,74 +41,50 @@ def offline_aws() -> Iterator[None]:
             yield
 
 
-@dataclass
-class Builder:
-    """Small, readable steps to lay out a sample account in moto (setup only, not the auditor)."""
-
-    region: str
-
-    def __post_init__(self) -> None:
-        self.ec2: Any = boto3.client("ec2", region_name=self.region)
-        self.rds: Any = boto3.client("rds", region_name=self.region)
-
-    def vpc(
-        self, cidr: str, name: str, *, dns_support: bool = True, dns_hostnames: bool = True
-    ) -> str:
-        vpc_id: str = self.ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
-        self.ec2.create_tags(Resources=[vpc_id], Tags=[{"Key": "Name", "Value": name}])
-        self.ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsSupport={"Value": dns_support})
-        self.ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": dns_hostnames})
-        return vpc_id
-
-    def db_subnet_group(self, vpc_id: str, cidr_prefix: str, name: str) -> str:
-        subnets = [
-            self.ec2.create_subnet(
-                VpcId=vpc_id,
-                CidrBlock=f"{cidr_prefix}.{i * 16}.0/20",
-                AvailabilityZone=f"{self.region}{az}",
-            )["Subnet"]["SubnetId"]
-            for i, az in enumerate("ab")
-        ]
-        self.rds.create_db_subnet_group(
-            DBSubnetGroupName=name, DBSubnetGroupDescription=name, SubnetIds=subnets
-        )
-        return name
-
-    def db(self, name: str, engine: str, version: str, subnet_group: str, *, az: str = "a") -> str:
-        self.rds.create_db_instance(
-            DBInstanceIdentifier=name,
-            DBInstanceClass="db.m5.large",
-            Engine=engine,
-            EngineVersion=version,
-            AllocatedStorage=50,
-            MasterUsername="admin_user",
-            MasterUserPassword="not-a-real-password-1",
-            DBSubnetGroupName=subnet_group,
-            AvailabilityZone=f"{self.region}{az}",
-        )
-        return name
-
-
 def build_demo_account() -> None:
-    """The sample: what each target shows is in its name and in the README."""
+    """The sample: what each target shows is in its comment and in the README."""
     eu = Builder("eu-west-1")
-    prod = eu.vpc("10.0.0.0/16", "prod")
-    prod_dbs = eu.db_subnet_group(prod, "10.0", "prod-db")
-    eu.db("orders-pg", "postgres", "16.3", prod_dbs)  # ready
-    eu.db("billing-sql", "sqlserver-se", "15.00.4345.5.v1", prod_dbs, az="b")  # ready
-    eu.db("legacy-pg11", "postgres", "11.22", prod_dbs)  # not ready: PostgreSQL 11
-    eu.db("crm-mysql", "mysql", "8.0.35", prod_dbs)  # skipped: MySQL
-    analytics = eu.vpc("10.1.0.0/16", "analytics", dns_hostnames=False)
-    eu.db("reports-pg", "postgres", "15.7", eu.db_subnet_group(analytics, "10.1", "analytics-db"))
-    # reports-pg: ready in public mode, not ready in the private modes (DNS hostnames off)
+    prod = eu.ready_network("10.0", "prod")
+    eu.db("orders-pg", "postgres", "16.3", prod.db_subnet_group)  # ready in every mode
+    eu.db("billing-sql", "sqlserver-se", "15.00.4345.5.v1", prod.db_subnet_group, az="b")  # ready
+    eu.db("legacy-pg11", "postgres", "11.22", prod.db_subnet_group)  # not ready: PostgreSQL 11
+    eu.db("crm-mysql", "mysql", "8.0.35", prod.db_subnet_group)  # skipped: MySQL
+
+    analytics = eu.ready_network("10.1", "analytics", dns_hostnames=False)
+    eu.db("reports-pg", "postgres", "15.7", analytics.db_subnet_group)
+    # reports-pg: ready in public mode; not ready in the private modes (DNS hostnames off)
+
+    batch = eu.ready_network("10.2", "batch")
+    eu.ec2.detach_internet_gateway(InternetGatewayId=batch.igw_id, VpcId=batch.vpc_id)
+    eu.db("batch-pg", "postgres", "16.3", batch.db_subnet_group)
+    # batch-pg: not ready in public mode (no internet gateway attached; the route to the
+    # detached gateway stays in the table); ready in both private modes
 
     us = Builder("us-east-1")
-    legacy = us.vpc("10.2.0.0/16", "legacy-net", dns_support=False)
-    us.db("archive-pg", "postgres", "14.12", us.db_subnet_group(legacy, "10.2", "legacy-db"))
-    # archive-pg: not ready, DNS resolution off
-    shared = us.vpc("10.3.0.0/16", "shared")
-    us.db("paused-pg", "postgres", "16.3", us.db_subnet_group(shared, "10.3", "shared-db"))
+    legacy = us.ready_network("10.3", "legacy-net", dns_support=False)
+    us.db("archive-pg", "postgres", "14.12", legacy.db_subnet_group)  # not ready: DNS off
+
+    shared = us.ready_network("10.4", "shared")
+    nat = us.nat_gateway(shared.public_subnets["b"])
+    us.ec2.replace_route(
+        RouteTableId=shared.public_table, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat
+    )
+    us.db("hr-pg", "postgres", "16.3", shared.db_subnet_group, az="b")
+    # hr-pg: not ready in public mode (public subnets route to a NAT gateway, not the internet
+    # gateway); ready in the private modes
+
+    erp = us.ready_network("10.5", "erp")
+    us.ec2.delete_vpc_endpoints(VpcEndpointIds=[erp.endpoints["s3"], erp.endpoints["s3-gateway"]])
+    us.db("erp-sql", "sqlserver-ee", "16.00.4165.4.v1", erp.db_subnet_group)
+    # erp-sql: ready in public mode; not ready in the private modes (no S3 endpoint, no path to
+    # the public S3 endpoint that SQL Server backups need)
+
+    us.db("paused-pg", "postgres", "16.3", erp.db_subnet_group)
     us.rds.stop_db_instance(DBInstanceIdentifier="paused-pg")  # not ready: stopped
+
+    groups = [us.security_group(erp.vpc_id, f"app-{i}") for i in range(5)]
+    us.db("crowded-pg", "postgres", "16.3", erp.db_subnet_group, security_groups=groups)
+    # crowded-pg: not ready anywhere (5 security groups already: no room for Veeam's)
 
 
 def run_demo(worker_network: Mode = Mode.PUBLIC) -> AuditResult:

@@ -47,9 +47,11 @@ class CheckLoadError(PreflightError):
     """A check (built-in or plugin) has invalid metadata or does not load."""
 
 
-def load_checks(entry_points: Iterable[Any] | None = None) -> list[Check]:
+def load_checks(
+    entry_points: Iterable[Any] | None = None, builtins: Iterable[type[Check]] = BUILTIN_CHECKS
+) -> list[Check]:
     """Built-ins plus the `preflight.checks` entry points, validated and in prerequisite order."""
-    classes: list[type[Check]] = list(BUILTIN_CHECKS)
+    classes: list[type[Check]] = list(builtins)
     names: dict[type[Check], str] = {}
     eps = (
         entry_points

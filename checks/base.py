@@ -7,8 +7,9 @@ and the modes without repeating them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from auditor.inventory import DBInstance, ReadError, RegionInventory, WorkerConfig
@@ -105,8 +106,36 @@ class CheckContext:
             modes=modes,
         )
 
+    def per_mode(self, build: Callable[[Mode], Iterable[Finding]]) -> list[Finding]:
+        """Findings built mode by mode, merged where two modes say exactly the same thing."""
+        merged: dict[str, tuple[Finding, list[Mode]]] = {}
+        for mode in self.modes:
+            for f in build(mode):
+                key = json.dumps(
+                    [f.status, f.message, f.resource_id, f.remediation, f.evidence], sort_keys=True
+                )
+                merged.setdefault(key, (f, []))[1].extend(m for m in f.modes if m == mode)
+        return [replace(f, modes=tuple(modes)) for f, modes in merged.values() if modes]
+
+    def located(self) -> Finding | None:
+        """An `unknown` when RDS did not say where the DB instance is (VPC and AZ)."""
+        db = self.db
+        if db.vpc_id and db.availability_zone:
+            return None
+        return self.finding(
+            Status.UNKNOWN,
+            f"could not check {self.check.id}: DescribeDBInstances reported no "
+            f"{'VPC' if not db.vpc_id else 'Availability Zone'} for this DB instance",
+            resource_id=db.db_instance_id,
+        )
+
     def unknown(
-        self, what: str, error: ReadError | None, *, resource_id: str | None = None
+        self,
+        what: str,
+        error: ReadError | None,
+        *,
+        resource_id: str | None = None,
+        modes: Iterable[Mode] | None = None,
     ) -> Finding:
         """`unknown` because an input could not be read; names the gap and missing permission."""
         evidence: Evidence = {}
@@ -122,4 +151,5 @@ class CheckContext:
             f"could not check {what}: {reason}",
             resource_id=resource_id,
             evidence=evidence,
+            modes=modes,
         )

@@ -11,3 +11,21 @@ V_CREATE_ENDPOINTS_PROD = VEEAM.format("create_interface_endpoints_prod")
 A_SNAPSHOT = "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_CreateSnapshot.html"
 A_DB_STATUS = "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html"
 A_VPC_DNS = "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-dns.html"
+V_WORKERS_LOCATION = VEEAM.format("workers_location")
+V_CONFIGURE_ENDPOINTS = VEEAM.format("configure_endpoints")
+V_PRIVATE_NETWORKS = VEEAM.format("configuring_private_networks")
+V_ENABLE_PRIVATE = VEEAM.format("enable_private_network_deployment")
+V_WORKERS_PRIVATE = VEEAM.format("worker_instances_in_private")
+V_REPO_S3_ENDPOINT = VEEAM.format("repositories_add_s3endpoint")
+V_BACKUP_HIW_RDS = VEEAM.format("backup_hiw_rds")
+V_SG_WORKERS = VEEAM.format("seciruty_groups_workers")
+
+A_ROUTE_TABLES = "https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Route_Tables.html"
+A_IGW = "https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Internet_Gateway.html"
+A_GATEWAY_ENDPOINTS = "https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-endpoints.html"
+A_NACL = "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html"
+A_VPC_QUOTAS = "https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html"
+A_RDS_QUOTAS = "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html"
+A_PRIVATE_DNS = (
+    "https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-access-aws-services.html"
+)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from auditor.demo import Builder
+from auditor.sample_account import Builder, Layout
 
-__all__ = ["Builder", "healthy_vpc"]
+__all__ = ["Builder", "Layout", "healthy_vpc"]
 
 
-def healthy_vpc(b: Builder, cidr_prefix: str = "10.0", **vpc_kwargs: bool) -> str:
-    """A VPC with DNS on and a DB subnet group over two AZs; returns the subnet group name."""
-    vpc_id = b.vpc(f"{cidr_prefix}.0.0/16", f"net-{cidr_prefix}", **vpc_kwargs)
-    return b.db_subnet_group(vpc_id, cidr_prefix, f"dbs-{cidr_prefix.replace('.', '-')}")
+def healthy_vpc(b: Builder, prefix: str = "10.0", **dns: bool) -> str:
+    """A VPC ready for workers in every mode; returns its DB subnet group's name."""
+    return b.ready_network(prefix, f"net-{prefix}", **dns).db_subnet_group

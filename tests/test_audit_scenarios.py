@@ -36,8 +36,9 @@ def test_healthy_vpc_with_postgres_16_is_ready_and_exits_0(preflight):
 
 def test_dns_resolution_off_blocks_every_mode_and_exits_1(preflight):
     b = Builder("eu-west-1")
-    vpc_id = b.vpc("10.9.0.0/16", "no-dns", dns_support=False)
-    b.db("orders", "postgres", "16.3", b.db_subnet_group(vpc_id, "10.9", "dbs"))
+    net = b.ready_network("10.9", "no-dns", dns_support=False)
+    vpc_id = net.vpc_id
+    b.db("orders", "postgres", "16.3", net.db_subnet_group)
 
     run = preflight("audit", "--region", "eu-west-1")
 
@@ -55,8 +56,8 @@ def test_dns_resolution_off_blocks_every_mode_and_exits_1(preflight):
 
 def test_dns_hostnames_off_blocks_only_the_private_modes(preflight):
     b = Builder("eu-west-1")
-    vpc_id = b.vpc("10.8.0.0/16", "no-hostnames", dns_hostnames=False)
-    b.db("orders", "postgres", "16.3", b.db_subnet_group(vpc_id, "10.8", "dbs"))
+    net = b.ready_network("10.8", "no-hostnames", dns_hostnames=False)
+    b.db("orders", "postgres", "16.3", net.db_subnet_group)
 
     public = preflight("audit", "--region", "eu-west-1")
     private = preflight("audit", "--region", "eu-west-1", "--worker-network", "private")
@@ -206,7 +207,8 @@ def test_two_runs_give_the_same_json_but_for_the_times(preflight):
 def test_a_vpc_that_no_longer_exists_is_a_fact_not_a_gap(preflight):
     b = Builder("eu-west-1")
     vpc_id = b.vpc("10.7.0.0/16", "gone")
-    b.db("orphan", "postgres", "16.3", b.db_subnet_group(vpc_id, "10.7", "dbs"))
+    subnets = [b.subnet(vpc_id, "10.7.1.0/24", "a"), b.subnet(vpc_id, "10.7.2.0/24", "b")]
+    b.db("orphan", "postgres", "16.3", b.db_subnet_group("dbs", subnets))
     for subnet in b.ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])[
         "Subnets"
     ]:

@@ -18,8 +18,8 @@ def test_version(preflight):
 @pytest.mark.usefixtures("aws")
 def test_options_come_from_preflight_environment_variables(preflight, monkeypatch):
     b = Builder("eu-west-1")
-    vpc_id = b.vpc("10.8.0.0/16", "no-hostnames", dns_hostnames=False)
-    b.db("orders", "postgres", "16.3", b.db_subnet_group(vpc_id, "10.8", "dbs"))
+    net = b.ready_network("10.8", "no-hostnames", dns_hostnames=False)
+    b.db("orders", "postgres", "16.3", net.db_subnet_group)
     monkeypatch.setenv("PREFLIGHT_AUDIT_WORKER_NETWORK", "private")
     monkeypatch.setenv("PREFLIGHT_AUDIT_REGION", "eu-west-1")
 

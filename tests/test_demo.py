@@ -7,20 +7,36 @@ def test_demo_shows_ready_not_ready_and_skipped_targets(preflight):
     run = preflight("demo")
 
     assert run.code == 1  # the sample holds not-ready targets
-    verdicts = {t["db_instance_id"]: t["verdict"] for t in run.report["targets"]}
-    assert verdicts == {
-        "orders-pg": "ready",
-        "billing-sql": "ready",
-        "reports-pg": "ready",
-        "legacy-pg11": "not_ready",
-        "archive-pg": "not_ready",
-        "paused-pg": "not_ready",
+    modes = {
+        t["db_instance_id"]: tuple(
+            t["modes"][m]["verdict"] for m in ("public", "private", "vpc-endpoints")
+        )
+        for t in run.report["targets"]
     }
-    reports = run.target("reports-pg")["modes"]
-    assert reports["private"]["blocking"] == ["vpc.dns-hostnames"]
-    assert run.target("archive-pg")["blocking"] == ["vpc.dns-support"]
+    ready, not_ready = "ready", "not_ready"
+    assert modes == {
+        "orders-pg": (ready, ready, ready),
+        "billing-sql": (ready, ready, ready),
+        "legacy-pg11": (not_ready, not_ready, not_ready),
+        "reports-pg": (ready, not_ready, not_ready),
+        "batch-pg": (not_ready, ready, ready),
+        "archive-pg": (not_ready, not_ready, not_ready),
+        "hr-pg": (not_ready, ready, ready),
+        "erp-sql": (ready, not_ready, not_ready),
+        "crowded-pg": (not_ready, not_ready, not_ready),
+        "paused-pg": (not_ready, not_ready, not_ready),
+    }
+    blocking = {t["db_instance_id"]: t["modes"] for t in run.report["targets"]}
+    assert blocking["reports-pg"]["private"]["blocking"] == ["vpc.dns-hostnames"]
+    assert blocking["batch-pg"]["public"]["blocking"] == ["route.internet", "vpc.internet-gateway"]
+    assert blocking["hr-pg"]["public"]["blocking"] == ["route.internet"]
+    assert blocking["erp-sql"]["private"]["blocking"] == ["endpoints.s3", "s3.public-endpoint"]
+    assert blocking["crowded-pg"]["public"]["blocking"] == ["ec2.security-group-headroom"]
+    assert blocking["paused-pg"]["public"]["blocking"] == ["rds.engine-supported"]
+    assert blocking["archive-pg"]["public"]["blocking"] == ["vpc.dns-support"]
     assert [s["db_instance_id"] for s in run.report["skipped"]] == ["crm-mysql"]
     assert run.report["regions"] == ["eu-west-1", "us-east-1"]
+    assert run.report["errors"] == []
     assert "Traceback" not in run.err
 
 
@@ -29,3 +45,4 @@ def test_demo_headline_follows_worker_network(preflight):
 
     assert run.report["worker_network"] == "vpc-endpoints"
     assert run.target("reports-pg")["verdict"] == "not_ready"
+    assert run.target("batch-pg")["verdict"] == "ready"

@@ -9,7 +9,18 @@ import pytest
 from auditor.engine import CheckLoadError, evaluate, load_checks
 from auditor.inventory import AccountRecord, DBInstance, Inventory, RegionInventory, Vpc
 from auditor.model import Mode
+from checks.base import Check
+from checks.rds_engine import EngineSupported
+from checks.vpc_dns import DnsHostnames, DnsSupport
 from tests import plugin_checks
+
+# The engine's rules are shown with the checks that need no network data.
+CORE = (EngineSupported, DnsSupport, DnsHostnames)
+
+
+def checks_with(*names: str) -> list[Check]:
+    """The core built-ins plus the named plugin checks, loaded through entry points."""
+    return load_checks(plugins(*names), builtins=CORE)
 
 
 def plugins(*names: str) -> list[EntryPoint]:
@@ -57,7 +68,7 @@ def inventory(
 
 
 def test_a_plugin_check_blocks_only_the_modes_it_declares():
-    result = evaluate(inventory(pg()), load_checks(plugins("FailsInPublic")), Mode.PUBLIC)
+    result = evaluate(inventory(pg()), checks_with("FailsInPublic"), Mode.PUBLIC)
 
     (target,) = result.targets
     assert target.modes[Mode.PUBLIC].blocking == ["acme.fails-in-public"]
@@ -73,7 +84,7 @@ def test_a_check_whose_prerequisite_failed_is_skipped_and_not_run():
         vpcs=[Vpc("vpc-1", True, True, True), Vpc("vpc-2", True, False, True)],
     )
 
-    result = evaluate(inv, load_checks(plugins("NeedsDns")), Mode.PUBLIC)
+    result = evaluate(inv, checks_with("NeedsDns"), Mode.PUBLIC)
 
     skipped = [
         f for f in result.findings if f.check_id == "acme.needs-dns" and f.target == "broken"
@@ -87,7 +98,7 @@ def test_a_check_whose_prerequisite_failed_is_skipped_and_not_run():
 
 
 def test_a_warning_severity_failure_never_changes_the_verdict():
-    result = evaluate(inventory(pg()), load_checks(plugins("WarningOnly")), Mode.PUBLIC)
+    result = evaluate(inventory(pg()), checks_with("WarningOnly"), Mode.PUBLIC)
 
     assert [t.verdict for t in result.targets] == ["ready"]
     assert any(f.check_id == "acme.warning-only" and f.status == "fail" for f in result.findings)
@@ -96,9 +107,9 @@ def test_a_warning_severity_failure_never_changes_the_verdict():
 
 def test_unknown_makes_a_mode_unknown_but_a_failure_wins():
     unread = Vpc("vpc-1")  # attributes not read
-    unread_only = evaluate(inventory(pg(), vpcs=[unread]), load_checks([]), Mode.PUBLIC)
+    unread_only = evaluate(inventory(pg(), vpcs=[unread]), checks_with(), Mode.PUBLIC)
     with_failure = evaluate(
-        inventory(pg(version="11.1"), vpcs=[unread]), load_checks([]), Mode.PUBLIC
+        inventory(pg(version="11.1"), vpcs=[unread]), checks_with(), Mode.PUBLIC
     )
 
     assert unread_only.targets[0].verdict == "unknown"
@@ -110,7 +121,7 @@ def test_unknown_makes_a_mode_unknown_but_a_failure_wins():
 
 
 def test_a_check_that_crashes_is_unknown_never_a_pass():
-    result = evaluate(inventory(pg()), load_checks(plugins("Crashes")), Mode.PUBLIC)
+    result = evaluate(inventory(pg()), checks_with("Crashes"), Mode.PUBLIC)
 
     (finding,) = [f for f in result.findings if f.check_id == "acme.crashes"]
     assert finding.status == "unknown"
@@ -119,7 +130,7 @@ def test_a_check_that_crashes_is_unknown_never_a_pass():
 
 
 def test_a_check_for_other_engines_emits_nothing():
-    result = evaluate(inventory(pg()), load_checks(plugins("SqlServerOnly")), Mode.PUBLIC)
+    result = evaluate(inventory(pg()), checks_with("SqlServerOnly"), Mode.PUBLIC)
 
     assert not [f for f in result.findings if f.check_id == "acme.sqlserver-only"]
     assert result.targets[0].verdict == "ready"
@@ -137,7 +148,7 @@ def test_a_check_for_other_engines_emits_nothing():
 def test_engines_veeam_cannot_back_up_are_skipped_with_the_reason(engine, cluster, reason):
     db = pg("x", engine=engine, db_cluster_id=cluster)
 
-    result = evaluate(inventory(db), load_checks([]), Mode.PUBLIC)
+    result = evaluate(inventory(db), checks_with(), Mode.PUBLIC)
 
     assert result.targets == []
     (skipped,) = result.skipped
@@ -154,7 +165,7 @@ def test_engines_veeam_cannot_back_up_are_skipped_with_the_reason(engine, cluste
 )
 def test_invalid_plugins_are_refused_at_load(names, message):
     with pytest.raises(CheckLoadError, match=message):
-        load_checks(plugins(*names))
+        checks_with(*names)
 
 
 def test_entry_point_name_must_match_the_check_id():
@@ -193,7 +204,7 @@ def test_a_region_scope_failure_blocks_every_target_of_that_region():
     inv = inventory(pg("a"), pg("b"))
     inv.regions.append(RegionInventory("111122223333", "us-east-1", db_instances=[]))
 
-    result = evaluate(inv, load_checks(plugins("RegionQuota")), Mode.PUBLIC)
+    result = evaluate(inv, checks_with("RegionQuota"), Mode.PUBLIC)
 
     assert [t.modes[Mode.PUBLIC].blocking for t in result.targets] == [["acme.region-quota"]] * 2
     (finding,) = [f for f in result.findings if f.check_id == "acme.region-quota"]
@@ -205,7 +216,7 @@ def test_a_region_scope_failure_blocks_every_target_of_that_region():
 def test_a_region_scope_check_counts_only_for_the_engines_it_declares():
     inv = inventory(pg("pg"), pg("sql", engine="sqlserver-se", version="15.00.4345.5.v1"))
 
-    result = evaluate(inv, load_checks(plugins("RegionSqlServerOnly")), Mode.PUBLIC)
+    result = evaluate(inv, checks_with("RegionSqlServerOnly"), Mode.PUBLIC)
 
     verdicts = {t.db_instance_id: t.verdict for t in result.targets}
     assert verdicts == {"pg": "ready", "sql": "not_ready"}

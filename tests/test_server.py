@@ -109,8 +109,9 @@ def test_denied_describe_vpc_attribute_is_unknown_naming_the_action(
     endpoint, preflight, monkeypatch
 ):
     b = Builder("eu-west-1")
-    vpc_id = b.vpc("10.0.0.0/16", "prod")
-    b.db("orders", "postgres", "16.3", b.db_subnet_group(vpc_id, "10.0", "dbs"))
+    net = b.ready_network("10.0", "prod")
+    vpc_id = net.vpc_id
+    b.db("orders", "postgres", "16.3", net.db_subnet_group)
     allowed = [c.iam_action for c in declared_calls() if c.operation != "DescribeVpcAttribute"]
     use_user_with_policy(monkeypatch, allowed)
 

@@ -1,0 +1,60 @@
+"""vpc.internet-gateway: an internet gateway is attached to the DB instance's VPC (public mode)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar
+
+from auditor.model import Finding, Mode, Status
+from auditor.network import attached_gateways
+from checks import docs
+from checks.base import Check, CheckContext
+
+
+class InternetGatewayAttached(Check):
+    id: ClassVar[str] = "vpc.internet-gateway"
+    title: ClassVar[str] = "An internet gateway attached to the DB instance's VPC"
+    modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PUBLIC})
+    reads: ClassVar[tuple[str, ...]] = ("ec2.routing",)
+    docs: ClassVar[tuple[str, ...]] = (docs.V_TARGET_SETTINGS_RDS, docs.A_IGW)
+
+    def run(self, ctx: CheckContext) -> Iterator[Finding]:
+        if (missing := ctx.located()) is not None:
+            yield missing
+            return
+        vpc_id = ctx.db.vpc_id or ""
+        gateways = ctx.region.internet_gateways
+        if gateways is None:
+            error = ctx.region.error_for("DescribeInternetGateways")
+            yield ctx.unknown(f"internet gateways of {vpc_id}", error, resource_id=vpc_id)
+            return
+        attached = attached_gateways(vpc_id, gateways)
+        if attached:
+            yield ctx.finding(
+                Status.PASS,
+                f"{attached[0]} is attached to {vpc_id}",
+                resource_id=attached[0],
+                evidence={"internet_gateway": attached[0]},
+            )
+            return
+        other_states = {
+            g.gateway_id: g.attachments[vpc_id] for g in gateways if vpc_id in g.attachments
+        }
+        detached = sorted(other_states)
+        states = ", ".join(f"{g} is '{state}'" for g, state in sorted(other_states.items()))
+        yield ctx.finding(
+            Status.FAIL,
+            f"no internet gateway is attached to {vpc_id}"
+            + (f" ({states}; an attachment must be 'available')" if detached else "")
+            + ": workers with public IPv4 addresses cannot reach AWS services",
+            resource_id=vpc_id,
+            remediation=(
+                ""
+                if detached
+                else "aws ec2 create-internet-gateway --query InternetGateway.InternetGatewayId\n"
+            )
+            + "aws ec2 attach-internet-gateway --internet-gateway-id "
+            + (detached[0] if detached else "<the new igw id>")
+            + f" --vpc-id {vpc_id}",
+            evidence={"vpc": vpc_id, "detached_gateways": detached},
+        )

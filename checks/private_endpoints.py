@@ -1,0 +1,167 @@
+"""endpoints.interface: the ssm, ssmmessages and sqs interface endpoints Veeam's workers use in
+both private setups (REQUIREMENTS.md §1)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import partial
+from ipaddress import IPv4Network
+from typing import ClassVar
+
+from auditor.inventory import VpcEndpoint
+from auditor.model import Finding, Mode, Status
+from auditor.network import sg_admits
+from auditor.workers import available, is_service, service_name, worker_peer
+from checks import docs
+from checks.base import Check, CheckContext
+
+SERVICES = ("ssm", "ssmmessages", "sqs")
+_RANK = {Status.PASS: 0, Status.WARN: 1, Status.UNKNOWN: 2, Status.FAIL: 3}
+
+
+class InterfaceEndpoints(Check):
+    id: ClassVar[str] = "endpoints.interface"
+    title: ClassVar[str] = "ssm, ssmmessages and sqs interface endpoints in the VPC"
+    modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PRIVATE, Mode.VPC_ENDPOINTS})
+    reads: ClassVar[tuple[str, ...]] = ("ec2.vpc_endpoints", "ec2.subnets", "ec2.security_groups")
+    docs: ClassVar[tuple[str, ...]] = (
+        docs.V_PRIVATE_NETWORKS,
+        docs.V_CREATE_ENDPOINTS_PROD,
+        docs.V_WORKERS_PRIVATE,
+        docs.A_PRIVATE_DNS,
+    )
+
+    def run(self, ctx: CheckContext) -> Iterator[Finding]:
+        if (missing := ctx.located()) is not None:
+            yield missing
+            return
+        unit, vpc_id = ctx.region, ctx.db.vpc_id or ""
+        if unit.vpc_endpoints is None:
+            yield ctx.unknown(f"VPC endpoints of {vpc_id}", unit.error_for("DescribeVpcEndpoints"))
+            return
+        for service in SERVICES:
+            matching = [
+                e
+                for e in unit.vpc_endpoints
+                if e.vpc_id == vpc_id
+                and e.endpoint_type == "Interface"
+                and is_service(e, unit.region, service)
+            ]
+            yield from ctx.per_mode(partial(self.judge, ctx, service=service, endpoints=matching))
+
+    def judge(
+        self, ctx: CheckContext, mode: Mode, service: str, endpoints: list[VpcEndpoint]
+    ) -> Iterator[Finding]:
+        db, unit = ctx.db, ctx.region
+        name = service_name(unit.region, service)
+        plan = ctx.workers.plan(db, mode)
+        if not endpoints:
+            subnet = plan.best.subnet_id if plan.best else f"<a subnet in {db.availability_zone}>"
+            yield ctx.finding(
+                Status.FAIL,
+                f"no {name} interface endpoint in {db.vpc_id}",
+                resource_id=db.vpc_id,
+                remediation=(
+                    f"aws ec2 create-vpc-endpoint --vpc-id {db.vpc_id} --vpc-endpoint-type "
+                    f"Interface --service-name {name} --subnet-ids {subnet} --private-dns-enabled "
+                    "--security-group-ids <a group allowing TCP 443 from the VPC CIDR>"
+                ),
+                evidence={"service": name},
+                modes=[mode],
+            )
+            return
+        endpoint = min(endpoints, key=lambda e: (not available(e.state), e.endpoint_id))
+        problems: list[tuple[Status, str, str | None]] = []
+        if not available(endpoint.state):
+            problems.append((Status.FAIL, f"state is '{endpoint.state}', not available", None))
+        if not endpoint.private_dns:
+            problems.append(
+                (
+                    Status.FAIL,
+                    "private DNS is off (workers resolve the public service name)",
+                    f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {endpoint.endpoint_id} "
+                    "--private-dns-enabled",
+                )
+            )
+        problems += self.placement(ctx, endpoint)
+        problems += self.security_groups(ctx, endpoint, worker_peer(unit, db, plan))
+        evidence: dict[str, str | list[str]] = {
+            "service": name,
+            "endpoint": endpoint.endpoint_id,
+            "endpoint_subnets": endpoint.subnet_ids,
+            "security_groups": endpoint.security_group_ids,
+        }
+        if not problems:
+            yield ctx.finding(
+                Status.PASS,
+                f"{endpoint.endpoint_id} ({name}) is available with private DNS, in "
+                f"{db.availability_zone}, and admits TCP 443 from the workers",
+                resource_id=endpoint.endpoint_id,
+                evidence=evidence,
+                modes=[mode],
+            )
+            return
+        worst = max((p[0] for p in problems), key=_RANK.__getitem__)
+        fixes = [p[2] for p in problems if p[2]]
+        yield ctx.finding(
+            worst,
+            f"{endpoint.endpoint_id} ({name}): " + "; ".join(p[1] for p in problems),
+            resource_id=endpoint.endpoint_id,
+            remediation="\n".join(fixes) or None,
+            evidence=evidence,
+            modes=[mode],
+        )
+
+    def placement(
+        self, ctx: CheckContext, endpoint: VpcEndpoint
+    ) -> list[tuple[Status, str, str | None]]:
+        unit, db = ctx.region, ctx.db
+        if unit.subnets is None:
+            return [(Status.UNKNOWN, "its subnets were not read (ec2:DescribeSubnets)", None)]
+        zones = {s.availability_zone for s in unit.subnets if s.subnet_id in endpoint.subnet_ids}
+        if db.availability_zone in zones:
+            return []
+        return [
+            (
+                Status.WARN,
+                f"no endpoint subnet in {db.availability_zone} (it works across AZs; Veeam asks "
+                "for one in every AZ where workers run)",
+                None,
+            )
+        ]
+
+    def security_groups(
+        self, ctx: CheckContext, endpoint: VpcEndpoint, peer: list[IPv4Network] | None
+    ) -> list[tuple[Status, str, str | None]]:
+        groups = ctx.region.security_groups
+        if groups is None or peer is None:
+            return [
+                (
+                    Status.UNKNOWN,
+                    "its security groups or the workers' addresses were not read",
+                    None,
+                )
+            ]
+        rules = [r for g in groups if g.group_id in endpoint.security_group_ids for r in g.ingress]
+        verdicts = {sg_admits(rules, 443, net) for net in peer}
+        if verdicts == {"cidr"}:
+            return []
+        who = ", ".join(str(n) for n in peer)
+        if "no" not in verdicts:
+            return [
+                (
+                    Status.WARN,
+                    f"TCP 443 from {who} is admitted only by security-group or prefix-list "
+                    "references (the workers' group is not known to this audit)",
+                    None,
+                )
+            ]
+        group = endpoint.security_group_ids[0] if endpoint.security_group_ids else "<its group>"
+        return [
+            (
+                Status.FAIL,
+                f"its security groups do not admit TCP 443 from the workers ({who})",
+                f"aws ec2 authorize-security-group-ingress --group-id {group} --protocol tcp "
+                f"--port 443 --cidr {peer[0]}",
+            )
+        ]
