@@ -161,12 +161,17 @@ class Stray:
 
     nets: tuple[IPv4Network, ...]
     route: Route | None  # None: no route at all
+    whole: bool = False  # the stray part is all of the space that was asked about
 
-    def describe(self, limit: int = 4) -> str:
-        shown = ", ".join(str(n) for n in self.nets[:limit])
-        more = f" and {len(self.nets) - limit} more" if len(self.nets) > limit else ""
-        where = f"{self.route.target}" if self.route else "no route (dropped)"
-        return f"{shown}{more} -> {where}"
+    def describe(self, everything: str = "all of them", note: str = "", limit: int = 4) -> str:
+        if self.whole:
+            shown = everything
+        else:
+            shown = ", ".join(str(n) for n in self.nets[:limit])
+            if len(self.nets) > limit:
+                shown += f" and {len(self.nets) - limit} more prefixes"
+        where = f"{self.route.target}{note}" if self.route else "no route (dropped)"
+        return f"{shown} -> {where}"
 
 
 def strays(
@@ -182,10 +187,14 @@ def strays(
         covered += overlap
         if not good(cand.route):
             bad.setdefault(cand.order, (cand.route, []))[1].extend(overlap)
-    out = [Stray(tuple(collapse(nets)), route) for _, (route, nets) in sorted(bad.items())]
+    whole = collapse(space)
+    out = [
+        Stray(tuple(nets), route, nets == whole)
+        for route, nets in ((r, collapse(n)) for _, (r, n) in sorted(bad.items()))
+    ]
     unrouted = subtract(space, covered)
     if unrouted:
-        out.append(Stray(tuple(unrouted), None))
+        out.append(Stray(tuple(unrouted), None, unrouted == whole))
     return out
 
 

@@ -22,6 +22,7 @@ from auditor.inventory import (
 from auditor.model import Evidence, Mode, Status
 from auditor.network import (
     Candidate,
+    Stray,
     attached_gateways,
     effective_route_table,
     expand,
@@ -133,18 +134,38 @@ def route_internet(unit: RegionInventory, db: DBInstance, subnet: Subnet) -> Out
             subnet.subnet_id,
             evidence=evidence,
         )
-    evidence["public_prefixes_elsewhere"] = [s.describe() for s in stray]
+
+    def describe(s: Stray) -> str:
+        detached = s.route is not None and s.route.target.startswith("igw-")
+        return s.describe(
+            "every public IPv4 address", " (not attached to this VPC)" if detached else ""
+        )
+
+    went = "; ".join(describe(s) for s in stray)
+    evidence["public_prefixes_elsewhere"] = [describe(s) for s in stray]
     if not igws:
+        unattached = sorted(
+            {s.route.target for s in stray if s.route and s.route.target.startswith("igw-")}
+        )
+        igw_hint = unattached[0] if unattached else "<the new igw id>"
+        create = (
+            ""
+            if unattached
+            else "aws ec2 create-internet-gateway --query InternetGateway.InternetGatewayId\n"
+        )
         return Outcome(
             Status.FAIL,
             f"no internet gateway is attached to {subnet.vpc_id}, so {where} cannot reach the "
-            f"internet ({'; '.join(s.describe() for s in stray)})",
+            f"internet ({went})",
             subnet.subnet_id,
-            "aws ec2 create-internet-gateway --query InternetGateway.InternetGatewayId\n"
-            "aws ec2 attach-internet-gateway --internet-gateway-id <the new igw id> "
-            f"--vpc-id {subnet.vpc_id}\n"
-            f"aws ec2 create-route --route-table-id {rtb} --destination-cidr-block 0.0.0.0/0 "
-            "--gateway-id <the new igw id>",
+            f"{create}aws ec2 attach-internet-gateway --internet-gateway-id {igw_hint} "
+            f"--vpc-id {subnet.vpc_id}"
+            + (
+                ""
+                if unattached
+                else f"\naws ec2 create-route --route-table-id {rtb} --destination-cidr-block "
+                f"0.0.0.0/0 --gateway-id {igw_hint}"
+            ),
             evidence,
         )
     igw = igws[0]
@@ -167,8 +188,7 @@ def route_internet(unit: RegionInventory, db: DBInstance, subnet: Subnet) -> Out
         )
     return Outcome(
         Status.FAIL,
-        f"in {where} not every public IPv4 address reaches {igw}: "
-        f"{'; '.join(s.describe() for s in stray)}",
+        f"in {where} not every public IPv4 address reaches {igw}: {went}",
         subnet.subnet_id,
         fix,
         evidence,
@@ -230,7 +250,7 @@ def s3_gateway_route(unit: RegionInventory, db: DBInstance, subnet: Subnet) -> O
         return Outcome(
             Status.FAIL,
             f"in {rtb} more specific routes take S3 addresses away from the endpoint: "
-            f"{'; '.join(s.describe() for s in overridden)}",
+            f"{'; '.join(s.describe('all of S3') for s in overridden)}",
             subnet.subnet_id,
             None,
             evidence,
@@ -329,7 +349,7 @@ def nat_path(unit: RegionInventory, db: DBInstance, subnet: Subnet) -> Outcome:
     return Outcome(
         Status.FAIL,
         f"public addresses from {rtb} do not all go to a working public NAT gateway "
-        f"({'; '.join(s.describe() for s in stray)})",
+        f"({'; '.join(s.describe('every public IPv4 address') for s in stray)})",
         subnet.subnet_id,
         evidence=evidence,
     )
