@@ -14,6 +14,7 @@ import click
 from auditor import __version__
 from auditor.errors import PreflightError
 from auditor.guard import ReadOnlyViolation
+from auditor.inventory import WorkerConfig
 from auditor.model import AuditResult, Mode
 from auditor.run import AuditOptions, nothing_audited, run_audit, utc_now
 from auditor.sessions import open_session
@@ -82,11 +83,25 @@ def cli() -> None:
 @click.option(
     "--db-instance", "db_instances", multiple=True, help="Audit only this DB instance (repeatable)."
 )
+@click.option(
+    "--worker-subnet",
+    "worker_subnets",
+    multiple=True,
+    help="Veeam's worker configuration: only these subnets are worker candidates (repeatable).",
+)
+@click.option(
+    "--worker-security-group",
+    "worker_security_groups",
+    multiple=True,
+    help="Veeam's worker configuration: the workers' security group (repeatable).",
+)
 @output_options("preflight-reports")
 def audit(
     regions: tuple[str, ...],
     profile: str | None,
     db_instances: tuple[str, ...],
+    worker_subnets: tuple[str, ...],
+    worker_security_groups: tuple[str, ...],
     worker_network: str,
     formats: tuple[str, ...],
     output_dir: Path,
@@ -101,7 +116,12 @@ def audit(
     """
     setup_logging(verbose)
     options = AuditOptions(
-        regions=list(regions), db_instances=list(db_instances), worker_network=Mode(worker_network)
+        regions=list(regions),
+        db_instances=list(db_instances),
+        worker_network=Mode(worker_network),
+        worker_config=WorkerConfig(
+            sorted(set(worker_subnets)), sorted(set(worker_security_groups))
+        ),
     )
     result = run_audit(options, open_session(profile))
     return finish(result, formats, output_dir, quiet)

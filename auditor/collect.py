@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from auditor import scope
 from auditor.collectors import COLLECTORS
 from auditor.collectors.base import Absent, Collector, UnitContext
-from auditor.inventory import AccountRecord, DBInstance, Inventory, RegionInventory
+from auditor.inventory import AccountRecord, DBInstance, Inventory, RegionInventory, WorkerConfig
 from auditor.sessions import AwsSession
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ def collect(
     regions: list[str],
     requested: list[str],
     max_workers: int = DEFAULT_MAX_WORKERS,
+    worker_config: WorkerConfig | None = None,
 ) -> Inventory:
     """Read every region of one account into an Inventory."""
     limiter = threading.Semaphore(max_workers)
@@ -43,6 +44,7 @@ def collect(
         requested_db_instances=sorted(requested),
         api_calls=calls,
         api_retries=retries,
+        worker_config=worker_config or WorkerConfig(),
     )
 
 

@@ -183,6 +183,7 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
         findings=findings,
         errors=[e for u in inventory.regions for e in u.errors],
         not_found=sorted(set(requested) - found),
+        worker_config=inventory.worker_config,
         api_calls=dict(inventory.api_calls),
         api_retries=dict(inventory.api_retries),
     )

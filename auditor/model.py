@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from auditor import __version__
-from auditor.inventory import AccountRecord, ReadError
+from auditor.inventory import AccountRecord, ReadError, WorkerConfig
 
 SCHEMA_VERSION = 1
 
@@ -181,6 +181,7 @@ class AuditResult:
     findings: list[Finding]
     errors: list[ReadError]
     not_found: list[str]
+    worker_config: WorkerConfig
     api_calls: dict[str, int]
     api_retries: dict[str, int]
     generated_at: str = ""
@@ -238,6 +239,17 @@ class AuditResult:
                 for u in sorted(self.units, key=lambda u: (u.account_id, u.region))
             ],
             "worker_network": str(self.worker_network),
+            "worker_configuration": {
+                "subnet_ids": sorted(self.worker_config.subnet_ids),
+                "security_group_ids": sorted(self.worker_config.security_group_ids),
+                "note": (
+                    "worker candidates restricted to the given subnets in each DB instance's VPC "
+                    "and Availability Zone; others are ignored for that DB instance"
+                    if self.worker_config.subnet_ids
+                    else "no worker configuration given: the audit assumes Veeam picks any "
+                    "suitable subnet in the DB instance's VPC and Availability Zone"
+                ),
+            },
             "summary": self.counts(),
             "targets": [
                 t.to_dict()

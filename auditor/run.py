@@ -12,7 +12,7 @@ import boto3
 from auditor.collect import DEFAULT_MAX_WORKERS, collect
 from auditor.engine import evaluate, load_checks
 from auditor.errors import PreflightError
-from auditor.inventory import AccountRecord
+from auditor.inventory import AccountRecord, WorkerConfig
 from auditor.model import AuditResult, Mode
 from auditor.sessions import (
     AwsSession,
@@ -30,6 +30,7 @@ class AuditOptions:
     regions: list[str] = field(default_factory=list)
     db_instances: list[str] = field(default_factory=list)
     worker_network: Mode = Mode.PUBLIC
+    worker_config: WorkerConfig = field(default_factory=WorkerConfig)
     max_workers: int = DEFAULT_MAX_WORKERS
 
 
@@ -52,6 +53,7 @@ def run_audit(options: AuditOptions, session: boto3.Session) -> AuditResult:
         regions,
         sorted(set(options.db_instances)),
         max_workers=options.max_workers,
+        worker_config=options.worker_config,
     )
     result = evaluate(inventory, checks, options.worker_network)
     result.generated_at = generated.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -157,6 +157,7 @@ class Builder:
         azs: str = "ab",
         dns_support: bool = True,
         dns_hostnames: bool = True,
+        s3_gateway: bool = True,
     ) -> Layout:
         """A VPC where Veeam's workers can run in every mode: an attached internet gateway;
         public subnets (auto-assign on) routed to it; private subnets (auto-assign off) with the
@@ -189,7 +190,8 @@ class Builder:
             layout.endpoints[service] = self.interface_endpoint(
                 vpc_id, service, list(private.values()), group
             )
-        layout.endpoints["s3-gateway"] = self.s3_gateway_endpoint(vpc_id, [private_table])
+        if s3_gateway:
+            layout.endpoints["s3-gateway"] = self.s3_gateway_endpoint(vpc_id, [private_table])
         layout.db_subnet_group = self.db_subnet_group(f"{name}-db", list(private.values()))
         return layout
 

@@ -69,4 +69,4 @@ class SecurityGroupsCollector(Collector):
                 return key, None
             return key, None if answer is None else float(answer["Quota"]["Value"])
 
-        inv.quotas.update(ctx.fan_out(read, wanted))
+        inv.quotas.update(read(key) for key in wanted)  # one or two calls: in order
