@@ -46,6 +46,13 @@ def summary_lines(report: dict[str, Any], paths: list[Path]) -> list[str]:
             lines.append(
                 f"  {'UNKNOWN':<9}  {unit['region']:<14} region not audited: {unit['reason']}"
             )
+    config = report.get("worker_configuration") or {}
+    if config.get("subnet_ids") or config.get("security_group_ids"):
+        lines.append(
+            "worker configuration: "
+            f"subnets {', '.join(config.get('subnet_ids') or ['(any)'])}; "
+            f"security groups {', '.join(config.get('security_group_ids') or ['(not given)'])}"
+        )
     counts = report["summary"]
     lines.append(
         f"{counts['targets']} target(s): {counts['ready']} ready, {counts['not_ready']} not ready, "

@@ -20,6 +20,8 @@ TOP = {
     "regions",
     "units",
     "worker_network",
+    "worker_configuration",
+    "not_found",
     "summary",
     "targets",
     "skipped",
