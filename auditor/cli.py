@@ -23,6 +23,7 @@ from reports.files import report_stem, write_reports
 from reports.render import FORMATS, render
 
 EXIT_INTERRUPTED = 130
+EXIT_INTERNAL = 70  # EX_SOFTWARE
 
 
 def output_options(default_dir: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -232,6 +233,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         code = fail(f"internal error, nothing was changed: {exc}")
     except (click.Abort, KeyboardInterrupt):
         code = fail("interrupted; earlier reports are intact", EXIT_INTERRUPTED)
+    except Exception as exc:  # a defect: still one line (the traceback with -vv), never a dump
+        logging.getLogger(__name__).debug("internal error", exc_info=True)
+        code = fail(
+            f"internal error ({type(exc).__name__}: {exc}); run again with -vv for the traceback "
+            "and report it",
+            EXIT_INTERNAL,
+        )
     else:
         code = rv if isinstance(rv, int) else 0
     sys.exit(code)

@@ -28,13 +28,15 @@ def collect(
     requested: list[str],
     max_workers: int = DEFAULT_MAX_WORKERS,
     worker_config: WorkerConfig | None = None,
+    flags: frozenset[str] = frozenset(),
 ) -> Inventory:
     """Read every region of one account into an Inventory."""
     limiter = threading.Semaphore(max_workers)
     with ThreadPoolExecutor(max_workers=max(1, min(len(regions), max_workers))) as pool:
         units = list(
             pool.map(
-                lambda r: collect_unit(aws, account.account_id, r, requested, limiter), regions
+                lambda r: collect_unit(aws, account.account_id, r, requested, limiter, flags),
+                regions,
             )
         )
     calls, retries = aws.stats.snapshot()
@@ -54,13 +56,14 @@ def collect_unit(
     region: str,
     requested: list[str],
     limiter: threading.Semaphore,
+    flags: frozenset[str] = frozenset(),
 ) -> RegionInventory:
     inventory = RegionInventory(account_id=account_id, region=region)
 
     def targets() -> list[DBInstance]:
         return scope.select(inventory.db_instances or [], requested).targets
 
-    base = UnitContext(aws, inventory, targets, limiter)
+    base = UnitContext(aws, inventory, targets, limiter, flags=flags)
     for stage in sorted({c.stage for c in COLLECTORS}):
         if stage > 0 and not inventory.readable:
             break  # nothing to read about targets nobody could list

@@ -46,7 +46,42 @@ def build_demo_account() -> None:
     eu = Builder("eu-west-1")
     prod = eu.ready_network("10.0", "prod")
     eu.db("orders-pg", "postgres", "16.3", prod.db_subnet_group)  # ready in every mode
-    eu.db("billing-sql", "sqlserver-se", "15.00.4345.5.v1", prod.db_subnet_group, az="b")  # ready
+    backup_role = eu.native_backup_role("sql-native-backup")
+    sql15 = eu.backup_option_group("sql15-native-backup", "sqlserver-se", "15.00", backup_role)
+    eu.db(
+        "billing-sql",
+        "sqlserver-se",
+        "15.00.4345.5.v1",
+        prod.db_subnet_group,
+        az="b",
+        option_group=sql15,
+    )  # ready in every mode
+    eu.db("ledger-sql", "sqlserver-se", "15.00.4345.5.v1", prod.db_subnet_group)
+    # ledger-sql: not ready (the default option group has no SQLSERVER_BACKUP_RESTORE)
+    ec2_role = eu.native_backup_role("sql-backup-trusts-ec2", service="ec2.amazonaws.com")
+    eu.db(
+        "payroll-sql",
+        "sqlserver-se",
+        "15.00.4345.5.v1",
+        prod.db_subnet_group,
+        option_group=eu.backup_option_group("payroll-backup", "sqlserver-se", "15.00", ec2_role),
+    )  # not ready: the role trusts EC2, not RDS
+    one_bucket = eu.native_backup_role("sql-backup-one-bucket", buckets="backups-2019")
+    eu.db(
+        "sales-sql",
+        "sqlserver-se",
+        "15.00.4345.5.v1",
+        prod.db_subnet_group,
+        option_group=eu.backup_option_group("sales-backup", "sqlserver-se", "15.00", one_bucket),
+    )  # not ready: S3 allowed on one fixed bucket only
+    prefixed = eu.native_backup_role("sql-backup-prefixed", buckets="veeam-*")
+    eu.db(
+        "audit-sql",
+        "sqlserver-se",
+        "15.00.4345.5.v1",
+        prod.db_subnet_group,
+        option_group=eu.backup_option_group("audit-backup", "sqlserver-se", "15.00", prefixed),
+    )  # ready, with a warning: S3 only on buckets named veeam-*
     eu.db("legacy-pg11", "postgres", "11.22", prod.db_subnet_group)  # not ready: PostgreSQL 11
     eu.db("crm-mysql", "mysql", "8.0.35", prod.db_subnet_group)  # skipped: MySQL
 
@@ -75,7 +110,9 @@ def build_demo_account() -> None:
 
     erp = us.ready_network("10.5", "erp")
     us.ec2.delete_vpc_endpoints(VpcEndpointIds=[erp.endpoints["s3"], erp.endpoints["s3-gateway"]])
-    us.db("erp-sql", "sqlserver-ee", "16.00.4165.4.v1", erp.db_subnet_group)
+    erp_role = us.native_backup_role("erp-native-backup")
+    erp_group = us.backup_option_group("erp-native-backup", "sqlserver-ee", "15.00", erp_role)
+    us.db("erp-sql", "sqlserver-ee", "15.00.4345.5.v1", erp.db_subnet_group, option_group=erp_group)
     # erp-sql: ready in public mode; not ready in the private modes (no S3 endpoint, no path to
     # the public S3 endpoint that SQL Server backups need)
 

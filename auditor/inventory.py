@@ -186,6 +186,38 @@ class SecurityGroup:
 
 
 @dataclass
+class OptionGroup:
+    """An option group a SQL Server target uses. ``options``: option name -> its settings."""
+
+    name: str
+    exists: bool = True
+    arn: str | None = None
+    engine: str | None = None
+    options: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+@dataclass
+class NamedPolicy:
+    name: str  # the inline policy's name, or the managed policy's ARN
+    kind: str  # "inline" | "managed" | "boundary"
+    document: Any  # as IAM returned it: a dict, or a (URL-encoded) JSON string
+
+
+@dataclass
+class IamRole:
+    """A role an option group names. ``None`` fields were not (completely) read."""
+
+    arn: str
+    exists: bool = True
+    trust_policy: Any = None
+    policies: list[NamedPolicy] | None = None  # inline + attached managed (default versions)
+    boundary_arn: str | None = None
+    boundary: NamedPolicy | None = None
+    simulation: dict[str, str] | None = None  # --simulate: "action resource" -> EvalDecision
+    unreadable: str | None = None  # why it could not be read at all (e.g. another account)
+
+
+@dataclass
 class RegionInventory:
     account_id: str
     region: str
@@ -204,6 +236,9 @@ class RegionInventory:
     security_group_count: int | None = None
     quotas: dict[str, float | None] = field(default_factory=dict)  # "vpc/L-2AFB9258" -> value
     instance_type_offerings: dict[str, list[str]] | None = None  # AZ -> offered worker types
+    # SQL Server: the option groups targets use (None: not read) and the roles they name.
+    option_groups: dict[str, OptionGroup | None] = field(default_factory=dict)
+    roles: dict[str, IamRole] = field(default_factory=dict)
     errors: list[ReadError] = field(default_factory=list)
 
     @property

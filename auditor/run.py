@@ -31,6 +31,7 @@ class AuditOptions:
     db_instances: list[str] = field(default_factory=list)
     worker_network: Mode = Mode.PUBLIC
     worker_config: WorkerConfig = field(default_factory=WorkerConfig)
+    simulate: bool = False  # confirm IAM decisions with iam:SimulatePrincipalPolicy
     max_workers: int = DEFAULT_MAX_WORKERS
 
 
@@ -54,6 +55,7 @@ def run_audit(options: AuditOptions, session: boto3.Session) -> AuditResult:
         sorted(set(options.db_instances)),
         max_workers=options.max_workers,
         worker_config=options.worker_config,
+        flags=frozenset({"--simulate"} if options.simulate else set()),
     )
     result = evaluate(inventory, checks, options.worker_network)
     result.generated_at = generated.strftime("%Y-%m-%dT%H:%M:%SZ")

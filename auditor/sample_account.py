@@ -6,6 +6,7 @@ session (whose read-only guard would refuse them).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -195,6 +196,81 @@ class Builder:
         layout.db_subnet_group = self.db_subnet_group(f"{name}-db", list(private.values()))
         return layout
 
+    # --- SQL Server native backup ------------------------------------------------------------
+
+    def role(self, name: str, trust: dict[str, Any], *policies: dict[str, Any]) -> str:
+        """An IAM role with a trust policy and inline policies (statement lists as documents)."""
+        iam = boto3.client("iam", region_name=self.region)
+        arn: str = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))[
+            "Role"
+        ]["Arn"]
+        for i, document in enumerate(policies):
+            iam.put_role_policy(
+                RoleName=name, PolicyName=f"{name}-{i}", PolicyDocument=json.dumps(document)
+            )
+        return arn
+
+    def native_backup_role(
+        self, name: str, *, service: str = "rds.amazonaws.com", buckets: str = "*"
+    ) -> str:
+        """A role for SQLSERVER_BACKUP_RESTORE: trusted by ``service``, S3 on ``buckets``."""
+        return self.role(
+            name,
+            document(
+                {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+            ),
+            document(
+                {
+                    "Effect": "Allow",
+                    "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+                    "Resource": f"arn:aws:s3:::{buckets}",
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": [
+                        "s3:GetObject",
+                        "s3:PutObject",
+                        "s3:GetObjectAttributes",
+                        "s3:ListMultipartUploadParts",
+                        "s3:AbortMultipartUpload",
+                    ],
+                    "Resource": f"arn:aws:s3:::{buckets}/*",
+                },
+            ),
+        )
+
+    def backup_option_group(self, name: str, engine: str, major: str, role_arn: str | None) -> str:
+        """An option group with SQLSERVER_BACKUP_RESTORE (and IAM_ROLE_ARN when given)."""
+        self.rds.create_option_group(
+            OptionGroupName=name,
+            EngineName=engine,
+            MajorEngineVersion=major,
+            OptionGroupDescription="native backup",
+        )
+        settings = [{"Name": "IAM_ROLE_ARN", "Value": role_arn}] if role_arn else []
+        self.rds.modify_option_group(
+            OptionGroupName=name,
+            OptionsToInclude=[
+                {"OptionName": "SQLSERVER_BACKUP_RESTORE", "OptionSettings": settings}
+            ],
+            ApplyImmediately=True,
+        )
+        return name
+
+    def sql_server(
+        self,
+        name: str,
+        subnet_group: str,
+        *,
+        az: str = "a",
+        engine: str = "sqlserver-se",
+        version: str = "15.00.4345.5.v1",
+    ) -> str:
+        """A SQL Server DB instance whose native backup is set up right (own role and group)."""
+        role = self.native_backup_role(f"{name}-native-backup")
+        group = self.backup_option_group(f"{name}-native-backup", engine, version[:5], role)
+        return self.db(name, engine, version, subnet_group, az=az, option_group=group)
+
     # --- RDS -----------------------------------------------------------------------------------
 
     def db_subnet_group(self, name: str, subnets: list[str]) -> str:
@@ -213,8 +289,11 @@ class Builder:
         az: str = "a",
         storage_gib: int = 50,
         security_groups: list[str] | None = None,
+        option_group: str | None = None,
     ) -> str:
         extra: dict[str, Any] = {"VpcSecurityGroupIds": security_groups} if security_groups else {}
+        if option_group:
+            extra["OptionGroupName"] = option_group
         self.rds.create_db_instance(
             DBInstanceIdentifier=name,
             DBInstanceClass="db.m5.large",
@@ -228,3 +307,7 @@ class Builder:
             **extra,
         )
         return name
+
+
+def document(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from checks.base import Check
+from checks.iam_role import RoleS3Permissions, RoleTrust
 from checks.instance_type import WorkerInstanceType
 from checks.internet_gateway import InternetGatewayAttached
 from checks.internet_routes import InternetRoute
@@ -11,6 +12,7 @@ from checks.private_endpoints import InterfaceEndpoints
 from checks.rds_engine import EngineSupported
 from checks.s3_access import S3Endpoint, S3PublicEndpoint
 from checks.security_groups import SecurityGroupHeadroom, WorkerSecurityGroup
+from checks.sqlserver_option import BackupRestoreOption
 from checks.vpc_dns import DnsHostnames, DnsSupport
 from checks.worker_subnets import PublicIpSubnet, WorkerCandidateSubnet
 
@@ -29,6 +31,9 @@ BUILTIN_CHECKS: tuple[type[Check], ...] = (
     SecurityGroupHeadroom,
     WorkerSecurityGroup,
     WorkerInstanceType,
+    BackupRestoreOption,
+    RoleTrust,
+    RoleS3Permissions,
 )
 
 __all__ = ["BUILTIN_CHECKS", "Check"]

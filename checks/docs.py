@@ -29,3 +29,14 @@ A_RDS_QUOTAS = "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limi
 A_PRIVATE_DNS = (
     "https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-access-aws-services.html"
 )
+A_SQL_OPTION = (
+    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/"
+    "Appendix.SQLServer.Options.BackupRestore.html"
+)
+A_SQL_NATIVE = (
+    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/"
+    "SQLServer.Procedural.Importing.Native.Enabling.html"
+)
+A_POLICY_EVALUATION = (
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html"
+)

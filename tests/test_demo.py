@@ -17,6 +17,10 @@ def test_demo_shows_ready_not_ready_and_skipped_targets(preflight):
     assert modes == {
         "orders-pg": (ready, ready, ready),
         "billing-sql": (ready, ready, ready),
+        "audit-sql": (ready, ready, ready),
+        "ledger-sql": (not_ready, not_ready, not_ready),
+        "payroll-sql": (not_ready, not_ready, not_ready),
+        "sales-sql": (not_ready, not_ready, not_ready),
         "legacy-pg11": (not_ready, not_ready, not_ready),
         "reports-pg": (ready, not_ready, not_ready),
         "batch-pg": (not_ready, ready, ready),
@@ -34,6 +38,11 @@ def test_demo_shows_ready_not_ready_and_skipped_targets(preflight):
     assert blocking["crowded-pg"]["public"]["blocking"] == ["ec2.security-group-headroom"]
     assert blocking["paused-pg"]["public"]["blocking"] == ["rds.engine-supported"]
     assert blocking["archive-pg"]["public"]["blocking"] == ["vpc.dns-support"]
+    assert blocking["ledger-sql"]["public"]["blocking"] == ["rds.sqlserver-backup-restore"]
+    assert blocking["payroll-sql"]["public"]["blocking"] == ["iam.sqlserver-role-trust"]
+    assert blocking["sales-sql"]["public"]["blocking"] == ["iam.sqlserver-role-s3"]
+    audit = [f for f in run.findings("iam.sqlserver-role-s3", "audit-sql")]
+    assert [f["status"] for f in audit] == ["warn"]
     assert [s["db_instance_id"] for s in run.report["skipped"]] == ["crm-mysql"]
     assert run.report["regions"] == ["eu-west-1", "us-east-1"]
     assert run.report["errors"] == []

@@ -33,8 +33,8 @@ def vpc_with_db(b: Builder, *, igw: bool = True, prefix: str = "10.0") -> Vpc:
     return Vpc(b, vpc_id, gateway, subnets)
 
 
-def add_db(net: Vpc, name: str = "orders", engine: str = "postgres", version: str = "16.3") -> None:
-    net.b.db(name, engine, version, "dbs", az="a")
+def add_db(net: Vpc, name: str = "orders") -> None:
+    net.b.db(name, "postgres", "16.3", "dbs", az="a")
 
 
 def finding(run, check_id: str, mode: str = "public") -> dict:
@@ -133,7 +133,7 @@ def test_default_route_to_a_nat_gateway_is_not_public_but_is_a_path_to_public_s3
     worker = b.subnet(net.vpc_id, "10.0.2.0/24", "a", public=True)
     private = b.subnet(net.vpc_id, "10.0.3.0/24", "a")
     b.route_table(net.vpc_id, [worker, private], {"0.0.0.0/0": nat})
-    add_db(net, "erp", "sqlserver-se", "15.00.4345.5.v1")
+    b.sql_server("erp", "dbs")
 
     run = preflight("audit", "--region", "eu-west-1")
 
@@ -400,7 +400,7 @@ def test_s3_interface_endpoint_with_and_without_private_dns(preflight, private_d
         net.endpoint_group,
         private_dns=private_dns,
     )
-    b.db("erp", "sqlserver-se", "15.00.4345.5.v1", net.db_subnet_group)
+    b.sql_server("erp", net.db_subnet_group)
 
     run = preflight("audit", "--region", "eu-west-1", "--worker-network", "private")
 

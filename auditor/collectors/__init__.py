@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from auditor.collectors.base import ApiCall, Collector
 from auditor.collectors.endpoints import EndpointsCollector
+from auditor.collectors.iam_roles import IamRolesCollector
 from auditor.collectors.instance_types import InstanceTypesCollector
+from auditor.collectors.option_groups import OptionGroupsCollector
 from auditor.collectors.rds import DBInstancesCollector
 from auditor.collectors.routing import PrefixListsCollector, RoutingCollector
 from auditor.collectors.security_groups import SecurityGroupsCollector
@@ -19,7 +21,9 @@ COLLECTORS: tuple[type[Collector], ...] = (
     EndpointsCollector,
     SecurityGroupsCollector,
     InstanceTypesCollector,
+    OptionGroupsCollector,
     PrefixListsCollector,
+    IamRolesCollector,
 )
 
 # Calls made outside collectors, by the session itself.

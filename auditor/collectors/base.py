@@ -87,8 +87,10 @@ class UnitContext:
         targets: Callable[[], list[DBInstance]],
         limiter: threading.Semaphore,
         max_fan_out: int = 8,
+        flags: frozenset[str] = frozenset(),
     ):
         self.aws = aws
+        self.flags = flags  # the optional-call flags given (e.g. "--simulate")
         self.inventory = inventory
         self._targets = targets
         self._limiter = limiter
@@ -134,7 +136,9 @@ class UnitContext:
         return items
 
     def for_collector(self, calls: Iterable[ApiCall]) -> UnitContext:
-        ctx = UnitContext(self.aws, self.inventory, self._targets, self._limiter, self._max_fan_out)
+        ctx = UnitContext(
+            self.aws, self.inventory, self._targets, self._limiter, self._max_fan_out, self.flags
+        )
         ctx._lock = self._lock
         ctx._allowed = frozenset(calls)
         return ctx
@@ -169,6 +173,8 @@ class UnitContext:
     def _guarded(self, api: ApiCall, resource_id: str | None, fn: Callable[[Any], R]) -> R | None:
         if api not in self._allowed:
             raise RuntimeError(f"{api.key} is not declared by the collector that sent it")
+        if api.flag is not None and api.flag not in self.flags:
+            raise RuntimeError(f"{api.key} is sent only with {api.flag}")
         client = self.aws.client(api.service, self.region)
         try:
             with self._limiter:
