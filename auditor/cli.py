@@ -96,6 +96,11 @@ def cli() -> None:
     multiple=True,
     help="Veeam's worker configuration: the workers' security group (repeatable).",
 )
+@click.option(
+    "--simulate",
+    is_flag=True,
+    help="Confirm IAM decisions with iam:SimulatePrincipalPolicy (real AWS; sees SCPs).",
+)
 @output_options("preflight-reports")
 def audit(
     regions: tuple[str, ...],
@@ -103,6 +108,7 @@ def audit(
     db_instances: tuple[str, ...],
     worker_subnets: tuple[str, ...],
     worker_security_groups: tuple[str, ...],
+    simulate: bool,
     worker_network: str,
     formats: tuple[str, ...],
     output_dir: Path,
@@ -123,6 +129,7 @@ def audit(
         worker_config=WorkerConfig(
             sorted(set(worker_subnets)), sorted(set(worker_security_groups))
         ),
+        simulate=simulate,
     )
     result = run_audit(options, open_session(profile))
     return finish(result, formats, output_dir, quiet)

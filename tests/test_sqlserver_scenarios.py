@@ -1,0 +1,293 @@
+"""SQL Server native backup readiness on moto: the option group, the role's trust and its S3
+permissions, decided like AWS decides; PostgreSQL targets untouched."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.validate import validate_parameters
+
+from auditor.collect import collect
+from auditor.engine import evaluate, load_checks
+from auditor.inventory import AccountRecord
+from auditor.model import Mode
+from auditor.sample_account import document
+from auditor.sessions import AwsSession
+from tests.builders import Builder
+
+pytestmark = pytest.mark.usefixtures("aws")
+
+SQL = ("sqlserver-se", "15.00.4345.5.v1")
+RDS_TRUST = {
+    "Effect": "Allow",
+    "Principal": {"Service": "rds.amazonaws.com"},
+    "Action": "sts:AssumeRole",
+}
+S3_ALL = {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+
+
+@pytest.fixture
+def b() -> Builder:
+    return Builder("eu-west-1")
+
+
+@pytest.fixture
+def subnets(b: Builder) -> str:
+    return b.ready_network().db_subnet_group
+
+
+def sql_db(b: Builder, subnets: str, role_arn: str | None, name: str = "erp") -> str:
+    group = b.backup_option_group(f"{name}-backup", SQL[0], "15.00", role_arn)
+    b.db(name, *SQL, subnets, option_group=group)
+    return group
+
+
+def by_check(run, target: str = "erp") -> dict[str, dict]:
+    return {f["check_id"]: f for f in run.report["findings"] if f["target"] == target}
+
+
+def test_a_well_set_up_instance_is_ready(preflight, b, subnets):
+    b.sql_server("erp", subnets)
+
+    run = preflight("audit", "--region", "eu-west-1")
+
+    assert run.target("erp")["verdict"] == "ready"
+    found = by_check(run)
+    assert found["rds.sqlserver-backup-restore"]["status"] == "pass"
+    assert found["iam.sqlserver-role-trust"]["status"] == "pass"
+    assert found["iam.sqlserver-role-s3"]["status"] == "pass"
+    assert "SCPs" in found["iam.sqlserver-role-s3"]["message"]
+
+
+def test_missing_option_fails_and_the_role_checks_are_skipped(preflight, b, subnets):
+    b.db("erp", *SQL, subnets)  # the default option group
+
+    run = preflight("audit", "--region", "eu-west-1")
+
+    assert run.target("erp")["blocking"] == ["rds.sqlserver-backup-restore"]
+    found = by_check(run)
+    option = found["rds.sqlserver-backup-restore"]
+    assert "default option group" in option["message"]
+    assert (
+        "aws rds create-option-group --option-group-name erp-native-backup" in option["remediation"]
+    )
+    assert (
+        "aws rds modify-db-instance --db-instance-identifier erp "
+        "--option-group-name erp-native-backup" in option["remediation"]
+    )
+    for role_check in ("iam.sqlserver-role-trust", "iam.sqlserver-role-s3"):
+        assert found[role_check]["status"] == "skip"
+        assert found[role_check]["evidence"] == {"skipped_because": "rds.sqlserver-backup-restore"}
+
+
+def test_option_without_a_role_arn_fails(preflight, b, subnets):
+    group = sql_db(b, subnets, None)
+
+    run = preflight("audit", "--region", "eu-west-1")
+
+    option = by_check(run)["rds.sqlserver-backup-restore"]
+    assert option["status"] == "fail"
+    assert f"SQLSERVER_BACKUP_RESTORE in {group} has no IAM_ROLE_ARN setting" in option["message"]
+    assert f"add-option-to-option-group --option-group-name {group}" in option["remediation"]
+
+
+def test_a_role_that_trusts_ec2_fails_trust_only(preflight, b, subnets):
+    role = b.native_backup_role("sql-backup", service="ec2.amazonaws.com")
+    sql_db(b, subnets, role)
+
+    run = preflight("audit", "--region", "eu-west-1")
+
+    assert run.target("erp")["blocking"] == ["iam.sqlserver-role-trust"]
+    trust = by_check(run)["iam.sqlserver-role-trust"]
+    assert trust["resource_id"] == role
+    assert "does not let rds.amazonaws.com assume it" in trust["message"]
+    assert trust["remediation"].startswith(
+        "aws iam update-assume-role-policy --role-name sql-backup"
+    )
+    assert by_check(run)["iam.sqlserver-role-s3"]["status"] == "pass"
+
+
+def test_a_role_that_no_longer_exists(preflight, b, subnets):
+    role = b.native_backup_role("gone-role")
+    sql_db(b, subnets, role)
+    iam = boto3.client("iam")
+    iam.delete_role_policy(RoleName="gone-role", PolicyName="gone-role-0")
+    iam.delete_role(RoleName="gone-role")
+
+    run = preflight("audit", "--region", "eu-west-1")
+
+    found = by_check(run)
+    assert run.target("erp")["blocking"] == ["iam.sqlserver-role-trust"]
+    assert found["iam.sqlserver-role-trust"]["message"].endswith("does not exist")
+    assert found["iam.sqlserver-role-s3"]["status"] == "skip"
+    assert found["iam.sqlserver-role-s3"]["evidence"] == {
+        "skipped_because": "iam.sqlserver-role-trust"
+    }
+    assert run.report["errors"] == []  # NoSuchEntity is a fact, not a failed read
+
+
+def test_trust_conditioned_on_another_account_fails(preflight, b, subnets):
+    trust = {**RDS_TRUST, "Condition": {"StringEquals": {"aws:SourceAccount": "444455556666"}}}
+    sql_db(b, subnets, b.role("other-account", document(trust), document(S3_ALL)))
+
+    run = preflight("audit", "--region", "eu-west-1")
+
+    assert run.target("erp")["blocking"] == ["iam.sqlserver-role-trust"]
+
+
+def test_trust_naming_only_the_db_instance_arn_refuses_the_option_group(preflight, b, subnets):
+    db_arn = "arn:aws:rds:eu-west-1:123456789012:db:erp"
+    trust = {**RDS_TRUST, "Condition": {"StringEquals": {"aws:SourceArn": db_arn}}}
+    group = sql_db(b, subnets, b.role("db-only", document(trust), document(S3_ALL)))
+
+    run = preflight("audit", "--region", "eu-west-1")
+
+    message = by_check(run)["iam.sqlserver-role-trust"]["message"]
+    assert f"for arn:aws:rds:eu-west-1:123456789012:og:{group}: no statement allows it" in message
+    assert f"for {db_arn}:" not in message
+
+
+def test_an_explicit_deny_on_put_object_fails_naming_the_statement(preflight, b, subnets):
+    deny = {"Sid": "NoUploads", "Effect": "Deny", "Action": "s3:PutObject", "Resource": "*"}
+    role = b.role("denied", document(RDS_TRUST), document(S3_ALL), document(deny))
+    sql_db(b, subnets, role)
+
+    run = preflight("audit", "--region", "eu-west-1")
+
+    s3 = by_check(run)["iam.sqlserver-role-s3"]
+    assert s3["status"] == "fail"
+    assert "s3:PutObject explicitly denied" in s3["message"]
+    assert "inline policy denied-1 (Sid 'NoUploads')" in s3["message"]
+
+
+def test_a_boundary_allowing_only_list_removes_the_writes(preflight, b, subnets):
+    role = b.role("bounded", document(RDS_TRUST), document(S3_ALL))
+    iam = boto3.client("iam")
+    boundary = iam.create_policy(
+        PolicyName="list-only",
+        PolicyDocument=json.dumps(
+            document({"Effect": "Allow", "Action": "s3:List*", "Resource": "*"})
+        ),
+    )["Policy"]["Arn"]
+    iam.put_role_permissions_boundary(RoleName="bounded", PermissionsBoundary=boundary)
+    sql_db(b, subnets, role)
+
+    run = preflight("audit", "--region", "eu-west-1")
+
+    s3 = by_check(run)["iam.sqlserver-role-s3"]
+    assert s3["status"] == "fail"
+    assert (
+        f"the permissions boundary permissions boundary {boundary} does not allow it"
+        in s3["message"]
+    )
+    assert "s3:ListBucket" not in s3["message"].split(" on a bucket")[0]
+
+
+def test_a_grant_on_one_fixed_bucket_fails_naming_it(preflight, b, subnets):
+    sql_db(b, subnets, b.native_backup_role("fixed", buckets="backups-2019"))
+
+    run = preflight("audit", "--region", "eu-west-1")
+
+    s3 = by_check(run)["iam.sqlserver-role-s3"]
+    assert s3["status"] == "fail"
+    assert "its grants name only arn:aws:s3:::backups-2019" in s3["message"]
+    assert "aws iam put-role-policy --role-name fixed" in s3["remediation"]
+
+
+def test_a_grant_through_a_name_prefix_warns_naming_the_prefix(preflight, b, subnets):
+    sql_db(b, subnets, b.native_backup_role("prefixed", buckets="veeam-*"))
+
+    run = preflight("audit", "--region", "eu-west-1")
+
+    assert run.target("erp")["verdict"] == "ready"
+    s3 = by_check(run)["iam.sqlserver-role-s3"]
+    assert s3["status"] == "warn"
+    assert "whether they start with 'veeam-' is unconfirmed" in s3["message"]
+
+
+@pytest.mark.parametrize(("default_grants", "expected"), [(True, "pass"), (False, "fail")])
+def test_only_the_default_version_of_a_managed_policy_counts(
+    preflight, b, subnets, default_grants, expected
+):
+    iam = boto3.client("iam")
+    nothing = document({"Effect": "Allow", "Action": "ec2:DescribeVpcs", "Resource": "*"})
+    arn = iam.create_policy(PolicyName="versions", PolicyDocument=json.dumps(nothing))["Policy"]
+    iam.create_policy_version(  # v2 grants S3; only when it is the default version does it count
+        PolicyArn=arn["Arn"],
+        PolicyDocument=json.dumps(document(S3_ALL)),
+        SetAsDefault=default_grants,
+    )
+    role = b.role("managed", document(RDS_TRUST))
+    iam.attach_role_policy(RoleName="managed", PolicyArn=arn["Arn"])
+    sql_db(b, subnets, role)
+
+    run = preflight("audit", "--region", "eu-west-1")
+
+    assert by_check(run)["iam.sqlserver-role-s3"]["status"] == expected
+
+
+def test_postgres_targets_get_no_sql_server_findings(preflight, b, subnets):
+    b.db("orders", "postgres", "16.3", subnets)
+
+    run = preflight("audit", "--region", "eu-west-1")
+
+    assert run.target("orders")["verdict"] == "ready"
+    assert not [
+        f for f in run.report["findings"] if f["check_id"].startswith(("iam.", "rds.sqlserver"))
+    ]
+    assert "rds.DescribeOptionGroups" not in run.report["api_calls"]
+
+
+def test_simulate_lets_aws_decide_and_reports_a_disagreement(b, subnets):
+    # moto does not implement iam:SimulatePrincipalPolicy: this answer is recorded in botocore's
+    # shape (validated against the service model below) and returned before any request is
+    # sent; every other call goes to moto. It shows an SCP denying s3:PutObject, which local
+    # evaluation cannot see.
+    b.sql_server("erp", subnets)
+    aws = AwsSession(boto3.Session(region_name="eu-west-1"))
+    iam = aws.client("iam", "eu-west-1")
+    output = iam.meta.service_model.operation_model("SimulatePrincipalPolicy").output_shape
+
+    def recorded(model, params, **_):
+        if model.name != "SimulatePrincipalPolicy":
+            return None
+        actions = [
+            v for k, v in sorted(params["body"].items()) if k.startswith("ActionNames.member.")
+        ]
+        resource = params["body"]["ResourceArns.member.1"]
+        response = {
+            "EvaluationResults": [
+                {
+                    "EvalActionName": action,
+                    "EvalResourceName": resource,
+                    "EvalDecision": "explicitDeny" if action == "s3:PutObject" else "allowed",
+                    "MatchedStatements": [],
+                    "MissingContextValues": [],
+                    "OrganizationsDecisionDetail": {
+                        "AllowedByOrganizations": action != "s3:PutObject"
+                    },
+                }
+                for action in actions
+            ],
+            "IsTruncated": False,
+        }
+        validate_parameters(response, output)
+        return AWSResponse("https://iam.amazonaws.com/", 200, {}, None), response
+
+    iam.meta.events.register("before-call.iam.SimulatePrincipalPolicy", recorded)
+
+    inventory = collect(
+        aws, AccountRecord("123456789012", None), ["eu-west-1"], [], flags=frozenset({"--simulate"})
+    )
+    result = evaluate(inventory, load_checks(), Mode.PUBLIC)
+
+    (s3,) = [f for f in result.findings if f.check_id == "iam.sqlserver-role-s3"]
+    assert s3.status == "fail"
+    assert s3.message.startswith("AWS's policy simulation refuses s3:PutObject (explicitDeny)")
+    assert "local evaluation disagrees (local: pass)" in s3.message
+    assert "s3:PutObject: allowed" in s3.evidence["local_decisions"]
+    assert "s3:PutObject: explicitDeny" in s3.evidence["aws_decisions"]
+    assert result.targets[0].verdict == "not_ready"
