@@ -148,3 +148,25 @@ def test_denied_describe_db_instances_everywhere_means_nothing_audited_exit_2(
     assert "nothing could be audited" in run.err
     assert "rds:DescribeDBInstances" in run.err
     assert run.report["units"][0]["status"] == "unknown"
+
+
+def test_denied_iam_get_role_leaves_the_sql_server_role_checks_unknown(
+    endpoint, preflight, monkeypatch
+):
+    b = Builder("eu-west-1")
+    net = b.ready_network()
+    b.sql_server("erp", net.db_subnet_group)
+    allowed = [c.iam_action for c in declared_calls() if c.iam_action != "iam:GetRole"]
+    use_user_with_policy(monkeypatch, allowed)
+
+    with iam_enforced(endpoint):
+        run = preflight("audit", "--region", "eu-west-1")
+
+    assert run.code == 3, run.err
+    target = run.target("erp")
+    assert target["verdict"] == "unknown"
+    assert target["unknown"] == ["iam.sqlserver-role-s3", "iam.sqlserver-role-trust"]
+    trust = run.findings("iam.sqlserver-role-trust", "erp")[0]
+    assert trust["evidence"]["missing_permission"] == "iam:GetRole"
+    assert "grant iam:GetRole" in trust["message"]
+    assert not [f for f in run.report["findings"] if f["status"] == "fail"]
