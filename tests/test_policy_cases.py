@@ -689,3 +689,30 @@ def test_trust_conditioned_on_the_db_arn_only_refuses_the_option_group():
 
     assert evaluate_resource_policy(rds_request(DB_ARN), policy).allowed
     assert evaluate_resource_policy(rds_request(OG_ARN), policy).decision == "implicitDeny"
+
+
+APPLIANCE = Principal("AWS", "arn:aws:iam::111122223333:role/veeam-appliance")
+
+
+@pytest.mark.parametrize(
+    ("principal", "expected"),
+    [
+        pytest.param({"AWS": "*"}, "allowed", id="aws-star"),
+        pytest.param({"AWS": "111122223333"}, "allowed", id="account-id"),
+        pytest.param({"AWS": "arn:aws:iam::111122223333:root"}, "allowed", id="account-root"),
+        pytest.param(
+            {"AWS": "arn:aws:iam::111122223333:role/veeam-appliance"}, "allowed", id="role-arn"
+        ),
+        pytest.param(
+            {"AWS": ["arn:aws:iam::111122223333:role/other"]}, "implicitDeny", id="other-role"
+        ),
+        pytest.param({"AWS": "444455556666"}, "implicitDeny", id="other-account"),
+        pytest.param({"Service": "rds.amazonaws.com"}, "implicitDeny", id="service-not-role"),
+    ],
+)
+def test_trust_policy_aws_principals(principal, expected):
+    request = Request("sts:AssumeRole", None, APPLIANCE)
+
+    assert evaluate_resource_policy(request, trust(assume(principal))).decision == expected, (
+        PRINCIPAL
+    )
