@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -19,7 +20,11 @@ from auditor.model import AuditResult, Mode
 from auditor.run import AuditOptions, nothing_audited, run_audit, utc_now
 from auditor.sessions import open_session
 from auditor.summary import summary_lines
-from reports.files import report_stem, write_reports
+from reports.diff import BaselineError, change_lines, compare
+from reports.files import report_stem, write_atomic, write_reports
+from reports.load import load_report
+from reports.redact import redact as redact_report
+from reports.redact import redact_text
 from reports.render import FORMATS, render
 
 EXIT_INTERRUPTED = 130
@@ -45,7 +50,7 @@ def output_options(default_dir: str) -> Callable[[Callable[..., Any]], Callable[
                     "formats",
                     multiple=True,
                     type=click.Choice(sorted(FORMATS)),
-                    default=("json",),
+                    default=("json", "html", "md"),
                     show_default=True,
                     help="Report format (repeatable).",
                 ),
@@ -57,6 +62,11 @@ def output_options(default_dir: str) -> Callable[[Callable[..., Any]], Callable[
                     help="Where reports are written (timestamped files and latest.*).",
                 ),
                 click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors."),
+                click.option(
+                    "--redact",
+                    is_flag=True,
+                    help="Replace account ids (ARNs and file names too) by stable placeholders.",
+                ),
                 click.option(
                     "--verbose", "-v", count=True, help="Log progress to stderr (-vv: debug)."
                 ),
@@ -101,6 +111,16 @@ def cli() -> None:
     is_flag=True,
     help="Confirm IAM decisions with iam:SimulatePrincipalPolicy (real AWS; sees SCPs).",
 )
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="An earlier JSON report: the reports gain a `changes` section.",
+)
+@click.option(
+    "--fail-on-regression",
+    is_flag=True,
+    help="Exit 1 when the baseline comparison finds a regression.",
+)
 @output_options("preflight-reports")
 def audit(
     regions: tuple[str, ...],
@@ -109,11 +129,14 @@ def audit(
     worker_subnets: tuple[str, ...],
     worker_security_groups: tuple[str, ...],
     simulate: bool,
+    baseline: Path | None,
+    fail_on_regression: bool,
     worker_network: str,
     formats: tuple[str, ...],
     output_dir: Path,
     quiet: bool,
     verbose: int,
+    redact: bool,
 ) -> int:
     """Audit an account read-only and write the reports.
 
@@ -122,6 +145,9 @@ def audit(
     nothing could be audited; 130 interrupted.
     """
     setup_logging(verbose)
+    if fail_on_regression and baseline is None:
+        raise click.UsageError("--fail-on-regression needs --baseline")
+    old = load_report(baseline, "baseline") if baseline is not None else None  # fail fast
     options = AuditOptions(
         regions=list(regions),
         db_instances=list(db_instances),
@@ -132,13 +158,18 @@ def audit(
         simulate=simulate,
     )
     result = run_audit(options, open_session(profile))
-    return finish(result, formats, output_dir, quiet)
+    return finish(result, formats, output_dir, quiet, redact, old, fail_on_regression)
 
 
 @cli.command()
 @output_options("preflight-demo")
 def demo(
-    worker_network: str, formats: tuple[str, ...], output_dir: Path, quiet: bool, verbose: int
+    worker_network: str,
+    formats: tuple[str, ...],
+    output_dir: Path,
+    quiet: bool,
+    verbose: int,
+    redact: bool,
 ) -> int:
     """Audit a built-in sample account (moto, in process): no AWS account or credentials needed.
 
@@ -153,7 +184,7 @@ def demo(
     from auditor.demo import run_demo
 
     result = run_demo(Mode(worker_network))
-    return finish(result, formats, output_dir, quiet)
+    return finish(result, formats, output_dir, quiet, redact)
 
 
 def _moto_installed() -> bool:
@@ -186,24 +217,95 @@ def list_checks() -> None:
         )
 
 
-def finish(result: AuditResult, formats: tuple[str, ...], output_dir: Path, quiet: bool) -> int:
+def finish(
+    result: AuditResult,
+    formats: tuple[str, ...],
+    output_dir: Path,
+    quiet: bool,
+    redact: bool = False,
+    baseline: dict[str, Any] | None = None,
+    fail_on_regression: bool = False,
+) -> int:
     """Write the reports atomically, print the summary, return the exit code."""
     report = result.to_dict()
+    accounts = [a.account_id for a in result.accounts]
+    if redact or (baseline is not None and looks_redacted(baseline)):
+        report, accounts = redact_report(report), [redact_text(a) for a in accounts]
+    if baseline is not None:
+        try:
+            report["changes"] = compare(baseline, report)
+        except BaselineError as exc:
+            raise PreflightError(str(exc)) from None
     outputs = {FORMATS[fmt]: render(report, fmt) for fmt in dict.fromkeys(formats)}
     try:
-        paths = write_reports(
-            outputs, output_dir, report_stem([a.account_id for a in result.accounts], utc_now())
-        )
+        paths = write_reports(outputs, output_dir, report_stem(accounts, utc_now()))
     except OSError as exc:
         raise PreflightError(
             f"cannot write reports to {output_dir}: {exc.strerror or exc}"
         ) from None
     if not quiet:
         click.echo("\n".join(summary_lines(report, paths)))
+        if baseline is not None:
+            click.echo("\n".join(change_lines(report["changes"])))
     failure = nothing_audited(result)
     if failure is not None:
         raise failure
-    return result.exit_code()
+    code = result.exit_code()
+    if code != 1 and fail_on_regression and report["changes"]["regressions"]:
+        return 1
+    return code
+
+
+def looks_redacted(report: dict[str, Any]) -> bool:
+    return any(str(a.get("account_id", "")).startswith("acct-") for a in report.get("accounts", []))
+
+
+@cli.command("render")
+@click.argument("report", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format", "fmt", type=click.Choice(sorted(FORMATS)), default="html", show_default=True
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: stdout).",
+)
+@click.option("--redact", is_flag=True, help="Replace account ids by stable placeholders.")
+def render_command(report: Path, fmt: str, output: Path | None, redact: bool) -> None:
+    """Render a saved JSON report again, offline (html, md or json)."""
+    data = load_report(report)
+    text = render(redact_report(data) if redact else data, fmt)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(output, text)
+
+
+@cli.command("diff")
+@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "md", "html"]),
+    default="text",
+    show_default=True,
+)
+def diff_command(old: Path, new: Path, fmt: str) -> int:
+    """Compare two JSON reports. Exit 0 no regression, 1 regression, 2 bad input."""
+    before, after = load_report(old, "old report"), load_report(new, "new report")
+    try:
+        changes = compare(before, after)
+    except BaselineError as exc:
+        raise PreflightError(str(exc)) from None
+    if fmt == "text":
+        click.echo("\n".join(change_lines(changes)))
+    elif fmt == "json":
+        click.echo(json.dumps(changes, indent=2, ensure_ascii=False))
+    else:
+        click.echo(render({**after, "changes": changes}, fmt), nl=False)
+    return 1 if changes["regressions"] else 0
 
 
 def setup_logging(verbose: int) -> None:

@@ -85,6 +85,7 @@ class Vpc:
     dns_support: bool | None = None
     dns_hostnames: bool | None = None
     cidrs: list[str] | None = None  # associated IPv4 CIDR blocks
+    name: str | None = None  # its Name tag (untrusted text: reports escape it)
 
 
 @dataclass

@@ -38,6 +38,7 @@ class _VpcAttributeCheck(Check):
             )
             return
         value = getattr(vpc, self.field) if vpc is not None else None
+        named = {"vpc_name": vpc.name} if vpc is not None and vpc.name else {}
         if value is None:
             error = ctx.region.error_for("DescribeVpcAttribute", vpc_id)
             yield ctx.unknown(f"{self.attribute} of {vpc_id}", error, resource_id=vpc_id)
@@ -46,7 +47,7 @@ class _VpcAttributeCheck(Check):
                 Status.PASS,
                 f"{self.attribute} is on for {vpc_id}",
                 resource_id=vpc_id,
-                evidence={self.attribute: "true"},
+                evidence={self.attribute: "true", **named},
             )
         else:
             yield ctx.finding(
@@ -57,7 +58,7 @@ class _VpcAttributeCheck(Check):
                     f"aws ec2 modify-vpc-attribute --vpc-id {vpc_id} --{self.option} "
                     """'{"Value":true}'"""
                 ),
-                evidence={self.attribute: "false"},
+                evidence={self.attribute: "false", **named},
             )
 
 

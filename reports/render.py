@@ -1,15 +1,32 @@
-"""render(result, fmt): the one entry point for every report format.
+"""render(report, fmt): every format from the same report (the JSON contract's dict).
 
-JSON is the model's own dict (DESIGN.md's contract). HTML and Markdown come from Jinja
-templates in ``reports/templates`` once they exist; the audit command does not change for them.
+One Jinja environment; autoescape is on for HTML, and the Markdown template escapes every value
+it puts in a table or a sentence. Nothing here knows AWS objects or particular checks.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
+from functools import cache
 from typing import Any
 
-FORMATS: dict[str, str] = {"json": "json"}  # format name -> file extension
+import jinja2
+
+FORMATS: dict[str, str] = {"json": "json", "html": "html", "md": "md"}  # name -> extension
+MODES = ("public", "private", "vpc-endpoints")
+VERDICT_TEXT = {"ready": "READY", "not_ready": "NOT READY", "unknown": "UNKNOWN"}
+
+# What AWS APIs cannot show (DESIGN.md "Not checked"); every report says so.
+NOT_CHECKED = (
+    "Veeam-side settings: the database account, archive encryption pairing, repository selection",
+    "Service control policies (local IAM evaluation cannot see them; --simulate asks AWS)",
+    "The bucket policies Veeam sets on its temporary SQL Server buckets",
+    "The backup appliance's own network path",
+    "The backup, worker and repository roles; repository buckets and KMS keys",
+    "VPC peering to a repository VPC; SQL Server windows against the Veeam schedule",
+)
 
 
 class UnknownFormat(ValueError):
@@ -17,7 +34,103 @@ class UnknownFormat(ValueError):
 
 
 def render(report: dict[str, Any], fmt: str) -> str:
-    """The report (the JSON contract's dict) as text in ``fmt``."""
+    """The report as text in ``fmt`` ("json", "html" or "md")."""
     if fmt == "json":
         return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
-    raise UnknownFormat(f"unknown report format {fmt!r} (known: {', '.join(FORMATS)})")
+    if fmt not in ("html", "md"):
+        raise UnknownFormat(f"unknown report format {fmt!r} (known: {', '.join(FORMATS)})")
+    template = _environment(fmt == "html").get_template(f"report.{fmt}.j2")
+    return template.render(r=report, v=view(report), not_checked=NOT_CHECKED) + "\n"
+
+
+@cache
+def _environment(html: bool) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("reports", "templates"),
+        autoescape=html,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["md"] = md_escape
+    env.filters["fence"] = fence
+    env.filters["verdict"] = lambda v: VERDICT_TEXT.get(str(v), str(v).upper())
+    env.filters["pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False)
+    return env
+
+
+def md_escape(value: Any) -> str:
+    """A value safe in a Markdown table cell or sentence: CommonMark backslash escapes for the
+    characters that would start markup, and no line breaks (they would end a table row)."""
+    text = " ".join(str("" if value is None else value).split())
+    return re.sub(r"([\\`*\[<|])", r"\\\1", text)
+
+
+def fence(text: str, lang: str = "") -> str:
+    """A fenced code block whose fence is longer than any backtick run inside."""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}{lang}\n{text}\n{ticks}"
+
+
+def view(report: dict[str, Any]) -> dict[str, Any]:
+    """What the templates show, derived once from the report."""
+    headline = report["worker_network"]
+    findings = report["findings"]
+    by_target: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for f in findings:
+        if f["target"] is not None:
+            by_target.setdefault((f["account_id"], f["region"], f["target"]), []).append(f)
+    attention = []
+    for t in report["targets"]:
+        key = (t["account_id"], t["region"], t["db_instance_id"])
+        own = by_target.get(key, [])
+        region_level = [
+            f
+            for f in findings
+            if f["target"] is None
+            and (f["account_id"], f["region"]) == key[:2]
+            and f["check_id"] in t["blocking"] + t["unknown"]
+        ]
+        relevant = [
+            f
+            for f in own + region_level
+            if headline in f["modes"]
+            and f["severity"] == "blocker"
+            and f["status"] in ("fail", "unknown")
+        ]
+        if t["verdict"] != "ready":
+            attention.append({"target": t, "findings": relevant})
+    warnings = [
+        f
+        for f in findings
+        if f["status"] == "warn" or (f["status"] == "fail" and f["severity"] != "blocker")
+    ]
+    missing = sorted({e["iam_action"] for e in report["errors"] if e.get("iam_action")})
+    policy = (
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": missing, "Resource": "*"}],
+        }
+        if missing
+        else None
+    )
+    overall = (
+        "not_ready"
+        if report["summary"]["not_ready"]
+        else "unknown"
+        if report["summary"]["unknown"] or report["errors"] or report.get("not_found")
+        else "ready"
+    )
+    return {
+        "headline": headline,
+        "modes": MODES,
+        "overall": overall,
+        "attention": attention,
+        "warnings": warnings,
+        "missing_policy": policy,
+        "status_counts": Counter(f["status"] for f in findings),
+        "unit_problems": [u for u in report["units"] if u["status"] != "audited"],
+        "account_label": ", ".join(a["account_id"] for a in report["accounts"]) or "-",
+    }

@@ -77,15 +77,18 @@ def preflight(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Any:
     def run(*args: str) -> CliRun:
         out_dir = tmp_path / "reports"
         argv = list(args)
-        if args and args[0] in ("audit", "demo") and "--output-dir" not in args:
+        given = "--output-dir" in args
+        if given:
+            out_dir = Path(args[args.index("--output-dir") + 1])
+        elif args and args[0] in ("audit", "demo"):
             argv += ["--output-dir", str(out_dir)]
         with pytest.raises(SystemExit) as exited:
             main(argv)
         captured = capsys.readouterr()
         latest = out_dir / "latest.json"
         report = json.loads(latest.read_text()) if latest.exists() else None
-        if latest.exists():
-            latest.unlink()
+        if latest.exists() and not given:
+            latest.unlink()  # the next run in this test must write its own
         return CliRun(int(exited.value.code or 0), captured.out, captured.err, report)
 
     return run

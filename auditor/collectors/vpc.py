@@ -45,6 +45,8 @@ class VpcAttributesCollector(Collector):
         if described is not None:
             for raw in described:
                 if raw["VpcId"] in vpcs:
+                    tags = {t.get("Key"): t.get("Value") for t in raw.get("Tags", [])}
+                    vpcs[raw["VpcId"]].name = tags.get("Name")
                     vpcs[raw["VpcId"]].cidrs = sorted(
                         a["CidrBlock"]
                         for a in raw.get("CidrBlockAssociationSet", [])

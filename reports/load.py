@@ -1,0 +1,34 @@
+"""Reading a saved JSON report back (render, diff, --baseline): bad input is one clear error."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from auditor.errors import PreflightError
+from auditor.model import SCHEMA_VERSION
+
+REQUIRED = ("schema_version", "worker_network", "targets", "findings", "summary")
+
+
+def load_report(path: Path, what: str = "report") -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PreflightError(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PreflightError(
+            f"the {what} {path} is not JSON ({exc.msg}, line {exc.lineno}): give a preflight "
+            "JSON report"
+        ) from None
+    if not isinstance(data, dict) or any(k not in data for k in REQUIRED):
+        raise PreflightError(f"the {what} {path} is not a preflight JSON report")
+    if data["schema_version"] != SCHEMA_VERSION:
+        raise PreflightError(
+            f"the {what} {path} has schema_version {data['schema_version']!r}; this preflight "
+            f"reads {SCHEMA_VERSION}"
+        )
+    return data

@@ -1,0 +1,77 @@
+"""The HTML report in a real browser: Debian's Chromium, driven by Playwright, networking off.
+
+`.ci/run` installs chromium when it is missing; outside CI the test is skipped without it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def browser_or_skip():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    if sync_playwright is None or not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("CI must have chromium and playwright (.ci/run installs them)")
+        pytest.skip("needs Debian's chromium and playwright")
+    return sync_playwright
+
+
+def test_report_opens_offline_with_headline_and_blocking_finding_visible(preflight, tmp_path):
+    sync_playwright = browser_or_skip()
+    run = preflight("demo", "--output-dir", str(tmp_path))
+    assert run.code == 1
+    report = tmp_path / "latest.html"
+    outside: list[str] = []
+    failed: list[str] = []
+    console_errors: list[str] = []
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(offline=True)
+        page = context.new_page()
+
+        def only_the_file(route):
+            if route.request.url.startswith("file://"):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", only_the_file)
+        page.on("requestfailed", lambda r: failed.append(r.url))
+        page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+        page.goto(report.as_uri())
+
+        headline = page.locator("p.headline")
+        assert headline.is_visible()
+        assert "5 of 14 DB instance(s) ready" in headline.inner_text()
+        finding = page.get_by_text("no internet gateway is attached to", exact=False).first
+        assert finding.is_visible()
+        fix = page.locator("pre code", has_text="aws ec2 attach-internet-gateway").first
+        assert fix.is_visible()
+        browser.close()
+
+    assert outside == []
+    assert failed == []
+    assert console_errors == []

@@ -1,0 +1,131 @@
+"""The HTML and Markdown reports people attach to change tickets, and re-rendering them."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import html5lib
+import pytest
+from markdown_it import MarkdownIt
+
+from reports.render import render
+from tests.builders import Builder
+
+XSS = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory) -> dict:
+    from auditor.cli import main
+
+    out = tmp_path_factory.mktemp("demo")
+    with pytest.raises(SystemExit):
+        main(["demo", "--quiet", "--output-dir", str(out)])
+    return json.loads((out / "latest.json").read_text())
+
+
+def outside_references(html: str) -> list[str]:
+    """src/href/url() values that point outside the file (in-page anchors are fine)."""
+    refs = re.findall(r"""(?:src|href)\s*=\s*["']?([^"'\s>]+)""", html, re.IGNORECASE)
+    refs += re.findall(r"""url\(\s*["']?([^"')]+)""", html, re.IGNORECASE)
+    return [r for r in refs if not r.startswith("#")]
+
+
+def test_html_parses_strictly_and_is_self_contained(demo_report):
+    html = render(demo_report, "html")
+
+    html5lib.HTMLParser(strict=True).parse(html)
+    assert outside_references(html) == []
+    assert "<style>" in html
+    assert "<script" not in html  # readable with JavaScript off: there is none
+
+
+def test_html_shows_headline_targets_fixes_and_what_is_not_checked(demo_report):
+    html = render(demo_report, "html")
+
+    assert "NOT READY</span>\n  5 of 14 DB instance(s) ready in the <strong>public</strong>" in html
+    assert '<th scope="col">public (headline)</th>' in html
+    assert "aws ec2 attach-internet-gateway --internet-gateway-id" in html
+    assert 'id="not-checked"' in html
+    assert "@media print" in html
+    assert "crm-mysql" in html  # skipped, with the reason
+
+
+def test_untrusted_aws_text_is_escaped_in_html_and_markdown(preflight, aws):
+    b = Builder("eu-west-1")
+    net = b.ready_network(dns_support=False)
+    b.ec2.create_tags(Resources=[net.vpc_id], Tags=[{"Key": "Name", "Value": XSS}])
+    b.db("orders", "postgres", "16.3", net.db_subnet_group)
+    run = preflight("audit", "--region", "eu-west-1")
+
+    html, md = render(run.report, "html"), render(run.report, "md")
+
+    assert run.findings("vpc.dns-support")[0]["evidence"]["vpc_name"] == XSS
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert XSS not in html
+    html5lib.HTMLParser(strict=True).parse(html)
+    assert "<script>" not in MarkdownIt("commonmark").enable("table").render(md)
+
+
+def table_rows(tokens) -> list[tuple[int, int]]:
+    """(cells in the header row, cells in each body row) for every table."""
+    out, count, header = [], 0, None
+    for tok in tokens:
+        if tok.type == "tr_open":
+            count = 0
+        elif tok.type in ("th_open", "td_open"):
+            count += 1
+        elif tok.type == "tr_close":
+            header = count if header is None else header
+            out.append((header, count))
+        elif tok.type == "table_close":
+            header = None
+    return out
+
+
+def test_markdown_tables_keep_their_columns_when_values_hold_pipes(demo_report):
+    report = json.loads(json.dumps(demo_report))
+    report["skipped"][0]["reason"] = "a | b | `c` and\nd"
+    for f in report["findings"]:
+        if f["status"] == "warn":
+            f["message"] = "x | y | z"
+    md = render(report, "md")
+
+    rows = table_rows(MarkdownIt("commonmark").enable("table").parse(md))
+
+    assert len(rows) > 10
+    assert all(cells == header for header, cells in rows)
+    assert "a \\| b \\| \\`c\\` and d" in md
+
+
+def test_markdown_has_the_headline_and_fenced_remediation(demo_report):
+    md = render(demo_report, "md")
+
+    assert md.startswith("# RDS backup readiness: NOT READY\n")
+    assert "\n  ```sh\n  aws ec2 attach-internet-gateway" in md
+    assert "## Not checked" in md
+
+
+def test_render_command_reproduces_the_audit_files_offline(preflight, tmp_path):
+    demo = preflight("demo", "--output-dir", str(tmp_path / "d"))
+    assert demo.code == 1
+    latest = tmp_path / "d" / "latest.json"
+
+    again = preflight("render", str(latest), "--format", "html", "-o", str(tmp_path / "again.html"))
+
+    assert again.code == 0
+    assert (tmp_path / "again.html").read_text() == (tmp_path / "d" / "latest.html").read_text()
+
+
+def test_redact_replaces_account_ids_everywhere_with_stable_placeholders(preflight, tmp_path):
+    first = preflight("demo", "--redact", "--output-dir", str(tmp_path / "a"))
+    second = preflight("demo", "--redact", "--output-dir", str(tmp_path / "b"))
+
+    for folder in ("a", "b"):
+        for path in (tmp_path / folder).iterdir():
+            assert "123456789012" not in path.name
+            assert "123456789012" not in path.read_text()
+    assert first.report["account_id"] == second.report["account_id"]
+    assert first.report["account_id"].startswith("acct-")
+    assert first.report["caller_arn"] == f"arn:aws:sts::{first.report['account_id']}:user/moto"
