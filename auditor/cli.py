@@ -90,7 +90,47 @@ def cli() -> None:
 @click.option(
     "--region", "regions", multiple=True, help="Region to audit (repeatable; default: AWS config)."
 )
+@click.option(
+    "--all-regions",
+    is_flag=True,
+    help="Every region enabled for each account (ec2:DescribeRegions).",
+)
 @click.option("--profile", help="AWS profile (default: the standard credential chain).")
+@click.option(
+    "--role-arn", "role_arns", multiple=True, help="Audit the account of this role (repeatable)."
+)
+@click.option("--external-id", help="External id for --role-arn.")
+@click.option("--role-session-name", default="preflight-audit", show_default=True)
+@click.option(
+    "--accounts-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV `account_id,role_name[,external_id]`: audit each account through its role.",
+)
+@click.option(
+    "--org-role-name", help="Audit every active account of the organisation through this role."
+)
+@click.option(
+    "--max-workers",
+    type=click.IntRange(1, 64),
+    default=16,
+    show_default=True,
+    help="Requests in flight at most.",
+)
+@click.option(
+    "--deadline",
+    type=click.FloatRange(min=1),
+    help="Seconds; units unfinished by then are unknown.",
+)
+@click.option(
+    "--save-snapshot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write what was read (evidence, replay).",
+)
+@click.option(
+    "--from-snapshot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Audit a saved snapshot offline, with no AWS call.",
+)
 @click.option(
     "--db-instance", "db_instances", multiple=True, help="Audit only this DB instance (repeatable)."
 )
@@ -124,7 +164,17 @@ def cli() -> None:
 @output_options("preflight-reports")
 def audit(
     regions: tuple[str, ...],
+    all_regions: bool,
     profile: str | None,
+    role_arns: tuple[str, ...],
+    external_id: str | None,
+    role_session_name: str,
+    accounts_file: Path | None,
+    org_role_name: str | None,
+    max_workers: int,
+    deadline: float | None,
+    save_snapshot: Path | None,
+    from_snapshot: Path | None,
     db_instances: tuple[str, ...],
     worker_subnets: tuple[str, ...],
     worker_security_groups: tuple[str, ...],
@@ -147,6 +197,10 @@ def audit(
     setup_logging(verbose)
     if fail_on_regression and baseline is None:
         raise click.UsageError("--fail-on-regression needs --baseline")
+    if sum(map(bool, (role_arns, accounts_file, org_role_name))) > 1:
+        raise click.UsageError("use one of --role-arn, --accounts-file and --org-role-name")
+    if regions and all_regions:
+        raise click.UsageError("use --region or --all-regions, not both")
     old = load_report(baseline, "baseline") if baseline is not None else None  # fail fast
     options = AuditOptions(
         regions=list(regions),
@@ -156,8 +210,21 @@ def audit(
             sorted(set(worker_subnets)), sorted(set(worker_security_groups))
         ),
         simulate=simulate,
+        all_regions=all_regions,
+        role_arns=list(role_arns),
+        external_id=external_id,
+        role_session_name=role_session_name,
+        accounts_file=accounts_file,
+        org_role_name=org_role_name,
+        max_workers=max_workers,
+        deadline_s=deadline,
+        save_snapshot=save_snapshot,
+        from_snapshot=from_snapshot,
     )
-    result = run_audit(options, open_session(profile))
+    progress = show_progress if (not quiet and sys.stderr.isatty()) else None
+    result = run_audit(options, lambda: open_session(profile), progress)
+    if progress is not None:
+        click.echo(err=True)
     return finish(result, formats, output_dir, quiet, redact, old, fail_on_regression)
 
 
@@ -254,6 +321,10 @@ def finish(
     if code != 1 and fail_on_regression and report["changes"]["regressions"]:
         return 1
     return code
+
+
+def show_progress(done: int, total: int) -> None:
+    click.echo(f"\rpreflight: {done}/{total} (account, region) units read", nl=False, err=True)
 
 
 def looks_redacted(report: dict[str, Any]) -> bool:

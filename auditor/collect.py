@@ -8,17 +8,39 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 
 from auditor import scope
 from auditor.collectors import COLLECTORS
 from auditor.collectors.base import Absent, Collector, UnitContext
-from auditor.inventory import AccountRecord, DBInstance, Inventory, RegionInventory, WorkerConfig
-from auditor.sessions import AwsSession
+from auditor.inventory import (
+    AccountRecord,
+    DBInstance,
+    Inventory,
+    ReadError,
+    RegionInventory,
+    WorkerConfig,
+)
+from auditor.sessions import ApiStats, AwsSession
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_WORKERS = 16
+
+
+@dataclass(frozen=True)
+class UnitJob:
+    """One (account, region) to read, with the session of that account."""
+
+    aws: AwsSession
+    account_id: str
+    region: str
+
+
+Progress = Callable[[int, int], None]  # (units done, units in all)
 
 
 def collect(
@@ -31,18 +53,63 @@ def collect(
     flags: frozenset[str] = frozenset(),
 ) -> Inventory:
     """Read every region of one account into an Inventory."""
+    jobs = [UnitJob(aws, account.account_id, r) for r in regions]
+    return collect_jobs(jobs, [account], aws.stats, requested, max_workers, worker_config, flags)
+
+
+def collect_jobs(
+    jobs: list[UnitJob],
+    accounts: list[AccountRecord],
+    stats: ApiStats,
+    requested: list[str],
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    worker_config: WorkerConfig | None = None,
+    flags: frozenset[str] = frozenset(),
+    unread: list[RegionInventory] | None = None,
+    deadline: float | None = None,
+    progress: Progress | None = None,
+) -> Inventory:
+    """Read every unit concurrently (requests bounded by ``max_workers``). Units not finished
+    by ``deadline`` (a time.monotonic() value) are recorded as not read."""
     limiter = threading.Semaphore(max_workers)
-    with ThreadPoolExecutor(max_workers=max(1, min(len(regions), max_workers))) as pool:
-        units = list(
-            pool.map(
-                lambda r: collect_unit(aws, account.account_id, r, requested, limiter, flags),
-                regions,
+    units: list[RegionInventory] = list(unread or [])
+    pool = ThreadPoolExecutor(max_workers=max(1, min(len(jobs), max_workers)))
+    futures = {
+        pool.submit(collect_unit, j.aws, j.account_id, j.region, requested, limiter, flags): j
+        for j in jobs
+    }
+    pending = set(futures)
+    try:
+        while pending:
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            done, pending = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+            if not done:
+                break  # the deadline passed
+            units += [f.result() for f in done]
+            if progress is not None:
+                progress(len(futures) - len(pending), len(futures))
+    finally:
+        pool.shutdown(wait=not pending, cancel_futures=True)
+    for future in pending:
+        job = futures[future]
+        late = RegionInventory(job.account_id, job.region)
+        late.errors.append(
+            ReadError(
+                job.account_id,
+                job.region,
+                "preflight",
+                "Deadline",
+                "DeadlineExceeded",
+                None,
+                None,
+                "the unit was not read completely before --deadline",
             )
         )
-    calls, retries = aws.stats.snapshot()
+        units.append(late)
+    calls, retries = stats.snapshot()
     return Inventory(
-        accounts=[account],
-        regions=units,
+        accounts=sorted(accounts, key=lambda a: a.account_id),
+        regions=sorted(units, key=lambda u: (u.account_id, u.region)),
         requested_db_instances=sorted(requested),
         api_calls=calls,
         api_retries=retries,

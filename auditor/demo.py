@@ -128,4 +128,4 @@ def run_demo(worker_network: Mode = Mode.PUBLIC) -> AuditResult:
     with offline_aws():
         build_demo_account()
         options = AuditOptions(regions=list(DEMO_REGIONS), worker_network=worker_network)
-        return run_audit(options, boto3.Session())
+        return run_audit(options, boto3.Session)

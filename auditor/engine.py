@@ -154,7 +154,9 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
     by_id = {c.id: c for c in checks}
     for unit in inventory.regions:
         if unit.db_instances is None:
-            error = unit.error_for("DescribeDBInstances")
+            error = unit.error_for("DescribeDBInstances") or (
+                unit.errors[0] if unit.errors else None
+            )
             reason = error.explain() if error else "the DB instances were not read"
             units.append(UnitInfo(unit.account_id, unit.region, "unknown", reason))
             continue

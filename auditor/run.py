@@ -1,26 +1,43 @@
-"""The pipeline, once: sessions -> collect -> Inventory -> checks -> verdicts (no output here)."""
+"""The pipeline, once: sessions -> collect -> Inventory -> checks -> verdicts (no output here).
+
+Accounts: the caller's own, or those reached with --role-arn / --accounts-file /
+--org-role-name. An account whose role cannot be assumed is an `unknown` account and its units
+`unknown`; the others go on. --from-snapshot replays a saved Inventory without any AWS call.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import boto3
 
-from auditor.collect import DEFAULT_MAX_WORKERS, collect
+from auditor.accounts import (
+    AccountPlan,
+    assume,
+    enabled_regions,
+    organization_plans,
+    parse_accounts_file,
+)
+from auditor.collect import DEFAULT_MAX_WORKERS, Progress, UnitJob, collect_jobs
 from auditor.engine import evaluate, load_checks
 from auditor.errors import PreflightError
-from auditor.inventory import AccountRecord, WorkerConfig
+from auditor.inventory import AccountRecord, Inventory, ReadError, RegionInventory, WorkerConfig
 from auditor.model import AuditResult, Mode
+from auditor.serde import SnapshotFormatError
 from auditor.sessions import (
+    ApiStats,
     AwsSession,
     default_region,
     identify,
     partition_of,
     validate_regions,
 )
+from reports.files import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -28,45 +45,168 @@ log = logging.getLogger(__name__)
 @dataclass
 class AuditOptions:
     regions: list[str] = field(default_factory=list)
+    all_regions: bool = False
     db_instances: list[str] = field(default_factory=list)
     worker_network: Mode = Mode.PUBLIC
     worker_config: WorkerConfig = field(default_factory=WorkerConfig)
     simulate: bool = False  # confirm IAM decisions with iam:SimulatePrincipalPolicy
     max_workers: int = DEFAULT_MAX_WORKERS
+    role_arns: list[str] = field(default_factory=list)
+    external_id: str | None = None
+    role_session_name: str = "preflight-audit"
+    accounts_file: Path | None = None
+    org_role_name: str | None = None
+    deadline_s: float | None = None
+    save_snapshot: Path | None = None
+    from_snapshot: Path | None = None
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def run_audit(options: AuditOptions, session: boto3.Session) -> AuditResult:
-    """Audit one account; PreflightError (exit 2) when nothing at all could be audited."""
+def run_audit(
+    options: AuditOptions,
+    session: Callable[[], boto3.Session],
+    progress: Progress | None = None,
+) -> AuditResult:
+    """Audit the accounts; PreflightError (exit 2) on bad input or no usable credentials."""
     started = time.monotonic()
     generated = utc_now()
-    regions = validate_regions(options.regions or [default_region(session)])
     checks = load_checks()  # a broken plugin fails here, before any request
-    aws = AwsSession(session, max_pool=options.max_workers)
-    account_id, caller_arn = identify(aws, identity_region(session, regions))
-    log.info("auditing account %s as %s in %s", account_id, caller_arn, ", ".join(regions))
-    inventory = collect(
-        aws,
-        AccountRecord(account_id=account_id, caller_arn=caller_arn),
-        regions,
-        sorted(set(options.db_instances)),
-        max_workers=options.max_workers,
-        worker_config=options.worker_config,
-        flags=frozenset({"--simulate"} if options.simulate else set()),
-    )
+    if options.from_snapshot is not None:
+        inventory = load_snapshot(options.from_snapshot)
+    else:
+        inventory = gather(options, session(), started, progress)
+    if options.save_snapshot is not None:
+        try:
+            write_atomic(options.save_snapshot, inventory.to_json())
+        except OSError as exc:
+            raise PreflightError(
+                f"cannot write the snapshot {options.save_snapshot}: {exc.strerror or exc}"
+            ) from None
     result = evaluate(inventory, checks, options.worker_network)
     result.generated_at = generated.strftime("%Y-%m-%dT%H:%M:%SZ")
     result.duration_s = time.monotonic() - started
     return result
 
 
-def identity_region(session: boto3.Session, regions: list[str]) -> str:
-    """Where to ask STS who we are: the configured region when it is one of the audited
-    regions' partition (almost always enabled), else the first audited region."""
+def load_snapshot(path: Path) -> Inventory:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PreflightError(f"cannot read the snapshot {path}: {exc.strerror or exc}") from None
+    try:
+        return Inventory.from_json(text)
+    except (SnapshotFormatError, RecursionError) as exc:
+        raise PreflightError(f"the snapshot {path} cannot be used: {exc}") from None
+
+
+def gather(
+    options: AuditOptions, session: boto3.Session, started: float, progress: Progress | None
+) -> Inventory:
+    explicit = validate_regions(options.regions) if options.regions else None
+    if explicit is None and not options.all_regions:
+        explicit = validate_regions([default_region(session)])
+    stats = ApiStats()
+    base = AwsSession(session, stats, max_pool=options.max_workers)
+    home = identity_region(session, explicit)
+    caller_account, caller_arn = identify(base, home)
+    partition = caller_arn.split(":")[1]
+    accounts: list[AccountRecord] = []
+    jobs: list[UnitJob] = []
+    unread: list[RegionInventory] = []
+    for plan in account_plans(options, base, home, partition):
+        reached = reach(base, plan, home, options, stats, caller_account, caller_arn)
+        if isinstance(reached, ReadError):
+            account_id = plan.account_id or caller_account
+            accounts.append(AccountRecord(account_id, None, "unknown", reached.explain()))
+            for region in explicit or [home]:
+                unread.append(
+                    RegionInventory(account_id, region, errors=[replace(reached, region=region)])
+                )
+            continue
+        aws, record = reached
+        accounts.append(record)
+        regions = explicit if explicit is not None else enabled_regions(aws, home)
+        if isinstance(regions, ReadError):
+            error = replace(regions, account_id=record.account_id)
+            unread.append(RegionInventory(record.account_id, home, errors=[error]))
+            continue
+        log.info(
+            "auditing %s as %s in %s", record.account_id, record.caller_arn, ", ".join(regions)
+        )
+        jobs += [UnitJob(aws, record.account_id, r) for r in regions]
+    deadline = started + options.deadline_s if options.deadline_s else None
+    return collect_jobs(
+        jobs,
+        accounts,
+        stats,
+        sorted(set(options.db_instances)),
+        max_workers=options.max_workers,
+        worker_config=options.worker_config,
+        flags=frozenset({"--simulate"} if options.simulate else set()),
+        unread=unread,
+        deadline=deadline,
+        progress=progress,
+    )
+
+
+def account_plans(
+    options: AuditOptions, base: AwsSession, home: str, partition: str
+) -> list[AccountPlan]:
+    if options.role_arns:
+        return [AccountPlan(arn, options.external_id) for arn in dict.fromkeys(options.role_arns)]
+    if options.accounts_file is not None:
+        return parse_accounts_file(options.accounts_file, partition)
+    if options.org_role_name:
+        return organization_plans(base, home, options.org_role_name, partition)
+    return [AccountPlan()]
+
+
+def reach(
+    base: AwsSession,
+    plan: AccountPlan,
+    home: str,
+    options: AuditOptions,
+    stats: ApiStats,
+    caller_account: str,
+    caller_arn: str,
+) -> tuple[AwsSession, AccountRecord] | ReadError:
+    """A session in the plan's account (the caller's own needs none)."""
+    if plan.role_arn is None:
+        return base, AccountRecord(caller_account, caller_arn)
+    assumed = assume(base, plan, home, options.role_session_name)
+    if isinstance(assumed, ReadError):
+        return assumed
+    aws = AwsSession(assumed, stats, max_pool=options.max_workers)
+    try:
+        account_id, arn = identify(aws, home)
+    except PreflightError as exc:
+        return ReadError(
+            plan.account_id or "",
+            home,
+            "sts",
+            "GetCallerIdentity",
+            "Failed",
+            "sts:GetCallerIdentity",
+            plan.role_arn,
+            str(exc),
+        )
+    return aws, AccountRecord(account_id, arn)
+
+
+def identity_region(session: boto3.Session, regions: list[str] | None) -> str:
+    """Where to ask STS who we are: the configured region when it is in the audited regions'
+    partition (almost always enabled), else the first audited region."""
     configured = session.region_name
+    if not regions:
+        if not configured:
+            raise PreflightError(
+                "no region to start from: pass --region or set AWS_REGION (--all-regions "
+                "still needs one to ask which regions are enabled)"
+            )
+        return str(validate_regions([str(configured)])[0])
     if configured and partition_of(configured) == partition_of(regions[0]):
         return str(configured)
     return regions[0]
@@ -75,6 +215,6 @@ def identity_region(session: boto3.Session, regions: list[str]) -> str:
 def nothing_audited(result: AuditResult) -> PreflightError | None:
     """The exit-2 case: no (account, region) unit could be read."""
     if result.units and all(u.status != "audited" for u in result.units):
-        reasons = "; ".join(f"{u.region}: {u.reason}" for u in result.units)
+        reasons = "; ".join(f"{u.account_id} {u.region}: {u.reason}" for u in result.units[:5])
         return PreflightError(f"nothing could be audited ({reasons})")
     return None

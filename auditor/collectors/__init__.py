@@ -28,7 +28,12 @@ COLLECTORS: tuple[type[Collector], ...] = (
 
 # Calls made outside collectors, by the session itself.
 GET_CALLER_IDENTITY = ApiCall("sts", "GetCallerIdentity", "sts:GetCallerIdentity")
-SESSION_CALLS: tuple[ApiCall, ...] = (GET_CALLER_IDENTITY,)
+SESSION_CALLS: tuple[ApiCall, ...] = (
+    GET_CALLER_IDENTITY,
+    ApiCall("sts", "AssumeRole", "sts:AssumeRole", flag="--role-arn"),
+    ApiCall("organizations", "ListAccounts", "organizations:ListAccounts", flag="--org-role-name"),
+    ApiCall("ec2", "DescribeRegions", "ec2:DescribeRegions", flag="--all-regions"),
+)
 
 
 def declared_calls() -> list[ApiCall]:

@@ -1,0 +1,168 @@
+"""Which accounts to audit, and a session in each: the caller's own, --role-arn, an accounts
+file, or every active account of an organisation (--org-role-name)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from auditor.collectors import SESSION_CALLS
+from auditor.collectors.base import is_denied
+from auditor.errors import PreflightError
+from auditor.inventory import ReadError
+from auditor.sessions import AwsSession
+
+ASSUME_ROLE, LIST_ACCOUNTS, DESCRIBE_REGIONS = SESSION_CALLS[1:]
+ENABLED = frozenset({"opt-in-not-required", "opted-in"})
+ACCOUNT = re.compile(r"^\d{12}$")
+
+
+@dataclass(frozen=True)
+class AccountPlan:
+    """One account to audit: the caller's own (role_arn None) or one reached by a role."""
+
+    role_arn: str | None = None
+    external_id: str | None = None
+
+    @property
+    def account_id(self) -> str | None:
+        return self.role_arn.split(":")[4] if self.role_arn else None
+
+
+def parse_accounts_file(path: Path, partition: str) -> list[AccountPlan]:
+    """CSV with a header `account_id,role_name[,external_id]`; `#` starts a comment line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PreflightError(
+            f"cannot read the accounts file {path}: {exc.strerror or exc}"
+        ) from None
+    lines = [
+        line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
+    ]
+    rows = list(csv.DictReader(io.StringIO("\n".join(lines))))
+    if not lines or not {"account_id", "role_name"} <= set(
+        rows[0].keys() if rows else lines[0].split(",")
+    ):
+        raise PreflightError(
+            f"the accounts file {path} needs a header line `account_id,role_name[,external_id]`"
+        )
+    plans = []
+    for number, row in enumerate(rows, start=2):
+        account, role = (row.get("account_id") or "").strip(), (row.get("role_name") or "").strip()
+        if not ACCOUNT.match(account) or not role:
+            raise PreflightError(
+                f"{path}, data row {number - 1}: an account_id of 12 digits and a role_name "
+                "are needed"
+            )
+        external = (row.get("external_id") or "").strip() or None
+        plans.append(AccountPlan(f"arn:{partition}:iam::{account}:role/{role}", external))
+    return plans
+
+
+def organization_plans(
+    base: AwsSession, region: str, role_name: str, partition: str
+) -> list[AccountPlan]:
+    """The organisation's ACTIVE accounts, each reached through ``role_name``."""
+    client = base.client("organizations", region)
+    try:
+        accounts = [
+            a for page in client.get_paginator("list_accounts").paginate() for a in page["Accounts"]
+        ]
+    except (ClientError, BotoCoreError) as exc:
+        raise PreflightError(
+            f"cannot list the organisation's accounts ({_code(exc)}): run from the management "
+            "account or a delegated administrator with organizations:ListAccounts"
+        ) from None
+    return [
+        AccountPlan(f"arn:{partition}:iam::{a['Id']}:role/{role_name}")
+        for a in sorted(accounts, key=lambda a: a["Id"])
+        if a.get("Status", "ACTIVE") == "ACTIVE"
+    ]
+
+
+def assume(
+    base: AwsSession, plan: AccountPlan, region: str, session_name: str
+) -> boto3.Session | ReadError:
+    """A session in the plan's account, or the failed AssumeRole as a gap."""
+    assert plan.role_arn is not None
+    params = {"RoleArn": plan.role_arn, "RoleSessionName": session_name}
+    if plan.external_id:
+        params["ExternalId"] = plan.external_id
+    try:
+        creds = base.client("sts", region).assume_role(**params)["Credentials"]
+    except ClientError as exc:
+        return ReadError(
+            account_id=plan.account_id or "",
+            region=region,
+            service="sts",
+            operation="AssumeRole",
+            code=_code(exc),
+            iam_action=ASSUME_ROLE.iam_action,
+            resource_id=plan.role_arn,
+            message=str(exc.response.get("Error", {}).get("Message", exc)),
+            denied=is_denied(exc),
+        )
+    except BotoCoreError as exc:
+        return ReadError(
+            plan.account_id or "",
+            region,
+            "sts",
+            "AssumeRole",
+            type(exc).__name__,
+            ASSUME_ROLE.iam_action,
+            plan.role_arn,
+            str(exc),
+        )
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=region,
+    )
+
+
+def enabled_regions(aws: AwsSession, region: str) -> list[str] | ReadError:
+    """The regions enabled for the account (OptInStatus opt-in-not-required or opted-in)."""
+    try:
+        answer = aws.client("ec2", region).describe_regions(AllRegions=True)
+    except ClientError as exc:
+        return ReadError(
+            "",
+            region,
+            "ec2",
+            "DescribeRegions",
+            _code(exc),
+            DESCRIBE_REGIONS.iam_action,
+            None,
+            str(exc),
+            is_denied(exc),
+        )
+    except BotoCoreError as exc:
+        return ReadError(
+            "",
+            region,
+            "ec2",
+            "DescribeRegions",
+            type(exc).__name__,
+            DESCRIBE_REGIONS.iam_action,
+            None,
+            str(exc),
+        )
+    return sorted(
+        r["RegionName"]
+        for r in answer["Regions"]
+        if r.get("OptInStatus", "opt-in-not-required") in ENABLED
+    )
+
+
+def _code(exc: Exception) -> str:
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code") or "ClientError")
+    return type(exc).__name__
