@@ -187,14 +187,16 @@ class AuditResult:
     generated_at: str = ""
     duration_s: float = 0.0
 
-    def counts(self) -> dict[str, int]:
-        verdicts = [t.verdict for t in self.targets]
+    def counts(self, account_id: str | None = None) -> dict[str, int]:
+        """Headline-mode counts, for one account or all of them."""
+        targets = [t for t in self.targets if account_id in (None, t.account_id)]
+        verdicts = [t.verdict for t in targets]
         return {
-            "targets": len(self.targets),
+            "targets": len(targets),
             "ready": verdicts.count(Verdict.READY),
             "not_ready": verdicts.count(Verdict.NOT_READY),
             "unknown": verdicts.count(Verdict.UNKNOWN),
-            "skipped": len(self.skipped),
+            "skipped": sum(1 for s in self.skipped if account_id in (None, s.account_id)),
         }
 
     def exit_code(self) -> int:
@@ -250,7 +252,13 @@ class AuditResult:
                     "suitable subnet in the DB instance's VPC and Availability Zone"
                 ),
             },
-            "summary": self.counts(),
+            "summary": {
+                **self.counts(),
+                "by_account": {
+                    a.account_id: self.counts(a.account_id)
+                    for a in sorted(self.accounts, key=lambda a: a.account_id)
+                },
+            },
             "targets": [
                 t.to_dict()
                 for t in sorted(

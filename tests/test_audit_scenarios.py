@@ -23,13 +23,8 @@ def test_healthy_vpc_with_postgres_16_is_ready_and_exits_0(preflight):
         "private": "ready",
         "vpc-endpoints": "ready",
     }
-    assert run.report["summary"] == {
-        "targets": 1,
-        "ready": 1,
-        "not_ready": 0,
-        "unknown": 0,
-        "skipped": 0,
-    }
+    counts = {"targets": 1, "ready": 1, "not_ready": 0, "unknown": 0, "skipped": 0}
+    assert run.report["summary"] == {**counts, "by_account": {"123456789012": counts}}
     assert "READY" in run.out
     assert "orders" in run.out
 

@@ -71,3 +71,42 @@ def test_not_found_is_a_fact_raised_as_absent_not_a_gap():
 
     assert absent.value.code == "DBInstanceNotFound"
     assert ctx.inventory.errors == []
+
+
+def test_units_unfinished_at_the_deadline_are_recorded_as_not_read(monkeypatch):
+    import time
+
+    import auditor.collect
+    from auditor.collect import UnitJob, collect_jobs
+    from auditor.engine import evaluate, load_checks
+    from auditor.inventory import AccountRecord
+    from auditor.model import Mode
+
+    aws = AwsSession(boto3.Session(region_name="eu-west-1"))
+    jobs = [UnitJob(aws, "123456789012", r) for r in ("eu-west-1", "us-east-1")]
+    release = threading.Event()
+    real = auditor.collect.collect_unit
+
+    def held(*args, **kwargs):  # a unit that takes longer than the deadline allows
+        release.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(auditor.collect, "collect_unit", held)
+    try:
+        inventory = collect_jobs(
+            jobs,
+            [AccountRecord("123456789012", None)],
+            aws.stats,
+            [],
+            deadline=time.monotonic() + 0.2,
+        )
+    finally:
+        release.set()
+    result = evaluate(inventory, load_checks(), Mode.PUBLIC)
+
+    assert [(u.region, u.status) for u in result.units] == [
+        ("eu-west-1", "unknown"),
+        ("us-east-1", "unknown"),
+    ]
+    assert all("--deadline" in (u.reason or "") for u in result.units)
+    assert result.exit_code() == 3

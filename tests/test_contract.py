@@ -70,7 +70,14 @@ def test_top_level_fields(report):
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", report["generated_at"])
     assert isinstance(report["duration_s"], float)
     assert report["account_id"] == "123456789012"
-    assert set(report["summary"]) == {"targets", "ready", "not_ready", "unknown", "skipped"}
+    assert set(report["summary"]) == {
+        "targets",
+        "ready",
+        "not_ready",
+        "unknown",
+        "skipped",
+        "by_account",
+    }
     assert all(set(u) == {"account_id", "region", "status", "reason"} for u in report["units"])
     assert all(
         set(a) == {"account_id", "caller_arn", "status", "reason"} for a in report["accounts"]
@@ -106,10 +113,11 @@ def test_findings_are_sorted_and_evidence_is_flat_strings(report):
 
 def test_summary_counts_the_headline_verdicts(report):
     verdicts = [t["verdict"] for t in report["targets"]]
-    assert report["summary"] == {
+    counts = {
         "targets": len(verdicts),
         "ready": verdicts.count("ready"),
         "not_ready": verdicts.count("not_ready"),
         "unknown": verdicts.count("unknown"),
         "skipped": len(report["skipped"]),
     }
+    assert report["summary"] == {**counts, "by_account": {"123456789012": counts}}

@@ -170,3 +170,86 @@ def test_denied_iam_get_role_leaves_the_sql_server_role_checks_unknown(
     assert trust["evidence"]["missing_permission"] == "iam:GetRole"
     assert "grant iam:GetRole" in trust["message"]
     assert not [f for f in run.report["findings"] if f["status"] == "fail"]
+
+
+def test_an_account_whose_role_cannot_be_assumed_is_unknown_and_the_others_go_on(
+    endpoint, preflight, monkeypatch, tmp_path
+):
+    accounts = ["111111111111", "222222222222", "333333333333"]
+    sts = boto3.client("sts", region_name="eu-west-1")
+    for i, account in enumerate(accounts):
+        creds = sts.assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/setup", RoleSessionName="setup"
+        )["Credentials"]
+        session = boto3.Session(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )
+        iam = session.client("iam", region_name="us-east-1")
+        iam.create_role(
+            RoleName="PreflightAudit",
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
+                    ],
+                }
+            ),
+        )
+        iam.put_role_policy(
+            RoleName="PreflightAudit",
+            PolicyName="read",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+                }
+            ),
+        )
+        with monkeypatch.context() as m:
+            m.setattr(boto3, "DEFAULT_SESSION", session)
+            b = Builder("eu-west-1")
+            b.db(f"db-{i}", "postgres", "16.3", b.ready_network().db_subnet_group)
+    refused = accounts[2]
+    use_user_with_policy(monkeypatch, ["sts:GetCallerIdentity"])
+    iam = boto3.client("iam", region_name="us-east-1")
+    iam.put_user_policy(
+        UserName="auditor",
+        PolicyName="assume",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "sts:AssumeRole",
+                        "Resource": [f"arn:aws:iam::{a}:role/PreflightAudit" for a in accounts[:2]],
+                    }
+                ],
+            }
+        ),
+    )
+    listing = tmp_path / "accounts.csv"
+    listing.write_text(
+        "# production accounts\naccount_id,role_name\n"
+        + "".join(f"{a},PreflightAudit\n" for a in accounts)
+    )
+
+    with iam_enforced(endpoint):
+        run = preflight("audit", "--region", "eu-west-1", "--accounts-file", str(listing))
+
+    assert run.code == 3, run.err
+    status = {a["account_id"]: a["status"] for a in run.report["accounts"]}
+    assert status == {accounts[0]: "audited", accounts[1]: "audited", refused: "unknown"}
+    units = {u["account_id"]: u for u in run.report["units"]}
+    assert units[refused]["status"] == "unknown"
+    assert "sts:AssumeRole" in units[refused]["reason"]
+    assert {t["db_instance_id"]: t["verdict"] for t in run.report["targets"]} == {
+        "db-0": "ready",
+        "db-1": "ready",
+    }
+    (error,) = [e for e in run.report["errors"] if e["operation"] == "AssumeRole"]
+    assert error["iam_action"] == "sts:AssumeRole"
+    assert error["resource_id"] == f"arn:aws:iam::{refused}:role/PreflightAudit"
