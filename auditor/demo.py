@@ -37,6 +37,9 @@ def offline_aws() -> Iterator[None]:
             os.environ.pop(name, None)
         from moto import mock_aws
 
+        from auditor import moto_extension
+
+        moto_extension.install()  # the guardrail calls moto 5.2.5 lacks, as an untouched account
         with mock_aws():
             yield
 

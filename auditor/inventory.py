@@ -219,6 +219,40 @@ class IamRole:
 
 
 @dataclass
+class BpaExclusion:
+    exclusion_id: str
+    mode: str  # "allow-bidirectional" | "allow-egress"
+    resource_arn: str
+    state: str
+
+
+@dataclass
+class KmsKey:
+    key_id: str
+    exists: bool = True
+    state: str | None = None  # KeyState: Enabled, Disabled, PendingDeletion, …
+    manager: str | None = None  # KeyManager: AWS | CUSTOMER
+
+
+@dataclass
+class Guardrails:
+    """Account switches and quotas of a region that defeat otherwise good routes (None: not
+    read, or not applicable where the field says so)."""
+
+    bpa_mode: str | None = None  # InternetGatewayBlockMode
+    bpa_exclusions: list[BpaExclusion] | None = None
+    manual_snapshots_used: int | None = None
+    manual_snapshots_max: float | None = None
+    ebs_encryption_by_default: bool | None = None
+    ebs_default_key: str | None = None  # read only when encryption by default is on
+    allowed_images_state: str | None = None
+    allowed_images_providers: list[list[str]] | None = None  # per criterion
+    standard_vcpu_quota: float | None = None
+    standard_vcpus_running: int | None = None
+    kms_keys: dict[str, KmsKey | None] = field(default_factory=dict)  # the DBs' and EBS's
+
+
+@dataclass
 class RegionInventory:
     account_id: str
     region: str
@@ -240,6 +274,7 @@ class RegionInventory:
     # SQL Server: the option groups targets use (None: not read) and the roles they name.
     option_groups: dict[str, OptionGroup | None] = field(default_factory=dict)
     roles: dict[str, IamRole] = field(default_factory=dict)
+    guardrails: Guardrails = field(default_factory=Guardrails)
     errors: list[ReadError] = field(default_factory=list)
 
     @property

@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 from checks.base import Check
+from checks.guardrails import (
+    AllowedAmis,
+    BlockPublicAccess,
+    DbKmsKey,
+    EbsDefaultEncryption,
+    SnapshotQuota,
+    WorkerCapacity,
+)
 from checks.iam_role import RoleS3Permissions, RoleTrust
 from checks.instance_type import WorkerInstanceType
 from checks.internet_gateway import InternetGatewayAttached
@@ -34,6 +42,12 @@ BUILTIN_CHECKS: tuple[type[Check], ...] = (
     BackupRestoreOption,
     RoleTrust,
     RoleS3Permissions,
+    BlockPublicAccess,
+    SnapshotQuota,
+    WorkerCapacity,
+    EbsDefaultEncryption,
+    AllowedAmis,
+    DbKmsKey,
 )
 
 __all__ = ["BUILTIN_CHECKS", "Check"]

@@ -40,3 +40,15 @@ A_SQL_NATIVE = (
 A_POLICY_EVALUATION = (
     "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html"
 )
+A_BPA = (
+    "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_VpcBlockPublicAccessOptions.html"
+)
+A_ALLOWED_AMIS = (
+    "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_EnableAllowedImagesSettings.html"
+)
+A_EBS_DEFAULT_KEY = (
+    "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyEbsDefaultKmsKeyId.html"
+)
+A_RDS_ENCRYPTION = "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.Encryption.html"
+A_ACCOUNT_QUOTA = "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_AccountQuota.html"
+A_EC2_ERRORS = "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html"

@@ -22,7 +22,10 @@ import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from auditor import moto_extension  # noqa: E402
 from auditor.cli import main  # noqa: E402
+
+moto_extension.install()
 
 settings.register_profile(
     "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -41,6 +44,14 @@ def isolated_aws_config(
     (home / "credentials").write_text("")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(home / "config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "credentials"))
+
+
+@pytest.fixture(autouse=True)
+def untouched_guardrails() -> Iterator[None]:
+    """Every test starts from the answers of an untouched account (see auditor.moto_extension)."""
+    moto_extension.reset()
+    yield
+    moto_extension.reset()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from auditor.collectors.base import ApiCall, Collector
 from auditor.collectors.endpoints import EndpointsCollector
+from auditor.collectors.guardrails import GuardrailsCollector
 from auditor.collectors.iam_roles import IamRolesCollector
 from auditor.collectors.instance_types import InstanceTypesCollector
 from auditor.collectors.option_groups import OptionGroupsCollector
@@ -24,6 +25,7 @@ COLLECTORS: tuple[type[Collector], ...] = (
     OptionGroupsCollector,
     PrefixListsCollector,
     IamRolesCollector,
+    GuardrailsCollector,
 )
 
 # Calls made outside collectors, by the session itself.

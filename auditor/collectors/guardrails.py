@@ -1,0 +1,187 @@
+"""Account switches and quotas of a region that defeat an otherwise ready network (FAILURE-MODES
+C1, R1, W3, W6, W7, D3): VPC Block Public Access, the manual snapshot quota, standard vCPUs,
+EBS encryption by default, Allowed AMIs, and the KMS keys of encrypted DB instances."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from auditor.collectors.base import Absent, ApiCall, Collector, UnitContext
+from auditor.inventory import BpaExclusion, KmsKey
+
+BPA_OPTIONS = ApiCall(
+    "ec2", "DescribeVpcBlockPublicAccessOptions", "ec2:DescribeVpcBlockPublicAccessOptions"
+)
+BPA_EXCLUSIONS = ApiCall(
+    "ec2", "DescribeVpcBlockPublicAccessExclusions", "ec2:DescribeVpcBlockPublicAccessExclusions"
+)
+ACCOUNT_ATTRIBUTES = ApiCall("rds", "DescribeAccountAttributes", "rds:DescribeAccountAttributes")
+SNAPSHOTS = ApiCall("rds", "DescribeDBSnapshots", "rds:DescribeDBSnapshots")
+QUOTA = ApiCall("service-quotas", "GetServiceQuota", "servicequotas:GetServiceQuota")
+EBS_DEFAULT = ApiCall("ec2", "GetEbsEncryptionByDefault", "ec2:GetEbsEncryptionByDefault")
+EBS_KEY = ApiCall("ec2", "GetEbsDefaultKmsKeyId", "ec2:GetEbsDefaultKmsKeyId")
+ALLOWED_IMAGES = ApiCall("ec2", "GetAllowedImagesSettings", "ec2:GetAllowedImagesSettings")
+INSTANCES = ApiCall("ec2", "DescribeInstances", "ec2:DescribeInstances")
+INSTANCE_TYPES = ApiCall("ec2", "DescribeInstanceTypes", "ec2:DescribeInstanceTypes")
+DESCRIBE_KEY = ApiCall("kms", "DescribeKey", "kms:DescribeKey")
+
+SNAPSHOT_QUOTA = ("rds", "L-272F1212")
+VCPU_QUOTA = ("ec2", "L-1216C47A")
+STANDARD_FAMILIES = tuple("acdhimrtz")  # On-Demand Standard: A, C, D, H, I, M, R, T, Z
+
+
+class GuardrailsCollector(Collector):
+    name: ClassVar[str] = "account.guardrails"
+    calls: ClassVar[tuple[ApiCall, ...]] = (
+        BPA_OPTIONS,
+        BPA_EXCLUSIONS,
+        ACCOUNT_ATTRIBUTES,
+        SNAPSHOTS,
+        QUOTA,
+        EBS_DEFAULT,
+        EBS_KEY,
+        ALLOWED_IMAGES,
+        INSTANCES,
+        INSTANCE_TYPES,
+        DESCRIBE_KEY,
+    )
+
+    def collect(self, ctx: UnitContext) -> None:
+        if not ctx.targets():
+            return
+        ctx.fan_out(
+            lambda step: step(ctx),
+            [
+                self.block_public_access,
+                self.snapshot_quota,
+                self.ebs,
+                self.allowed_images,
+                self.vcpus,
+            ],
+        )
+        keys = sorted(
+            {db.kms_key_id for db in ctx.targets() if db.storage_encrypted and db.kms_key_id}
+        )
+        ctx.inventory.guardrails.kms_keys.update(ctx.fan_out(lambda k: (k, self.key(ctx, k)), keys))
+
+    def block_public_access(self, ctx: UnitContext) -> None:
+        g = ctx.inventory.guardrails
+        options = ctx.call(BPA_OPTIONS)
+        if options is not None:
+            g.bpa_mode = options.get("VpcBlockPublicAccessOptions", {}).get(
+                "InternetGatewayBlockMode", "off"
+            )
+        exclusions: list[dict[str, Any]] | None = []
+        token: str | None = None
+        while exclusions is not None:  # botocore has no paginator for this call
+            page = ctx.call(BPA_EXCLUSIONS, **({"NextToken": token} if token else {}))
+            if page is None:
+                exclusions = None
+                break
+            exclusions += page.get("VpcBlockPublicAccessExclusions", [])
+            token = page.get("NextToken")
+            if not token:
+                break
+        if exclusions is not None:
+            g.bpa_exclusions = [
+                BpaExclusion(
+                    e.get("ExclusionId", ""),
+                    e.get("InternetGatewayExclusionMode", ""),
+                    e.get("ResourceArn", ""),
+                    e.get("State", ""),
+                )
+                for e in exclusions
+            ]
+
+    def snapshot_quota(self, ctx: UnitContext) -> None:
+        """RDS's own count and quota; else Service Quotas and a count of manual snapshots."""
+        g = ctx.inventory.guardrails
+        answer = ctx.call(ACCOUNT_ATTRIBUTES)
+        quota = next(
+            (
+                q
+                for q in (answer or {}).get("AccountQuotas", [])
+                if q.get("AccountQuotaName") == "ManualSnapshots"
+            ),
+            None,
+        )
+        if quota is not None:
+            g.manual_snapshots_used, g.manual_snapshots_max = (
+                int(quota["Used"]),
+                float(quota["Max"]),
+            )
+            return
+        limit = self.quota(ctx, *SNAPSHOT_QUOTA)
+        snapshots = ctx.paginate(SNAPSHOTS, "DBSnapshots", SnapshotType="manual")
+        if limit is not None and snapshots is not None:
+            g.manual_snapshots_used, g.manual_snapshots_max = len(snapshots), limit
+            with ctx.lock:  # the fallback answered: the first read's failure decides nothing
+                ctx.inventory.errors[:] = [
+                    e for e in ctx.inventory.errors if e.operation != ACCOUNT_ATTRIBUTES.operation
+                ]
+
+    def quota(self, ctx: UnitContext, service: str, code: str) -> float | None:
+        try:
+            answer = ctx.call(
+                QUOTA, resource_id=f"{service}/{code}", ServiceCode=service, QuotaCode=code
+            )
+        except Absent:
+            return None
+        return None if answer is None else float(answer["Quota"]["Value"])
+
+    def ebs(self, ctx: UnitContext) -> None:
+        g = ctx.inventory.guardrails
+        answer = ctx.call(EBS_DEFAULT)
+        if answer is None:
+            return
+        g.ebs_encryption_by_default = bool(answer.get("EbsEncryptionByDefault"))
+        if g.ebs_encryption_by_default:
+            key = ctx.call(EBS_KEY)
+            if key is not None:
+                g.ebs_default_key = key.get("KmsKeyId") or "alias/aws/ebs"
+                g.kms_keys[g.ebs_default_key] = self.key(ctx, g.ebs_default_key)
+
+    def allowed_images(self, ctx: UnitContext) -> None:
+        g = ctx.inventory.guardrails
+        answer = ctx.call(ALLOWED_IMAGES)
+        if answer is not None:
+            g.allowed_images_state = answer.get("State", "disabled")
+            g.allowed_images_providers = [
+                list(c.get("ImageProviders", [])) for c in answer.get("ImageCriteria", [])
+            ]
+
+    def vcpus(self, ctx: UnitContext) -> None:
+        g = ctx.inventory.guardrails
+        g.standard_vcpu_quota = self.quota(ctx, *VCPU_QUOTA)
+        reservations = ctx.paginate(
+            INSTANCES,
+            "Reservations",
+            Filters=[{"Name": "instance-state-name", "Values": ["pending", "running"]}],
+        )
+        if reservations is None:
+            return
+        counts: dict[str, int] = {}
+        for r in reservations:
+            for i in r.get("Instances", []):
+                kind = i.get("InstanceType", "")
+                if kind[:1].lower() in STANDARD_FAMILIES:
+                    counts[kind] = counts.get(kind, 0) + 1
+        if not counts:
+            g.standard_vcpus_running = 0
+            return
+        types = ctx.paginate(INSTANCE_TYPES, "InstanceTypes", InstanceTypes=sorted(counts))
+        if types is not None:
+            vcpus = {
+                t["InstanceType"]: int(t.get("VCpuInfo", {}).get("DefaultVCpus", 0)) for t in types
+            }
+            g.standard_vcpus_running = sum(n * vcpus.get(kind, 0) for kind, n in counts.items())
+
+    def key(self, ctx: UnitContext, key_id: str) -> KmsKey | None:
+        try:
+            answer = ctx.call(DESCRIBE_KEY, resource_id=key_id, KeyId=key_id)
+        except Absent:
+            return KmsKey(key_id, exists=False)
+        if answer is None:
+            return None
+        meta: dict[str, Any] = answer["KeyMetadata"]
+        return KmsKey(key_id, True, meta.get("KeyState"), meta.get("KeyManager"))

@@ -1,0 +1,142 @@
+"""A small, clearly labelled extension of moto for the demo and the tests — never used against
+real AWS.
+
+moto 5.2.5 does not implement the read-only calls behind the guardrail checks
+(DescribeVpcBlockPublicAccessOptions/Exclusions, GetAllowedImagesSettings,
+GetEbsDefaultKmsKeyId, RDS DescribeAccountAttributes) nor the `ec2`/`rds` quota codes. Against
+plain moto they fail, which preflight rightly reports as unknown. This module teaches moto to
+answer them as an untouched AWS account does, and lets a scenario set other answers with
+`configure`. moto's response classes dispatch on the action name, and its ActionResult
+serialises the answer from botocore's service model, so the wire format is AWS's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+ANY = "*"
+
+
+@dataclass(frozen=True)
+class Answers:
+    """What the account says, per region ("*": every region)."""
+
+    block_public_access: str = "off"  # off | block-bidirectional | block-ingress
+    bpa_exclusions: tuple[dict[str, str], ...] = ()
+    allowed_images: str = "disabled"  # disabled | enabled | audit-mode
+    image_criteria: tuple[dict[str, Any], ...] = ()
+    ebs_default_kms_key: str = "alias/aws/ebs"
+    manual_snapshots_max: int = 100
+    manual_snapshots_used: int | None = None  # None: moto's own count of manual snapshots
+    quotas: dict[str, float] = field(
+        default_factory=lambda: {"ec2/L-1216C47A": 5.0, "rds/L-272F1212": 100.0}
+    )
+
+
+_ANSWERS: dict[str, Answers] = {}
+_installed = False
+
+
+def configure(region: str = ANY, **changes: Any) -> None:
+    """Set non-default answers for one region (or every region)."""
+    _ANSWERS[region] = replace(_ANSWERS.get(region, _ANSWERS.get(ANY, Answers())), **changes)
+
+
+def reset() -> None:
+    _ANSWERS.clear()
+
+
+def answers(region: str) -> Answers:
+    return _ANSWERS.get(region) or _ANSWERS.get(ANY) or Answers()
+
+
+def install() -> None:
+    """Teach moto the calls (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    from moto.core.responses import ActionResult
+    from moto.ec2.responses import EC2Response
+    from moto.rds.responses import RDSResponse
+    from moto.servicequotas.models import ServiceQuotasBackend
+
+    def bpa_options(self: Any) -> Any:
+        a = answers(self.region)
+        return ActionResult(
+            {
+                "VpcBlockPublicAccessOptions": {
+                    "AwsAccountId": self.current_account,
+                    "AwsRegion": self.region,
+                    "State": "default-state"
+                    if a.block_public_access == "off"
+                    else "update-complete",
+                    "InternetGatewayBlockMode": a.block_public_access,
+                    "ExclusionsAllowed": "allowed",
+                }
+            }
+        )
+
+    def bpa_exclusions(self: Any) -> Any:
+        return ActionResult(
+            {"VpcBlockPublicAccessExclusions": list(answers(self.region).bpa_exclusions)}
+        )
+
+    def allowed_images(self: Any) -> Any:
+        a = answers(self.region)
+        return ActionResult(
+            {
+                "State": a.allowed_images,
+                "ImageCriteria": list(a.image_criteria),
+                "ManagedBy": "account",
+            }
+        )
+
+    def ebs_default_key(self: Any) -> Any:
+        return ActionResult({"KmsKeyId": answers(self.region).ebs_default_kms_key})
+
+    def account_attributes(self: Any) -> Any:
+        a = answers(self.region)
+        used = a.manual_snapshots_used
+        if used is None:
+            snapshots = self.backend.describe_db_snapshots(None, None, None)
+            used = sum(1 for s in snapshots if getattr(s, "snapshot_type", "manual") == "manual")
+        return ActionResult(
+            {
+                "AccountQuotas": [
+                    {
+                        "AccountQuotaName": "ManualSnapshots",
+                        "Used": used,
+                        "Max": a.manual_snapshots_max,
+                    }
+                ]
+            }
+        )
+
+    for cls, name, handler in (
+        (EC2Response, "describe_vpc_block_public_access_options", bpa_options),
+        (EC2Response, "describe_vpc_block_public_access_exclusions", bpa_exclusions),
+        (EC2Response, "get_allowed_images_settings", allowed_images),
+        (EC2Response, "get_ebs_default_kms_key_id", ebs_default_key),
+        (RDSResponse, "describe_account_attributes", account_attributes),
+    ):
+        setattr(cls, name, handler)
+
+    original = ServiceQuotasBackend.get_service_quota
+
+    def get_service_quota(self: Any, service_code: str, quota_code: str) -> dict[str, Any]:
+        value = answers(self.region_name).quotas.get(f"{service_code}/{quota_code}")
+        if value is None:
+            return original(self, service_code, quota_code)
+        return {
+            "ServiceCode": service_code,
+            "QuotaCode": quota_code,
+            "QuotaArn": f"arn:aws:servicequotas:{self.region_name}::{service_code}/{quota_code}",
+            "Value": value,
+            "Unit": "None",
+            "Adjustable": True,
+            "GlobalQuota": False,
+        }
+
+    setattr(ServiceQuotasBackend, "get_service_quota", get_service_quota)  # noqa: B010
+    _installed = True
