@@ -254,6 +254,38 @@ def demo(
     return finish(result, formats, output_dir, quiet, redact)
 
 
+@cli.command("permissions")
+@click.option("--simulate", is_flag=True, help="Include iam:SimulatePrincipalPolicy.")
+@click.option("--all-regions", is_flag=True, help="Include ec2:DescribeRegions.")
+@click.option(
+    "--org-role-name", is_flag=True, help="Include organizations:ListAccounts and sts:AssumeRole."
+)
+@click.option("--role-arn", is_flag=True, help="Include sts:AssumeRole (also --accounts-file).")
+def permissions(simulate: bool, all_regions: bool, org_role_name: bool, role_arn: bool) -> None:
+    """Print the least-privilege IAM policy the audit needs (JSON on stdout, nothing else).
+
+    Generated from the actions the collectors declare; optional ones only with their flags.
+    """
+    from auditor.collectors import declared_calls
+
+    flags = {
+        "--simulate": simulate,
+        "--all-regions": all_regions,
+        "--org-role-name": org_role_name,
+        "--role-arn": role_arn or org_role_name,
+    }
+    actions = sorted(
+        {c.iam_action for c in declared_calls() if c.flag is None or flags.get(c.flag)}
+    )
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "PreflightReadOnly", "Effect": "Allow", "Action": actions, "Resource": "*"}
+        ],
+    }
+    click.echo(json.dumps(policy, indent=2))
+
+
 def _moto_installed() -> bool:
     try:
         return importlib.util.find_spec("moto") is not None

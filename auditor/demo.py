@@ -122,6 +122,12 @@ def build_demo_account() -> None:
     us.db("paused-pg", "postgres", "16.3", erp.db_subnet_group)
     us.rds.stop_db_instance(DBInstanceIdentifier="paused-pg")  # not ready: stopped
 
+    kms = boto3.client("kms", region_name="us-east-1")
+    key = kms.create_key(Description="vault-pg")["KeyMetadata"]
+    us.db("vault-pg", "postgres", "16.3", erp.db_subnet_group, kms_key=key["Arn"])
+    kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
+    # vault-pg: not ready anywhere (its KMS key is pending deletion: no snapshot possible)
+
     groups = [us.security_group(erp.vpc_id, f"app-{i}") for i in range(5)]
     us.db("crowded-pg", "postgres", "16.3", erp.db_subnet_group, security_groups=groups)
     # crowded-pg: not ready anywhere (5 security groups already: no room for Veeam's)

@@ -290,8 +290,11 @@ class Builder:
         storage_gib: int = 50,
         security_groups: list[str] | None = None,
         option_group: str | None = None,
+        kms_key: str | None = None,
     ) -> str:
         extra: dict[str, Any] = {"VpcSecurityGroupIds": security_groups} if security_groups else {}
+        if kms_key:
+            extra.update(StorageEncrypted=True, KmsKeyId=kms_key)
         if option_group:
             extra["OptionGroupName"] = option_group
         self.rds.create_db_instance(

@@ -29,6 +29,7 @@ def test_demo_shows_ready_not_ready_and_skipped_targets(preflight):
         "erp-sql": (ready, not_ready, not_ready),
         "crowded-pg": (not_ready, not_ready, not_ready),
         "paused-pg": (not_ready, not_ready, not_ready),
+        "vault-pg": (not_ready, not_ready, not_ready),
     }
     blocking = {t["db_instance_id"]: t["modes"] for t in run.report["targets"]}
     assert blocking["reports-pg"]["private"]["blocking"] == ["vpc.dns-hostnames"]
@@ -38,6 +39,7 @@ def test_demo_shows_ready_not_ready_and_skipped_targets(preflight):
     assert blocking["crowded-pg"]["public"]["blocking"] == ["ec2.security-group-headroom"]
     assert blocking["paused-pg"]["public"]["blocking"] == ["rds.engine-supported"]
     assert blocking["archive-pg"]["public"]["blocking"] == ["vpc.dns-support"]
+    assert blocking["vault-pg"]["public"]["blocking"] == ["rds.kms-key"]
     assert blocking["ledger-sql"]["public"]["blocking"] == ["rds.sqlserver-backup-restore"]
     assert blocking["payroll-sql"]["public"]["blocking"] == ["iam.sqlserver-role-trust"]
     assert blocking["sales-sql"]["public"]["blocking"] == ["iam.sqlserver-role-s3"]

@@ -253,3 +253,41 @@ def test_an_account_whose_role_cannot_be_assumed_is_unknown_and_the_others_go_on
     (error,) = [e for e in run.report["errors"] if e["operation"] == "AssumeRole"]
     assert error["iam_action"] == "sts:AssumeRole"
     assert error["resource_id"] == f"arn:aws:iam::{refused}:role/PreflightAudit"
+
+
+def test_the_printed_least_privilege_policy_is_enough_for_a_clean_audit(
+    endpoint, preflight, monkeypatch
+):
+    b = Builder("eu-west-1")
+    net = b.ready_network()
+    b.db("orders", "postgres", "16.3", net.db_subnet_group)
+    b.sql_server("erp", net.db_subnet_group)
+    printed = preflight("permissions")
+    assert printed.code == 0
+    policy = json.loads(printed.out)
+    (statement,) = policy["Statement"]
+    use_user_with_policy(monkeypatch, statement["Action"])
+
+    with iam_enforced(endpoint):
+        run = preflight("audit", "--region", "eu-west-1")
+
+    assert run.report["errors"] == []
+    assert run.code == 0, run.out
+    assert {t["verdict"] for t in run.report["targets"]} == {"ready"}
+
+
+def test_optional_actions_appear_only_with_their_flags(preflight):
+    plain = json.loads(preflight("permissions").out)["Statement"][0]["Action"]
+    full = json.loads(
+        preflight("permissions", "--simulate", "--all-regions", "--org-role-name").out
+    )["Statement"][0]["Action"]
+
+    optional = {
+        "iam:SimulatePrincipalPolicy",
+        "ec2:DescribeRegions",
+        "organizations:ListAccounts",
+        "sts:AssumeRole",
+    }
+    assert optional.isdisjoint(plain)
+    assert optional <= set(full)
+    assert "rds:DescribeDBInstances" in plain
