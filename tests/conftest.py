@@ -13,6 +13,7 @@ for _name in (*CLEARED_ENV, "AWS_REGION"):
     os.environ.pop(_name, None)
 
 import json  # noqa: E402
+import logging  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -52,6 +53,29 @@ def untouched_guardrails() -> Iterator[None]:
     moto_extension.reset()
     yield
     moto_extension.reset()
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """moto's HTTP server on 127.0.0.1 (one per test session; state shared in this process)."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def endpoint(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A clean server that boto3 talks to (through AWS_ENDPOINT_URL)."""
+    from tests.server_helpers import post
+
+    post(f"{moto_server}/moto-api/reset")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    return moto_server
 
 
 @pytest.fixture

@@ -7,69 +7,15 @@ import json
 import os
 import shutil
 import subprocess
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from auditor.collectors import declared_calls
 from tests.builders import Builder, healthy_vpc
+from tests.server_helpers import iam_enforced, use_user_with_policy
 
 pytestmark = pytest.mark.server
-
-
-@pytest.fixture(scope="module")
-def moto_server() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-def _post(url: str, body: bytes = b"") -> None:
-    # text/plain: moto reads the raw body (a form content type would leave it empty)
-    request = urllib.request.Request(
-        url, data=body, method="POST", headers={"Content-Type": "text/plain"}
-    )
-    with urllib.request.urlopen(request) as resp:
-        resp.read()
-
-
-@pytest.fixture
-def endpoint(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A clean server (state is shared by everything in this process) that boto3 talks to."""
-    _post(f"{moto_server}/moto-api/reset")
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
-    return moto_server
-
-
-@contextmanager
-def iam_enforced(endpoint: str) -> Iterator[None]:
-    """From here on moto checks every request against IAM (process-wide), until the block ends."""
-    _post(f"{endpoint}/moto-api/reset-auth", b"0")
-    try:
-        yield
-    finally:
-        _post(f"{endpoint}/moto-api/reset-auth", b"inf")
-
-
-def use_user_with_policy(monkeypatch: pytest.MonkeyPatch, actions: list[str]) -> None:
-    """Create an IAM user allowed exactly ``actions`` and make its keys the current credentials."""
-    iam = boto3.client("iam", region_name="us-east-1")
-    iam.create_user(UserName="auditor")
-    document = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
-    }
-    iam.put_user_policy(UserName="auditor", PolicyName="audit", PolicyDocument=json.dumps(document))
-    key = iam.create_access_key(UserName="auditor")["AccessKey"]
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
-    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
 
 
 def test_installed_command_audits_a_moto_server_through_aws_endpoint_url(endpoint, tmp_path):
