@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -117,6 +118,13 @@ def cli() -> None:
     help="Requests in flight at most.",
 )
 @click.option(
+    "--max-attempts",
+    type=click.IntRange(1, 20),
+    default=8,
+    show_default=True,
+    help="Attempts per request (adaptive retries on throttling and 5xx).",
+)
+@click.option(
     "--deadline",
     type=click.FloatRange(min=1),
     help="Seconds; units unfinished by then are unknown.",
@@ -172,6 +180,7 @@ def audit(
     accounts_file: Path | None,
     org_role_name: str | None,
     max_workers: int,
+    max_attempts: int,
     deadline: float | None,
     save_snapshot: Path | None,
     from_snapshot: Path | None,
@@ -217,6 +226,7 @@ def audit(
         accounts_file=accounts_file,
         org_role_name=org_role_name,
         max_workers=max_workers,
+        max_attempts=max_attempts,
         deadline_s=deadline,
         save_snapshot=save_snapshot,
         from_snapshot=from_snapshot,
@@ -444,7 +454,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ReadOnlyViolation as exc:
         code = fail(f"internal error, nothing was changed: {exc}")
     except (click.Abort, KeyboardInterrupt):
-        code = fail("interrupted; earlier reports are intact", EXIT_INTERRUPTED)
+        fail("interrupted; earlier reports are intact", EXIT_INTERRUPTED)
+        sys.stderr.flush()
+        sys.stdout.flush()
+        # Now, without waiting for requests in flight: reports are only ever renamed into place.
+        os._exit(EXIT_INTERRUPTED)
     except Exception as exc:  # a defect: still one line (the traceback with -vv), never a dump
         logging.getLogger(__name__).debug("internal error", exc_info=True)
         code = fail(

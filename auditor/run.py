@@ -30,6 +30,7 @@ from auditor.inventory import AccountRecord, Inventory, ReadError, RegionInvento
 from auditor.model import AuditResult, Mode
 from auditor.serde import SnapshotFormatError
 from auditor.sessions import (
+    DEFAULT_MAX_ATTEMPTS,
     ApiStats,
     AwsSession,
     default_region,
@@ -51,6 +52,7 @@ class AuditOptions:
     worker_config: WorkerConfig = field(default_factory=WorkerConfig)
     simulate: bool = False  # confirm IAM decisions with iam:SimulatePrincipalPolicy
     max_workers: int = DEFAULT_MAX_WORKERS
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS  # per request, retries included
     role_arns: list[str] = field(default_factory=list)
     external_id: str | None = None
     role_session_name: str = "preflight-audit"
@@ -109,7 +111,7 @@ def gather(
     if explicit is None and not options.all_regions:
         explicit = validate_regions([default_region(session)])
     stats = ApiStats()
-    base = AwsSession(session, stats, max_pool=options.max_workers)
+    base = AwsSession(session, stats, options.max_workers, options.max_attempts)
     home = identity_region(session, explicit)
     caller_account, caller_arn = identify(base, home)
     partition = caller_arn.split(":")[1]
@@ -179,7 +181,7 @@ def reach(
     assumed = assume(base, plan, home, options.role_session_name)
     if isinstance(assumed, ReadError):
         return assumed
-    aws = AwsSession(assumed, stats, max_pool=options.max_workers)
+    aws = AwsSession(assumed, stats, options.max_workers, options.max_attempts)
     try:
         account_id, arn = identify(aws, home)
     except PreflightError as exc:

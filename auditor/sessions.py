@@ -36,9 +36,12 @@ REJECTED_CODES = frozenset(
 )
 
 
-def client_config(max_pool: int = 10) -> Config:
+DEFAULT_MAX_ATTEMPTS = 8
+
+
+def client_config(max_pool: int = 10, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> Config:
     return Config(
-        retries={"mode": "adaptive", "max_attempts": 8},
+        retries={"mode": "adaptive", "total_max_attempts": max_attempts},  # retries included
         connect_timeout=5,
         read_timeout=30,
         user_agent_extra=f"preflight/{__version__}",
@@ -70,10 +73,16 @@ class ApiStats:
 class AwsSession:
     """One boto3 session (one account's credentials) and the guarded clients made from it."""
 
-    def __init__(self, session: boto3.Session, stats: ApiStats | None = None, max_pool: int = 10):
+    def __init__(
+        self,
+        session: boto3.Session,
+        stats: ApiStats | None = None,
+        max_pool: int = 10,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    ):
         self.boto = session
         self.stats = stats if stats is not None else ApiStats()
-        self._config = client_config(max_pool)
+        self._config = client_config(max_pool, max_attempts)
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
         guard.install(session.events)

@@ -1,0 +1,118 @@
+"""Faults survived: throttling and 503s through a loopback proxy, a call that never succeeds,
+SIGINT, and odd but valid data."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+from auditor.collectors.rds import parse_db_instance
+from auditor.collectors.routing import parse_route_table
+from auditor.collectors.security_groups import parse_security_group
+from auditor.collectors.subnets import parse_nacl, parse_subnet
+from tests.builders import Builder
+from tests.fault_proxy import FaultProxy, always, every_nth
+
+pytestmark = pytest.mark.server
+
+
+def demo_network() -> None:
+    b = Builder("eu-west-1")
+    net = b.ready_network()
+    b.db("orders", "postgres", "16.3", net.db_subnet_group)
+    b.db("old", "postgres", "11.22", net.db_subnet_group)
+    b.sql_server("erp", net.db_subnet_group)
+
+
+def verdicts(report) -> dict:
+    return {
+        t["db_instance_id"]: {m: v["verdict"] for m, v in t["modes"].items()}
+        for t in report["targets"]
+    }
+
+
+def test_throttling_and_503s_are_retried_to_the_same_verdicts(endpoint, preflight, monkeypatch):
+    demo_network()
+    direct = preflight("audit", "--region", "eu-west-1", "--format", "json")
+
+    with FaultProxy(endpoint, every_nth(5)) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+        faulty = preflight("audit", "--region", "eu-west-1", "--format", "json")
+
+    assert proxy.faults >= 4
+    assert faulty.report["errors"] == []
+    assert verdicts(faulty.report) == verdicts(direct.report)
+    assert faulty.code == direct.code == 1
+    assert sum(faulty.report["api_retries"].values()) == proxy.faults
+    assert faulty.report["api_calls"] == direct.report["api_calls"]
+
+
+def test_a_call_that_keeps_failing_is_unknown_not_a_crash(endpoint, preflight, monkeypatch):
+    demo_network()
+
+    with FaultProxy(endpoint, always("DescribeRouteTables")) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+        run = preflight("audit", "--region", "eu-west-1", "--max-attempts", "2")
+
+    assert run.code in (1, 3)
+    assert "Traceback" not in run.err
+    (error,) = run.report["errors"]
+    assert (error["operation"], error["code"]) == ("DescribeRouteTables", "RequestLimitExceeded")
+    assert run.target("orders")["modes"]["public"]["unknown"] == ["route.internet"]
+    assert run.report["api_retries"]["ec2.DescribeRouteTables"] == 1  # --max-attempts 2
+
+
+def test_sigint_exits_130_and_leaves_the_previous_reports_intact(endpoint, tmp_path):
+    demo_network()
+    exe = shutil.which("preflight")
+    assert exe
+    out = tmp_path / "reports"
+    env = {**os.environ, "AWS_ENDPOINT_URL": endpoint}
+    first = subprocess.run(
+        [exe, "audit", "--region", "eu-west-1", "--output-dir", str(out), "-q"],
+        env=env,
+        check=False,
+        timeout=120,
+    )
+    assert first.returncode == 1
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    with FaultProxy(endpoint, delay_s=0.3) as proxy:
+        env["AWS_ENDPOINT_URL"] = proxy.url
+        slow = subprocess.Popen(
+            [exe, "audit", "--region", "eu-west-1", "--output-dir", str(out)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while proxy.count < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        slow.send_signal(signal.SIGINT)
+        _, err = slow.communicate(timeout=30)
+
+    assert slow.returncode == 130
+    assert "interrupted" in err
+    assert "Traceback" not in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_odd_but_valid_data_parses(tmp_path):
+    # The smallest shapes botocore's models allow: optional members missing.
+    db = parse_db_instance({"DBInstanceIdentifier": "x"})
+    assert (db.vpc_id, db.availability_zone, db.security_groups, db.port) == (None, None, [], None)
+    table = parse_route_table(
+        {"RouteTableId": "rtb-1", "Routes": [{"DestinationPrefixListId": "pl-1"}]}
+    )
+    assert (table.main, table.subnet_ids, table.routes[0].target) == (False, [], "unknown")
+    assert parse_subnet({"SubnetId": "subnet-1"}).available_ips == 0
+    assert parse_nacl({"NetworkAclId": "acl-1", "Entries": [{}]}).entries[0].action == "deny"
+    assert parse_security_group({"GroupId": "sg-1"}).egress == []
+    assert json.dumps({"empty": []})  # empty pages are lists of nothing, handled by paginate
