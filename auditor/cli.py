@@ -24,6 +24,8 @@ from auditor.summary import summary_lines
 from reports.diff import BaselineError, change_lines, compare
 from reports.files import report_stem, write_atomic, write_reports
 from reports.load import load_report
+from reports.merge import MergeError, merge
+from reports.merge import exit_code as merged_exit_code
 from reports.redact import redact as redact_report
 from reports.redact import redact_text
 from reports.render import FORMATS, render
@@ -118,6 +120,11 @@ def cli() -> None:
     help="Requests in flight at most.",
 )
 @click.option(
+    "--shard",
+    help="i/n: audit only slice i (0-based) of the (account, region) units, sorted by account "
+    "then region; join the shards with `preflight merge`.",
+)
+@click.option(
     "--max-attempts",
     type=click.IntRange(1, 20),
     default=8,
@@ -180,6 +187,7 @@ def audit(
     accounts_file: Path | None,
     org_role_name: str | None,
     max_workers: int,
+    shard: str | None,
     max_attempts: int,
     deadline: float | None,
     save_snapshot: Path | None,
@@ -227,6 +235,7 @@ def audit(
         org_role_name=org_role_name,
         max_workers=max_workers,
         max_attempts=max_attempts,
+        shard=parse_shard(shard),
         deadline_s=deadline,
         save_snapshot=save_snapshot,
         from_snapshot=from_snapshot,
@@ -365,6 +374,17 @@ def finish(
     return code
 
 
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    index, _, total = text.partition("/")
+    if not (index.isdigit() and total.isdigit()) or not 0 <= int(index) < int(total):
+        raise click.BadParameter(
+            f"{text!r}: give i/n with 0 <= i < n, e.g. 0/4", param_hint="--shard"
+        )
+    return int(index), int(total)
+
+
 def show_progress(done: int, total: int) -> None:
     click.echo(f"\rpreflight: {done}/{total} (account, region) units read", nl=False, err=True)
 
@@ -393,6 +413,40 @@ def render_command(report: Path, fmt: str, output: Path | None, redact: bool) ->
         click.echo(text, nl=False)
     else:
         write_atomic(output, text)
+
+
+@cli.command("merge")
+@click.argument("reports", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(sorted(FORMATS)),
+    default=("json", "html", "md"),
+    show_default=True,
+)
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("preflight-reports"),
+    show_default=True,
+)
+@click.option("--quiet", "-q", is_flag=True)
+def merge_command(
+    reports: tuple[Path, ...], formats: tuple[str, ...], output_dir: Path, quiet: bool
+) -> int:
+    """Join the JSON reports of --shard runs into one report; exits like `audit`."""
+    loaded = [load_report(p, "shard report") for p in reports]
+    try:
+        report = merge(loaded)
+    except MergeError as exc:
+        raise PreflightError(str(exc)) from None
+    outputs = {FORMATS[fmt]: render(report, fmt) for fmt in dict.fromkeys(formats)}
+    accounts = [a["account_id"] for a in report["accounts"]]
+    paths = write_reports(outputs, output_dir, report_stem(accounts, utc_now()))
+    if not quiet:
+        click.echo("\n".join(summary_lines(report, paths)))
+    return merged_exit_code(report)
 
 
 @cli.command("diff")

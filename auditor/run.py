@@ -58,6 +58,7 @@ class AuditOptions:
     role_session_name: str = "preflight-audit"
     accounts_file: Path | None = None
     org_role_name: str | None = None
+    shard: tuple[int, int] | None = None  # (i, n): this run's slice of the sorted units
     deadline_s: float | None = None
     save_snapshot: Path | None = None
     from_snapshot: Path | None = None
@@ -139,6 +140,8 @@ def gather(
             "auditing %s as %s in %s", record.account_id, record.caller_arn, ", ".join(regions)
         )
         jobs += [UnitJob(aws, record.account_id, r) for r in regions]
+    if options.shard is not None:
+        jobs, unread = take_shard(jobs, unread, *options.shard)
     deadline = started + options.deadline_s if options.deadline_s else None
     return collect_jobs(
         jobs,
@@ -151,6 +154,20 @@ def gather(
         unread=unread,
         deadline=deadline,
         progress=progress,
+    )
+
+
+def take_shard(
+    jobs: list[UnitJob], unread: list[RegionInventory], index: int, total: int
+) -> tuple[list[UnitJob], list[RegionInventory]]:
+    """Units sorted by account then region; this shard keeps every n-th, starting at i."""
+    keys = sorted(
+        [(j.account_id, j.region) for j in jobs] + [(u.account_id, u.region) for u in unread]
+    )
+    mine = {key for position, key in enumerate(keys) if position % total == index}
+    return (
+        [j for j in jobs if (j.account_id, j.region) in mine],
+        [u for u in unread if (u.account_id, u.region) in mine],
     )
 
 

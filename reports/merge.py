@@ -1,0 +1,137 @@
+"""`preflight merge`: shard reports (one per --shard i/n) joined into one report.
+
+Each (account, region) unit must appear in one shard only; the lists are merged and sorted as
+one run would sort them, counts recomputed, request counts summed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+RANK = {"ready": 0, "unknown": 1, "not_ready": 2}
+
+
+class MergeError(ValueError):
+    pass
+
+
+def merge(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    if not reports:
+        raise MergeError("nothing to merge")
+    first = reports[0]
+    for r in reports[1:]:
+        for field in ("schema_version", "worker_network"):
+            if r.get(field) != first.get(field):
+                raise MergeError(
+                    f"the reports differ in {field} ({first.get(field)!r} and {r.get(field)!r})"
+                )
+    seen: dict[tuple[str, str], int] = {}
+    for index, r in enumerate(reports):
+        for u in r["units"]:
+            key = (u["account_id"], u["region"])
+            if key in seen:
+                raise MergeError(
+                    f"unit {key[0]} {key[1]} is in report {seen[key] + 1} and report {index + 1}: "
+                    "merge the shards of one run (--shard i/n), each once"
+                )
+            seen[key] = index
+    accounts: dict[str, dict[str, Any]] = {}
+    for r in reports:
+        for a in r["accounts"]:
+            kept = accounts.get(a["account_id"])
+            if kept is None or (kept["status"] != "audited" and a["status"] == "audited"):
+                accounts[a["account_id"]] = a
+    targets = sorted(
+        (t for r in reports for t in r["targets"]),
+        key=lambda t: (t["account_id"], t["region"], t["db_instance_id"]),
+    )
+    skipped = sorted(
+        (s for r in reports for s in r["skipped"]),
+        key=lambda s: (s["account_id"], s["region"], s["db_instance_id"]),
+    )
+    findings = sorted((f for r in reports for f in r["findings"]), key=_finding_key)
+    errors = sorted(
+        (e for r in reports for e in r["errors"]),
+        key=lambda e: (
+            e["account_id"],
+            e["region"],
+            e["service"],
+            e["operation"],
+            e["resource_id"] or "",
+        ),
+    )
+    not_found = set(first.get("not_found", []))
+    for r in reports[1:]:
+        not_found &= set(r.get("not_found", []))
+    calls: Counter[str] = Counter()
+    retries: Counter[str] = Counter()
+    for r in reports:
+        calls.update(r.get("api_calls", {}))
+        retries.update(r.get("api_retries", {}))
+    ids = sorted(accounts)
+    single = accounts[ids[0]] if len(ids) == 1 else None
+    merged = {
+        **first,
+        "generated_at": max(r["generated_at"] for r in reports),
+        "duration_s": max(r["duration_s"] for r in reports),
+        "account_id": single["account_id"] if single else None,
+        "caller_arn": single["caller_arn"] if single else None,
+        "accounts": [accounts[i] for i in ids],
+        "regions": sorted({reg for r in reports for reg in r["regions"]}),
+        "units": sorted(
+            (u for r in reports for u in r["units"]), key=lambda u: (u["account_id"], u["region"])
+        ),
+        "targets": targets,
+        "skipped": skipped,
+        "not_found": sorted(not_found),
+        "findings": findings,
+        "errors": errors,
+        "api_calls": dict(sorted(calls.items())),
+        "api_retries": dict(sorted(retries.items())),
+    }
+    merged.pop("changes", None)
+    merged["summary"] = {
+        **counts(targets, skipped),
+        "by_account": {i: counts(targets, skipped, i) for i in ids},
+    }
+    return merged
+
+
+def counts(
+    targets: list[dict[str, Any]], skipped: list[dict[str, Any]], account: str | None = None
+) -> dict[str, int]:
+    verdicts = [t["verdict"] for t in targets if account in (None, t["account_id"])]
+    return {
+        "targets": len(verdicts),
+        "ready": verdicts.count("ready"),
+        "not_ready": verdicts.count("not_ready"),
+        "unknown": verdicts.count("unknown"),
+        "skipped": sum(1 for s in skipped if account in (None, s["account_id"])),
+    }
+
+
+def exit_code(report: dict[str, Any]) -> int:
+    """DESIGN.md's audit exit codes, from a report: 1 not ready > 3 incomplete > 0 ready."""
+    if any(t["verdict"] == "not_ready" for t in report["targets"]):
+        return 1
+    incomplete = (
+        any(t["verdict"] == "unknown" for t in report["targets"])
+        or bool(report["errors"])
+        or any(u["status"] != "audited" for u in report["units"])
+        or bool(report.get("not_found"))
+    )
+    return 3 if incomplete else 0
+
+
+def _finding_key(f: dict[str, Any]) -> tuple[str, ...]:
+    return (
+        f["account_id"],
+        f["region"],
+        "0" if f["target"] is None else "1",
+        f["target"] or "",
+        f["check_id"],
+        f["resource_id"] or "",
+        f["status"],
+        f["message"],
+    )
