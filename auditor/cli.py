@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from auditor import __version__
+from auditor.config import load_config
 from auditor.errors import PreflightError
 from auditor.guard import ReadOnlyViolation
 from auditor.inventory import WorkerConfig
@@ -22,7 +23,7 @@ from auditor.run import AuditOptions, nothing_audited, run_audit, utc_now
 from auditor.sessions import open_session
 from auditor.summary import summary_lines
 from reports.diff import BaselineError, change_lines, compare
-from reports.files import report_stem, write_atomic, write_reports
+from reports.files import prune, report_stem, write_atomic, write_reports
 from reports.load import load_report
 from reports.merge import MergeError, merge
 from reports.merge import exit_code as merged_exit_code
@@ -73,6 +74,18 @@ def output_options(default_dir: str) -> Callable[[Callable[..., Any]], Callable[
                 click.option(
                     "--verbose", "-v", count=True, help="Log progress to stderr (-vv: debug)."
                 ),
+                click.option(
+                    "--log-format",
+                    type=click.Choice(["text", "json"]),
+                    default="text",
+                    show_default=True,
+                    help="json: one JSON object per log line, for log collectors.",
+                ),
+                click.option(
+                    "--keep",
+                    type=click.IntRange(min=1),
+                    help="Keep only the N newest timestamped reports of each format.",
+                ),
             ]
         ):
             f = option(f)
@@ -85,8 +98,16 @@ def output_options(default_dir: str) -> Callable[[Callable[..., Any]], Callable[
     context_settings={"auto_envvar_prefix": "PREFLIGHT", "help_option_names": ["-h", "--help"]}
 )
 @click.version_option(__version__, prog_name="preflight")
-def cli() -> None:
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML settings (default: $XDG_CONFIG_HOME/preflight/config.toml); flags and "
+    "PREFLIGHT_* variables win over it.",
+)
+@click.pass_context
+def cli(ctx: click.Context, config: Path | None) -> None:
     """Can Veeam Backup for AWS back up these RDS DB instances? A read-only audit."""
+    ctx.default_map = load_config(cli, config)
 
 
 @cli.command()
@@ -204,6 +225,8 @@ def audit(
     quiet: bool,
     verbose: int,
     redact: bool,
+    log_format: str,
+    keep: int | None,
 ) -> int:
     """Audit an account read-only and write the reports.
 
@@ -211,7 +234,7 @@ def audit(
     (a target unknown, a read failed, a region or --db-instance not audited); 2 bad input or
     nothing could be audited; 130 interrupted.
     """
-    setup_logging(verbose)
+    setup_logging(verbose, log_format)
     if fail_on_regression and baseline is None:
         raise click.UsageError("--fail-on-regression needs --baseline")
     if sum(map(bool, (role_arns, accounts_file, org_role_name))) > 1:
@@ -244,7 +267,7 @@ def audit(
     result = run_audit(options, lambda: open_session(profile), progress)
     if progress is not None:
         click.echo(err=True)
-    return finish(result, formats, output_dir, quiet, redact, old, fail_on_regression)
+    return finish(result, formats, output_dir, quiet, redact, old, fail_on_regression, keep)
 
 
 @cli.command()
@@ -256,12 +279,14 @@ def demo(
     quiet: bool,
     verbose: int,
     redact: bool,
+    log_format: str,
+    keep: int | None,
 ) -> int:
     """Audit a built-in sample account (moto, in process): no AWS account or credentials needed.
 
     Exits like `audit`; the sample holds not-ready targets, so it exits 1.
     """
-    setup_logging(verbose)
+    setup_logging(verbose, log_format)
     if not _moto_installed():
         raise PreflightError(
             "`preflight demo` needs moto: pip install 'aws-preflight-auditor[demo]' "
@@ -270,7 +295,7 @@ def demo(
     from auditor.demo import run_demo
 
     result = run_demo(Mode(worker_network))
-    return finish(result, formats, output_dir, quiet, redact)
+    return finish(result, formats, output_dir, quiet, redact, keep=keep)
 
 
 @cli.command("permissions")
@@ -343,6 +368,7 @@ def finish(
     redact: bool = False,
     baseline: dict[str, Any] | None = None,
     fail_on_regression: bool = False,
+    keep: int | None = None,
 ) -> int:
     """Write the reports atomically, print the summary, return the exit code."""
     report = result.to_dict()
@@ -361,6 +387,9 @@ def finish(
         raise PreflightError(
             f"cannot write reports to {output_dir}: {exc.strerror or exc}"
         ) from None
+    if keep is not None:
+        for removed in prune(output_dir, keep):
+            logging.getLogger(__name__).info("removed %s (--keep %d)", removed, keep)
     if not quiet:
         click.echo("\n".join(summary_lines(report, paths)))
         if baseline is not None:
@@ -475,11 +504,30 @@ def diff_command(old: Path, new: Path, fmt: str) -> int:
     return 1 if changes["regressions"] else 0
 
 
-def setup_logging(verbose: int) -> None:
+class JsonLines(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps(
+            {
+                "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+                "level": record.levelname.lower(),
+                "logger": record.name,
+                "message": record.getMessage(),
+            }
+        )
+
+
+class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
+    """preflight's own stderr handler (replaced, not stacked, when set up again)."""
+
+
+def setup_logging(verbose: int, log_format: str = "text") -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(
-        level=level, format="preflight: %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    handler = _Handler(sys.stderr)
+    text = logging.Formatter("preflight: %(levelname)s %(name)s: %(message)s")
+    handler.setFormatter(JsonLines() if log_format == "json" else text)
+    root = logging.getLogger()
+    root.handlers[:] = [h for h in root.handlers if not isinstance(h, _Handler)] + [handler]
+    root.setLevel(level)
     if verbose < 2:
         for noisy in ("botocore", "boto3", "urllib3"):
             logging.getLogger(noisy).setLevel(logging.WARNING)

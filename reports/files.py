@@ -6,6 +6,7 @@ An interrupted run leaves the previous `latest.*` and every earlier report intac
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -41,3 +42,21 @@ def write_reports(outputs: dict[str, str], output_dir: Path, stem: str) -> list[
         write_atomic(output_dir / f"latest.{ext}", text)
         written.append(stamped)
     return written
+
+
+STAMPED = re.compile(r"^preflight-.+-(\d{8}T\d{6}Z)\.(json|html|md)$")
+
+
+def prune(output_dir: Path, keep: int) -> list[Path]:
+    """Keep the ``keep`` newest timestamped reports of each format; return what was removed."""
+    removed: list[Path] = []
+    by_ext: dict[str, list[tuple[str, Path]]] = {}
+    for path in output_dir.iterdir():
+        match = STAMPED.match(path.name)
+        if match:
+            by_ext.setdefault(match.group(2), []).append((match.group(1), path))
+    for entries in by_ext.values():
+        for _, path in sorted(entries, reverse=True)[keep:]:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return sorted(removed)

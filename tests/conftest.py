@@ -45,6 +45,7 @@ def isolated_aws_config(
     (home / "credentials").write_text("")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(home / "config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "credentials"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "xdg"))  # no preflight config of the user
 
 
 @pytest.fixture(autouse=True)
