@@ -1,0 +1,160 @@
+"""Benchmark: a synthetic account on moto's server, audited at 0 ms and at 50 ms per request.
+
+    python3 benchmarks/run.py            # the full size: 3 regions x (100 VPCs, 1,000 subnets,
+                                         #   200 DB instances of which 50 SQL Server), 50 roles
+    python3 benchmarks/run.py --scale 0.1
+
+Reports wall time at both latencies, requests by operation, the audit process's peak RSS, and
+the floor (dependent round trips x latency). Everything runs on 127.0.0.1. Not a test: no
+timed assertion anywhere; the targets are printed next to the measurements.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+    }
+)
+
+import boto3  # noqa: E402
+from moto.server import ThreadedMotoServer  # noqa: E402
+
+from auditor import moto_extension  # noqa: E402
+from auditor.sample_account import Builder  # noqa: E402
+from tests.fault_proxy import FaultProxy  # noqa: E402
+
+REGIONS = ("eu-west-1", "us-east-1", "eu-central-1")
+# Dependent round trips with unlimited concurrency: identify; DescribeDBInstances pages (2 at
+# 200 DB instances); stage 1 (longest chain: security groups + 2 quotas = 3); stage 2 (IAM role:
+# GetRole, List*, GetRolePolicy = 3; prefix lists 1).
+FLOOR_ROUND_TRIPS = 1 + 2 + 3 + 3
+
+
+def build(scale: float) -> None:
+    vpcs, subnets_per_vpc, dbs, sql, roles = (
+        max(1, int(100 * scale)),
+        10,
+        max(2, int(200 * scale)),
+        max(1, int(50 * scale)),
+        max(1, int(50 * scale)),
+    )
+    role_arns = [Builder("eu-west-1").native_backup_role(f"bench-role-{i}") for i in range(roles)]
+    for region in REGIONS:
+        b = Builder(region)
+        groups = []
+        for v in range(vpcs):
+            vpc = b.vpc(f"10.{v}.0.0/16", f"bench-{v}")
+            igw = b.internet_gateway(vpc)
+            subnets = [
+                b.subnet(vpc, f"10.{v}.{s}.0/24", "ab"[s % 2], public=s < 2)
+                for s in range(subnets_per_vpc)
+            ]
+            b.route(b.main_table(vpc), "0.0.0.0/0", igw)
+            groups.append(b.db_subnet_group(f"bench-{v}", subnets[2:4]))
+        for i in range(dbs):
+            group = groups[i % len(groups)]
+            if i < sql:
+                og = b.backup_option_group(
+                    f"bench-og-{i}", "sqlserver-se", "15.00", role_arns[i % len(role_arns)]
+                )
+                b.db(f"sql-{i}", "sqlserver-se", "15.00.4345.5.v1", group, option_group=og)
+            else:
+                b.db(f"pg-{i}", "postgres", "16.3", group)
+        print(
+            f"built {region}: {vpcs} VPCs, {vpcs * subnets_per_vpc} subnets, {dbs} DB instances",
+            flush=True,
+        )
+
+
+# The audit, in its own interpreter, writing its own peak RSS at exit: VmHWM of
+# /proc/self/status belongs to the new program (ru_maxrss would keep the forked parent's size).
+CHILD = (
+    "import atexit, os\n"
+    "def peak():\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmHWM:'):\n"
+    "            open(os.environ['PREFLIGHT_RSS_FILE'], 'w').write(line.split()[1])\n"
+    "atexit.register(peak)\n"
+    "from auditor.cli import main\n"
+    "main()\n"
+)
+
+
+def audit(endpoint: str, out: Path) -> tuple[float, int, dict[str, int]]:
+    """Wall seconds, peak RSS (KiB) of the audit process, requests by operation."""
+    rss_file = out.with_suffix(".rss")
+    env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "PREFLIGHT_RSS_FILE": str(rss_file)}
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, "audit", "--quiet", "--format", "json",
+         "--output-dir", str(out), *[a for region in REGIONS for a in ("--region", region)]],
+        env=env,
+        check=False,
+    )  # fmt: skip
+    wall = time.monotonic() - started
+    rss = int(rss_file.read_text())
+    if done.returncode not in (0, 1, 3):
+        raise SystemExit(f"audit failed with exit {done.returncode}")
+    report = json.loads((out / "latest.json").read_text())
+    return wall, rss, report["api_calls"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    args = parser.parse_args()
+    moto_extension.install()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    boto3.DEFAULT_SESSION = None
+    started = time.monotonic()
+    build(args.scale)
+    print(f"setup: {time.monotonic() - started:.0f} s", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        wall0, rss0, calls = audit(endpoint, Path(tmp) / "fast")
+        with FaultProxy(endpoint, delay_s=args.latency_ms / 1000) as proxy:
+            wall50, rss50, _ = audit(proxy.url, Path(tmp) / "slow")
+    server.stop()
+    floor = FLOOR_ROUND_TRIPS * args.latency_ms / 1000
+    target = wall0 + 2 * floor + 1
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(f"wall at 0 ms: {wall0:.2f} s; at {args.latency_ms:g} ms: {wall50:.2f} s")
+    print(
+        f"floor: {FLOOR_ROUND_TRIPS} dependent round trips x {args.latency_ms:g} ms = {floor:.2f} s"
+    )
+    met = "met" if wall50 <= target else "MISSED"
+    print(f"target wall({args.latency_ms:g} ms) <= {target:.2f} s: {met}")
+    peak = max(rss0, rss50) / 1024
+    met = "met" if peak <= 200 else "MISSED"
+    print(f"peak RSS of the audit process: {peak:.0f} MB (target <= 200 MB: {met})")
+    print(f"requests: {sum(calls.values())} in all")
+    for op, n in sorted(calls.items(), key=lambda kv: -kv[1]):
+        print(f"  {n:6d}  {op}")
+
+
+if __name__ == "__main__":
+    main()
