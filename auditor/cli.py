@@ -18,7 +18,7 @@ from auditor.config import load_config
 from auditor.errors import PreflightError
 from auditor.guard import ReadOnlyViolation
 from auditor.inventory import WorkerConfig
-from auditor.model import AuditResult, Mode
+from auditor.model import AuditResult, Mode, report_exit_code
 from auditor.run import AuditOptions, nothing_audited, run_audit, utc_now
 from auditor.sessions import open_session
 from auditor.summary import summary_lines
@@ -26,7 +26,6 @@ from reports.diff import BaselineError, change_lines, compare
 from reports.files import prune, report_stem, write_atomic, write_reports
 from reports.load import load_report
 from reports.merge import MergeError, merge
-from reports.merge import exit_code as merged_exit_code
 from reports.redact import redact as redact_report
 from reports.redact import redact_text
 from reports.render import FORMATS, render
@@ -475,7 +474,7 @@ def merge_command(
     paths = write_reports(outputs, output_dir, report_stem(accounts, utc_now()))
     if not quiet:
         click.echo("\n".join(summary_lines(report, paths)))
-    return merged_exit_code(report)
+    return report_exit_code(report)
 
 
 @cli.command("diff")

@@ -200,17 +200,7 @@ class AuditResult:
         }
 
     def exit_code(self) -> int:
-        """DESIGN.md's exit codes for `audit`: 1 not ready > 3 incomplete > 0 ready."""
-        if any(t.verdict is Verdict.NOT_READY for t in self.targets):
-            return 1
-        incomplete = (
-            any(t.verdict is Verdict.UNKNOWN for t in self.targets)
-            or bool(self.errors)
-            or any(u.status != "audited" for u in self.units)
-            or any(a.status != "audited" for a in self.accounts)
-            or bool(self.not_found)
-        )
-        return 3 if incomplete else 0
+        return report_exit_code(self.to_dict())
 
     def to_dict(self) -> dict[str, Any]:
         single = self.accounts[0] if len(self.accounts) == 1 else None
@@ -289,3 +279,18 @@ class AuditResult:
             "api_calls": dict(sorted(self.api_calls.items())),
             "api_retries": dict(sorted(self.api_retries.items())),
         }
+
+
+def report_exit_code(report: dict[str, Any]) -> int:
+    """DESIGN.md's exit codes for `audit` (and `merge`), from a report: 1 a target not ready >
+    3 the audit is incomplete > 0 every target ready."""
+    if any(t["verdict"] == "not_ready" for t in report["targets"]):
+        return 1
+    incomplete = (
+        any(t["verdict"] == "unknown" for t in report["targets"])
+        or bool(report["errors"])
+        or any(u["status"] != "audited" for u in report["units"])
+        or any(a["status"] != "audited" for a in report["accounts"])
+        or bool(report.get("not_found"))
+    )
+    return 3 if incomplete else 0

@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-RANK = {"ready": 0, "unknown": 1, "not_ready": 2}
-
 
 class MergeError(ValueError):
     pass
@@ -109,19 +107,6 @@ def counts(
         "unknown": verdicts.count("unknown"),
         "skipped": sum(1 for s in skipped if account in (None, s["account_id"])),
     }
-
-
-def exit_code(report: dict[str, Any]) -> int:
-    """DESIGN.md's audit exit codes, from a report: 1 not ready > 3 incomplete > 0 ready."""
-    if any(t["verdict"] == "not_ready" for t in report["targets"]):
-        return 1
-    incomplete = (
-        any(t["verdict"] == "unknown" for t in report["targets"])
-        or bool(report["errors"])
-        or any(u["status"] != "audited" for u in report["units"])
-        or bool(report.get("not_found"))
-    )
-    return 3 if incomplete else 0
 
 
 def _finding_key(f: dict[str, Any]) -> tuple[str, ...]:
