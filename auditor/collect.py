@@ -75,7 +75,9 @@ def collect_jobs(
     units: list[RegionInventory] = list(unread or [])
     pool = ThreadPoolExecutor(max_workers=max(1, min(len(jobs), max_workers)))
     futures = {
-        pool.submit(collect_unit, j.aws, j.account_id, j.region, requested, limiter, flags): j
+        pool.submit(
+            collect_unit, j.aws, j.account_id, j.region, requested, limiter, flags, max_workers
+        ): j
         for j in jobs
     }
     pending = set(futures)
@@ -124,13 +126,15 @@ def collect_unit(
     requested: list[str],
     limiter: threading.Semaphore,
     flags: frozenset[str] = frozenset(),
+    max_workers: int = DEFAULT_MAX_WORKERS,
 ) -> RegionInventory:
     inventory = RegionInventory(account_id=account_id, region=region)
 
     def targets() -> list[DBInstance]:
         return scope.select(inventory.db_instances or [], requested).targets
 
-    base = UnitContext(aws, inventory, targets, limiter, flags=flags)
+    # Fan-out pools as wide as the run's request limit: the limiter, not the pool, bounds requests.
+    base = UnitContext(aws, inventory, targets, limiter, max_fan_out=max_workers, flags=flags)
     for stage in sorted({c.stage for c in COLLECTORS}):
         if stage > 0 and not inventory.readable:
             break  # nothing to read about targets nobody could list
