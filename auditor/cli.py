@@ -240,6 +240,12 @@ def audit(
         raise click.UsageError("use one of --role-arn, --accounts-file and --org-role-name")
     if regions and all_regions:
         raise click.UsageError("use --region or --all-regions, not both")
+    reading = [regions, all_regions, profile, role_arns, accounts_file, org_role_name, db_instances]
+    if from_snapshot is not None and any(reading):
+        raise click.UsageError(
+            "--from-snapshot replays what a saved run read: drop the options that choose what to "
+            "read (--region, --profile, --role-arn, --db-instance, …)"
+        )
     old = load_report(baseline, "baseline") if baseline is not None else None  # fail fast
     options = AuditOptions(
         regions=list(regions),

@@ -149,3 +149,10 @@ def test_a_broken_snapshot_is_one_line_and_exit_2(preflight, tmp_path, damage, m
     assert len(run.err.strip().splitlines()) == 1
     assert message in run.err
     assert "Traceback" not in run.err
+
+
+def test_from_snapshot_refuses_options_that_choose_what_to_read(preflight, tmp_path):
+    run = preflight("audit", "--from-snapshot", str(tmp_path / "s.json"), "--region", "eu-west-1")
+
+    assert run.code == 2
+    assert "--from-snapshot replays what a saved run read" in run.err
