@@ -187,18 +187,6 @@ class AuditResult:
     generated_at: str = ""
     duration_s: float = 0.0
 
-    def counts(self, account_id: str | None = None) -> dict[str, int]:
-        """Headline-mode counts, for one account or all of them."""
-        targets = [t for t in self.targets if account_id in (None, t.account_id)]
-        verdicts = [t.verdict for t in targets]
-        return {
-            "targets": len(targets),
-            "ready": verdicts.count(Verdict.READY),
-            "not_ready": verdicts.count(Verdict.NOT_READY),
-            "unknown": verdicts.count(Verdict.UNKNOWN),
-            "skipped": sum(1 for s in self.skipped if account_id in (None, s.account_id)),
-        }
-
     def exit_code(self) -> int:
         return report_exit_code(self.to_dict())
 
@@ -242,13 +230,11 @@ class AuditResult:
                     "suitable subnet in the DB instance's VPC and Availability Zone"
                 ),
             },
-            "summary": {
-                **self.counts(),
-                "by_account": {
-                    a.account_id: self.counts(a.account_id)
-                    for a in sorted(self.accounts, key=lambda a: a.account_id)
-                },
-            },
+            "summary": summary(
+                [t.to_dict() for t in self.targets],
+                [s.to_dict() for s in self.skipped],
+                sorted(a.account_id for a in self.accounts),
+            ),
             "targets": [
                 t.to_dict()
                 for t in sorted(
@@ -294,3 +280,27 @@ def report_exit_code(report: dict[str, Any]) -> int:
         or bool(report.get("not_found"))
     )
     return 3 if incomplete else 0
+
+
+def counts(
+    targets: list[dict[str, Any]], skipped: list[dict[str, Any]], account: str | None = None
+) -> dict[str, int]:
+    """Headline-mode counts of report targets, for one account or all of them."""
+    verdicts = [t["verdict"] for t in targets if account in (None, t["account_id"])]
+    return {
+        "targets": len(verdicts),
+        "ready": verdicts.count("ready"),
+        "not_ready": verdicts.count("not_ready"),
+        "unknown": verdicts.count("unknown"),
+        "skipped": sum(1 for s in skipped if account in (None, s["account_id"])),
+    }
+
+
+def summary(
+    targets: list[dict[str, Any]], skipped: list[dict[str, Any]], accounts: list[str]
+) -> dict[str, Any]:
+    """The report's `summary`: all accounts, and `by_account`."""
+    return {
+        **counts(targets, skipped),
+        "by_account": {a: counts(targets, skipped, a) for a in accounts},
+    }

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from auditor.model import summary
+
 
 class MergeError(ValueError):
     pass
@@ -89,24 +91,8 @@ def merge(reports: list[dict[str, Any]]) -> dict[str, Any]:
         "api_retries": dict(sorted(retries.items())),
     }
     merged.pop("changes", None)
-    merged["summary"] = {
-        **counts(targets, skipped),
-        "by_account": {i: counts(targets, skipped, i) for i in ids},
-    }
+    merged["summary"] = summary(targets, skipped, ids)
     return merged
-
-
-def counts(
-    targets: list[dict[str, Any]], skipped: list[dict[str, Any]], account: str | None = None
-) -> dict[str, int]:
-    verdicts = [t["verdict"] for t in targets if account in (None, t["account_id"])]
-    return {
-        "targets": len(verdicts),
-        "ready": verdicts.count("ready"),
-        "not_ready": verdicts.count("not_ready"),
-        "unknown": verdicts.count("unknown"),
-        "skipped": sum(1 for s in skipped if account in (None, s["account_id"])),
-    }
 
 
 def _finding_key(f: dict[str, Any]) -> tuple[str, ...]:
