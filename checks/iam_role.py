@@ -51,6 +51,16 @@ class _RoleCheck(Check):
     reads: ClassVar[tuple[str, ...]] = ("rds.option_groups", "iam.roles")
     docs: ClassVar[tuple[str, ...]] = (docs.A_SQL_NATIVE, docs.A_POLICY_EVALUATION)
 
+    def run(self, ctx: CheckContext) -> Iterator[Finding]:
+        found = self.role(ctx)
+        if isinstance(found, Finding):
+            yield found
+        else:
+            yield from self.judge_role(ctx, *found)
+
+    def judge_role(self, ctx: CheckContext, arn: str, role: IamRole | None) -> Iterator[Finding]:
+        raise NotImplementedError
+
     def role(self, ctx: CheckContext) -> tuple[str, IamRole | None] | Finding:
         """The role, or the finding that says why it cannot be judged."""
         arn = backup_option(ctx.region, ctx.db).role_arn
@@ -72,12 +82,7 @@ class RoleTrust(_RoleCheck):
     id: ClassVar[str] = TRUST_ID
     title: ClassVar[str] = "The native-backup role exists and trusts rds.amazonaws.com"
 
-    def run(self, ctx: CheckContext) -> Iterator[Finding]:
-        found = self.role(ctx)
-        if isinstance(found, Finding):
-            yield found
-            return
-        arn, role = found
+    def judge_role(self, ctx: CheckContext, arn: str, role: IamRole | None) -> Iterator[Finding]:
         db = ctx.db
         name = arn.rsplit("/", 1)[-1]
         option = backup_option(ctx.region, db)
@@ -159,12 +164,7 @@ class RoleS3Permissions(_RoleCheck):
     id: ClassVar[str] = "iam.sqlserver-role-s3"
     title: ClassVar[str] = "The native-backup role may use S3 buckets not known in advance"
 
-    def run(self, ctx: CheckContext) -> Iterator[Finding]:
-        found = self.role(ctx)
-        if isinstance(found, Finding):
-            yield found
-            return
-        arn, role = found
+    def judge_role(self, ctx: CheckContext, arn: str, role: IamRole | None) -> Iterator[Finding]:
         if role is None or not role.exists:
             yield ctx.finding(
                 Status.SKIP,
