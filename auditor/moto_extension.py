@@ -29,6 +29,9 @@ class Answers:
     ebs_default_kms_key: str = "alias/aws/ebs"
     manual_snapshots_max: int = 100
     manual_snapshots_used: int | None = None  # None: moto's own count of manual snapshots
+    unsupported: tuple[
+        str, ...
+    ] = ()  # actions answering UnsupportedOperation (a region without them)
     quotas: dict[str, float] = field(
         default_factory=lambda: {"ec2/L-1216C47A": 5.0, "rds/L-272F1212": 100.0}
     )
@@ -57,11 +60,21 @@ def install() -> None:
     if _installed:
         return
     from moto.core.responses import ActionResult
+    from moto.ec2.exceptions import EC2ClientError
     from moto.ec2.responses import EC2Response
+
+    def supported(region: str, action: str) -> None:
+        if action in answers(region).unsupported:
+            raise EC2ClientError(
+                "UnsupportedOperation",
+                "The functionality you requested is not available in this region.",
+            )
+
     from moto.rds.responses import RDSResponse
     from moto.servicequotas.models import ServiceQuotasBackend
 
     def bpa_options(self: Any) -> Any:
+        supported(self.region, "DescribeVpcBlockPublicAccessOptions")
         a = answers(self.region)
         return ActionResult(
             {
@@ -78,11 +91,13 @@ def install() -> None:
         )
 
     def bpa_exclusions(self: Any) -> Any:
+        supported(self.region, "DescribeVpcBlockPublicAccessExclusions")
         return ActionResult(
             {"VpcBlockPublicAccessExclusions": list(answers(self.region).bpa_exclusions)}
         )
 
     def allowed_images(self: Any) -> Any:
+        supported(self.region, "GetAllowedImagesSettings")
         a = answers(self.region)
         return ActionResult(
             {

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from auditor.collectors.guardrails import UNSUPPORTED
 from auditor.inventory import KmsKey, ReadError, RegionInventory
 from auditor.model import Finding, Mode, Severity, Status
 from checks import docs
@@ -14,6 +15,7 @@ from checks.base import Check, CheckContext
 from checks.instance_type import worker_type
 
 WORKER_VCPUS = {"c5.large": 2, "c5.xlarge": 4}
+NOT_AVAILABLE = "not available (UnsupportedOperation)"
 
 
 def first_error(unit: RegionInventory, *operations: str) -> ReadError | None:
@@ -38,10 +40,11 @@ class BlockPublicAccess(Check):
             yield ctx.unknown("VPC Block Public Access", error)
             return
         evidence: dict[str, str | list[str]] = {"internet_gateway_block_mode": g.bpa_mode}
-        if g.bpa_mode == "off":
+        if g.bpa_mode in ("off", UNSUPPORTED):
+            state = "off" if g.bpa_mode == "off" else NOT_AVAILABLE
             yield ctx.finding(
                 Status.PASS,
-                f"VPC Block Public Access is off in {ctx.region.region}",
+                f"VPC Block Public Access is {state} in {ctx.region.region}",
                 evidence=evidence,
             )
             return
@@ -284,9 +287,12 @@ class AllowedAmis(Check):
             "image_providers": [",".join(c) for c in g.allowed_images_providers or []],
         }
         if g.allowed_images_state != "enabled":
+            state = (
+                NOT_AVAILABLE if g.allowed_images_state == UNSUPPORTED else g.allowed_images_state
+            )
             yield ctx.finding(
                 Status.PASS,
-                f"Allowed AMIs is {g.allowed_images_state} in {unit.region}",
+                f"Allowed AMIs is {state} in {unit.region}",
                 evidence=evidence,
             )
         elif any("amazon" in c for c in g.allowed_images_providers or []):

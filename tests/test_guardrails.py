@@ -197,3 +197,21 @@ def test_without_the_extension_a_missing_call_is_unknown_never_a_pass(preflight,
         "GetAllowedImagesSettings",
         "ec2:GetAllowedImagesSettings",
     )
+
+
+def test_a_region_without_block_public_access_or_allowed_amis_is_a_fact(preflight, b):
+    one_db(b)
+    moto_extension.configure(
+        unsupported=(
+            "DescribeVpcBlockPublicAccessOptions",
+            "DescribeVpcBlockPublicAccessExclusions",
+            "GetAllowedImagesSettings",
+        )
+    )
+
+    run = preflight("audit", "--region", "eu-west-1")
+
+    assert run.code == 0
+    assert run.report["errors"] == []  # UnsupportedOperation is an answer, not a failed read
+    assert "not available (UnsupportedOperation)" in only(run, "vpc.block-public-access")["message"]
+    assert only(run, "ec2.allowed-amis")["status"] == "pass"

@@ -25,6 +25,7 @@ INSTANCES = ApiCall("ec2", "DescribeInstances", "ec2:DescribeInstances")
 INSTANCE_TYPES = ApiCall("ec2", "DescribeInstanceTypes", "ec2:DescribeInstanceTypes")
 DESCRIBE_KEY = ApiCall("kms", "DescribeKey", "kms:DescribeKey")
 
+UNSUPPORTED = "unsupported"  # the region answered UnsupportedOperation: the feature is absent
 SNAPSHOT_QUOTA = ("rds", "L-272F1212")
 VCPU_QUOTA = ("ec2", "L-1216C47A")
 STANDARD_FAMILIES = tuple("acdhimrtz")  # On-Demand Standard: A, C, D, H, I, M, R, T, Z
@@ -66,7 +67,11 @@ class GuardrailsCollector(Collector):
 
     def block_public_access(self, ctx: UnitContext) -> None:
         g = ctx.inventory.guardrails
-        options = ctx.call(BPA_OPTIONS)
+        try:
+            options = ctx.call(BPA_OPTIONS)
+        except Absent:  # UnsupportedOperation: a region without the feature cannot block
+            g.bpa_mode, g.bpa_exclusions = UNSUPPORTED, []
+            return
         if options is not None:
             g.bpa_mode = options.get("VpcBlockPublicAccessOptions", {}).get(
                 "InternetGatewayBlockMode", "off"
@@ -74,7 +79,10 @@ class GuardrailsCollector(Collector):
         exclusions: list[dict[str, Any]] | None = []
         token: str | None = None
         while exclusions is not None:  # botocore has no paginator for this call
-            page = ctx.call(BPA_EXCLUSIONS, **({"NextToken": token} if token else {}))
+            try:
+                page = ctx.call(BPA_EXCLUSIONS, **({"NextToken": token} if token else {}))
+            except Absent:
+                break
             if page is None:
                 exclusions = None
                 break
@@ -143,7 +151,11 @@ class GuardrailsCollector(Collector):
 
     def allowed_images(self, ctx: UnitContext) -> None:
         g = ctx.inventory.guardrails
-        answer = ctx.call(ALLOWED_IMAGES)
+        try:
+            answer = ctx.call(ALLOWED_IMAGES)
+        except Absent:  # UnsupportedOperation: no Allowed AMIs setting in this region
+            g.allowed_images_state, g.allowed_images_providers = UNSUPPORTED, []
+            return
         if answer is not None:
             g.allowed_images_state = answer.get("State", "disabled")
             g.allowed_images_providers = [
