@@ -158,9 +158,7 @@ def _run(collector: Collector, base: UnitContext) -> None:
     try:
         collector.collect(ctx)
     except Absent as exc:
-        ctx.record_gap(
-            collector.calls[0], exc.code, f"unexpected not-found answer: {exc}", exc.resource_id
-        )
+        ctx.record_gap(exc.call, exc.code, f"unexpected not-found answer: {exc}", exc.resource_id)
     except Exception as exc:  # one collector's defect must not end the other reads
         log.warning("collector %s failed in %s: %s", collector.name, ctx.region, exc)
         log.debug("collector failure", exc_info=True)

@@ -61,6 +61,7 @@ class Absent(Exception):
 
     def __init__(self, call: ApiCall, code: str, resource_id: str | None):
         super().__init__(f"{call.key}: {code} ({resource_id})")
+        self.call = call
         self.code = code
         self.resource_id = resource_id
 

@@ -4,6 +4,7 @@ EBS encryption by default, Allowed AMIs, and the KMS keys of encrypted DB instan
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from auditor.collectors.base import Absent, ApiCall, Collector, UnitContext
@@ -51,7 +52,7 @@ class GuardrailsCollector(Collector):
         if not ctx.targets():
             return
         ctx.fan_out(
-            lambda step: step(ctx),
+            lambda step: self.step(step, ctx),
             [
                 self.block_public_access,
                 self.snapshot_quota,
@@ -64,6 +65,15 @@ class GuardrailsCollector(Collector):
             {db.kms_key_id for db in ctx.targets() if db.storage_encrypted and db.kms_key_id}
         )
         ctx.inventory.guardrails.kms_keys.update(ctx.fan_out(lambda k: (k, self.key(ctx, k)), keys))
+
+    def step(self, step: Callable[[UnitContext], None], ctx: UnitContext) -> None:
+        """One independent read; an unexpected not-found stays that step's gap alone."""
+        try:
+            step(ctx)
+        except Absent as exc:
+            ctx.record_gap(
+                exc.call, exc.code, f"unexpected not-found answer: {exc}", exc.resource_id
+            )
 
     def block_public_access(self, ctx: UnitContext) -> None:
         g = ctx.inventory.guardrails
