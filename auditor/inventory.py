@@ -290,6 +290,10 @@ class RegionInventory:
                 return err
         return same_op[0] if same_op else None
 
+    def first_error(self, *operations: str) -> ReadError | None:
+        """The first gap of any of these operations (what a multi-read check could not see)."""
+        return next((e for e in self.errors if e.operation in operations), None)
+
 
 @dataclass
 class AccountRecord:

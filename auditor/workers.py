@@ -51,10 +51,13 @@ class Outcome:
 
 
 def unknown(what: str, error: ReadError | None, resource_id: str | None = None) -> Outcome:
+    """`unknown` because an input could not be read: names the gap and the missing permission."""
     reason = error.explain() if error else "the data was not read"
     evidence: Evidence = {}
-    if error is not None and error.denied and error.iam_action:
-        evidence["missing_permission"] = error.iam_action
+    if error is not None:
+        evidence = {"error_code": error.code, "operation": f"{error.service}:{error.operation}"}
+        if error.denied and error.iam_action:
+            evidence["missing_permission"] = error.iam_action
     return Outcome(
         Status.UNKNOWN, f"could not check {what}: {reason}", resource_id, None, evidence, error
     )

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from auditor.inventory import DBInstance, ReadError, RegionInventory, WorkerConfig
 from auditor.model import ALL_MODES, Evidence, Finding, Mode, Severity, Status
-from auditor.workers import Outcome, WorkerPlans
+from auditor.workers import Outcome, WorkerPlans, unknown
 
 
 class Check:
@@ -137,19 +137,5 @@ class CheckContext:
         resource_id: str | None = None,
         modes: Iterable[Mode] | None = None,
     ) -> Finding:
-        """`unknown` because an input could not be read; names the gap and missing permission."""
-        evidence: Evidence = {}
-        if error is not None:
-            reason = error.explain()
-            evidence = {"error_code": error.code, "operation": f"{error.service}:{error.operation}"}
-            if error.denied and error.iam_action:
-                evidence["missing_permission"] = error.iam_action
-        else:
-            reason = "the data was not read"
-        return self.finding(
-            Status.UNKNOWN,
-            f"could not check {what}: {reason}",
-            resource_id=resource_id,
-            evidence=evidence,
-            modes=modes,
-        )
+        """`unknown` because an input could not be read (auditor.workers.unknown says how)."""
+        return self.report(unknown(what, error, resource_id), modes=modes)

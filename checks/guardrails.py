@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from auditor.collectors.guardrails import UNSUPPORTED
-from auditor.inventory import KmsKey, ReadError, RegionInventory
+from auditor.inventory import KmsKey
 from auditor.model import Finding, Mode, Severity, Status
 from checks import docs
 from checks.base import Check, CheckContext
@@ -16,10 +16,6 @@ from checks.instance_type import worker_type
 
 WORKER_VCPUS = {"c5.large": 2, "c5.xlarge": 4}
 NOT_AVAILABLE = "not available (UnsupportedOperation)"
-
-
-def first_error(unit: RegionInventory, *operations: str) -> ReadError | None:
-    return next((e for e in unit.errors if e.operation in operations), None)
 
 
 class BlockPublicAccess(Check):
@@ -32,8 +28,7 @@ class BlockPublicAccess(Check):
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
         g, db = ctx.region.guardrails, ctx.db
         if g.bpa_mode is None or (g.bpa_mode != "off" and g.bpa_exclusions is None):
-            error = first_error(
-                ctx.region,
+            error = ctx.region.first_error(
                 "DescribeVpcBlockPublicAccessOptions",
                 "DescribeVpcBlockPublicAccessExclusions",
             )
@@ -108,8 +103,8 @@ class SnapshotQuota(Check):
     def run_region(self, ctx: CheckContext) -> Iterator[Finding]:
         g, unit = ctx.region.guardrails, ctx.region
         if g.manual_snapshots_used is None or g.manual_snapshots_max is None:
-            error = first_error(
-                unit, "DescribeAccountAttributes", "GetServiceQuota", "DescribeDBSnapshots"
+            error = unit.first_error(
+                "DescribeAccountAttributes", "GetServiceQuota", "DescribeDBSnapshots"
             )
             yield ctx.unknown(
                 f"the manual DB snapshot quota in {unit.region}", error, resource_id="L-272F1212"
@@ -164,8 +159,8 @@ class WorkerCapacity(Check):
         problems: list[str] = []
         notes: list[str] = []
         if g.standard_vcpu_quota is None or g.standard_vcpus_running is None:
-            error = first_error(
-                unit, "GetServiceQuota", "DescribeInstances", "DescribeInstanceTypes"
+            error = unit.first_error(
+                "GetServiceQuota", "DescribeInstances", "DescribeInstanceTypes"
             )
             yield ctx.unknown(
                 f"the On-Demand standard vCPU quota in {unit.region}",
@@ -229,7 +224,7 @@ class EbsDefaultEncryption(Check):
         g, unit = ctx.region.guardrails, ctx.region
         if g.ebs_encryption_by_default is None:
             yield ctx.unknown(
-                "EBS encryption by default", first_error(unit, "GetEbsEncryptionByDefault")
+                "EBS encryption by default", unit.first_error("GetEbsEncryptionByDefault")
             )
             return
         if not g.ebs_encryption_by_default:
@@ -238,7 +233,7 @@ class EbsDefaultEncryption(Check):
         key_id = g.ebs_default_key
         key = g.kms_keys.get(key_id) if key_id else None
         if key_id is None or key is None:
-            error = first_error(unit, "GetEbsDefaultKmsKeyId", "DescribeKey")
+            error = unit.first_error("GetEbsDefaultKmsKeyId", "DescribeKey")
             yield ctx.unknown("the default EBS encryption key", error)
             return
         evidence: dict[str, str | list[str]] = {"kms_key": key_id, "key_state": key.state or "-"}
@@ -280,7 +275,7 @@ class AllowedAmis(Check):
     def run_region(self, ctx: CheckContext) -> Iterator[Finding]:
         g, unit = ctx.region.guardrails, ctx.region
         if g.allowed_images_state is None:
-            yield ctx.unknown("Allowed AMIs", first_error(unit, "GetAllowedImagesSettings"))
+            yield ctx.unknown("Allowed AMIs", unit.first_error("GetAllowedImagesSettings"))
             return
         evidence: dict[str, str | list[str]] = {
             "state": g.allowed_images_state,
