@@ -13,7 +13,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from auditor.collectors import SESSION_CALLS
-from auditor.collectors.base import is_denied
+from auditor.collectors.base import error_code, read_error
 from auditor.errors import PreflightError
 from auditor.inventory import ReadError
 from auditor.sessions import AwsSession
@@ -77,7 +77,7 @@ def organization_plans(
         ]
     except (ClientError, BotoCoreError) as exc:
         raise PreflightError(
-            f"cannot list the organisation's accounts ({_code(exc)}): run from the management "
+            f"cannot list the organisation's accounts ({error_code(exc)}): run from the management "
             "account or a delegated administrator with organizations:ListAccounts"
         ) from None
     return [
@@ -97,29 +97,8 @@ def assume(
         params["ExternalId"] = plan.external_id
     try:
         creds = base.client("sts", region).assume_role(**params)["Credentials"]
-    except ClientError as exc:
-        return ReadError(
-            account_id=plan.account_id or "",
-            region=region,
-            service="sts",
-            operation="AssumeRole",
-            code=_code(exc),
-            iam_action=ASSUME_ROLE.iam_action,
-            resource_id=plan.role_arn,
-            message=str(exc.response.get("Error", {}).get("Message", exc)),
-            denied=is_denied(exc),
-        )
-    except BotoCoreError as exc:
-        return ReadError(
-            plan.account_id or "",
-            region,
-            "sts",
-            "AssumeRole",
-            type(exc).__name__,
-            ASSUME_ROLE.iam_action,
-            plan.role_arn,
-            str(exc),
-        )
+    except (ClientError, BotoCoreError) as exc:
+        return read_error(ASSUME_ROLE, exc, plan.account_id or "", region, plan.role_arn)
     return boto3.Session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
@@ -132,37 +111,10 @@ def enabled_regions(aws: AwsSession, region: str) -> list[str] | ReadError:
     """The regions enabled for the account (OptInStatus opt-in-not-required or opted-in)."""
     try:
         answer = aws.client("ec2", region).describe_regions(AllRegions=True)
-    except ClientError as exc:
-        return ReadError(
-            "",
-            region,
-            "ec2",
-            "DescribeRegions",
-            _code(exc),
-            DESCRIBE_REGIONS.iam_action,
-            None,
-            str(exc),
-            is_denied(exc),
-        )
-    except BotoCoreError as exc:
-        return ReadError(
-            "",
-            region,
-            "ec2",
-            "DescribeRegions",
-            type(exc).__name__,
-            DESCRIBE_REGIONS.iam_action,
-            None,
-            str(exc),
-        )
+    except (ClientError, BotoCoreError) as exc:
+        return read_error(DESCRIBE_REGIONS, exc, "", region, None)
     return sorted(
         r["RegionName"]
         for r in answer["Regions"]
         if r.get("OptInStatus", "opt-in-not-required") in ENABLED
     )
-
-
-def _code(exc: Exception) -> str:
-    if isinstance(exc, ClientError):
-        return str(exc.response.get("Error", {}).get("Code") or "ClientError")
-    return type(exc).__name__

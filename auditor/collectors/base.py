@@ -78,6 +78,37 @@ def is_denied(exc: ClientError) -> bool:
     return status == 403 or code in DENIED_CODES or "AccessDenied" in code or "Unauthorized" in code
 
 
+def error_code(exc: Exception) -> str:
+    """The AWS error code of a failed call (the HTTP status if there is none), or its type."""
+    if isinstance(exc, ClientError):
+        response = exc.response
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return str(response.get("Error", {}).get("Code") or status or "ClientError")
+    return type(exc).__name__
+
+
+def read_error(
+    api: ApiCall, exc: Exception, account_id: str, region: str, resource_id: str | None
+) -> ReadError:
+    """A failed call as a gap: code, message and whether it was a denial."""
+    if isinstance(exc, ClientError):
+        message = str(exc.response.get("Error", {}).get("Message", exc))
+        denied = is_denied(exc)
+    else:
+        message, denied = str(exc) or type(exc).__name__, False
+    return ReadError(
+        account_id=account_id,
+        region=region,
+        service=api.service,
+        operation=api.operation,
+        code=error_code(exc),
+        iam_action=api.iam_action,
+        resource_id=resource_id,
+        message=message,
+        denied=denied,
+    )
+
+
 class UnitContext:
     """Reads for one (account, region) unit, shared by that unit's collectors."""
 
@@ -180,32 +211,30 @@ class UnitContext:
         try:
             with self._limiter:
                 return fn(client)
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            code = str(
-                error.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            )
-            if is_absent_code(code):
-                raise Absent(api, code, resource_id) from None
-            self.record_gap(api, code, str(error.get("Message", exc)), resource_id, is_denied(exc))
-        except (BotoCoreError, NotImplementedError) as exc:
-            self.record_gap(api, type(exc).__name__, str(exc) or type(exc).__name__, resource_id)
+        except (ClientError, BotoCoreError, NotImplementedError) as exc:
+            if isinstance(exc, ClientError) and is_absent_code(error_code(exc)):
+                raise Absent(api, error_code(exc), resource_id) from None
+            self.append_gap(read_error(api, exc, self.account_id, self.region, resource_id))
         return None
 
     def record_gap(
         self, api: ApiCall, code: str, message: str, resource_id: str | None, denied: bool = False
     ) -> None:
-        err = ReadError(
-            account_id=self.account_id,
-            region=self.region,
-            service=api.service,
-            operation=api.operation,
-            code=code,
-            iam_action=api.iam_action,
-            resource_id=resource_id,
-            message=message,
-            denied=denied,
+        self.append_gap(
+            ReadError(
+                self.account_id,
+                self.region,
+                api.service,
+                api.operation,
+                code,
+                api.iam_action,
+                resource_id,
+                message,
+                denied,
+            )
         )
+
+    def append_gap(self, err: ReadError) -> None:
         with self._lock:
             self.inventory.errors.append(err)
 
