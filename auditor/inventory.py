@@ -29,9 +29,6 @@ class ReadError:
     message: str
     denied: bool = False
 
-    def sort_key(self) -> tuple[str, str, str, str, str]:
-        return (self.account_id, self.region, self.service, self.operation, self.resource_id or "")
-
     def explain(self) -> str:
         """One sentence for a finding: what failed and, for a denial, what to grant."""
         what = f"{self.service}:{self.operation}"

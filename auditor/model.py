@@ -60,20 +60,6 @@ class Finding:
     remediation: str | None = None
     evidence: Evidence = field(default_factory=dict)
 
-    def sort_key(self) -> tuple[str, str, int, str, str, str, str, str]:
-        """DESIGN's order (account, region, target with null first, check, resource), then
-        status and message so that ties still sort the same way every run."""
-        return (
-            self.account_id,
-            self.region,
-            0 if self.target is None else 1,
-            self.target or "",
-            self.check_id,
-            self.resource_id or "",
-            str(self.status),
-            self.message,
-        )
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "check_id": self.check_id,
@@ -235,33 +221,26 @@ class AuditResult:
                 [s.to_dict() for s in self.skipped],
                 sorted(a.account_id for a in self.accounts),
             ),
-            "targets": [
-                t.to_dict()
-                for t in sorted(
-                    self.targets, key=lambda t: (t.account_id, t.region, t.db_instance_id)
-                )
-            ],
-            "skipped": [
-                s.to_dict()
-                for s in sorted(
-                    self.skipped, key=lambda s: (s.account_id, s.region, s.db_instance_id)
-                )
-            ],
+            "targets": sorted((t.to_dict() for t in self.targets), key=instance_order),
+            "skipped": sorted((s.to_dict() for s in self.skipped), key=instance_order),
             "not_found": sorted(self.not_found),
-            "findings": [f.to_dict() for f in sorted(self.findings, key=Finding.sort_key)],
-            "errors": [
-                {
-                    "account_id": e.account_id,
-                    "region": e.region,
-                    "service": e.service,
-                    "operation": e.operation,
-                    "code": e.code,
-                    "iam_action": e.iam_action,
-                    "resource_id": e.resource_id,
-                    "message": e.message,
-                }
-                for e in sorted(self.errors, key=ReadError.sort_key)
-            ],
+            "findings": sorted((f.to_dict() for f in self.findings), key=finding_order),
+            "errors": sorted(
+                (
+                    {
+                        "account_id": e.account_id,
+                        "region": e.region,
+                        "service": e.service,
+                        "operation": e.operation,
+                        "code": e.code,
+                        "iam_action": e.iam_action,
+                        "resource_id": e.resource_id,
+                        "message": e.message,
+                    }
+                    for e in self.errors
+                ),
+                key=error_order,
+            ),
             "api_calls": dict(sorted(self.api_calls.items())),
             "api_retries": dict(sorted(self.api_retries.items())),
         }
@@ -304,3 +283,27 @@ def summary(
         **counts(targets, skipped),
         "by_account": {a: counts(targets, skipped, a) for a in accounts},
     }
+
+
+# The report's list orders (DESIGN.md "The JSON report contract"), shared by audit and merge.
+def instance_order(d: dict[str, Any]) -> tuple[str, str, str]:
+    return (d["account_id"], d["region"], d["db_instance_id"])
+
+
+def finding_order(f: dict[str, Any]) -> tuple[str, ...]:
+    """Account, region, target (null first), check, resource; then status and message so
+    that ties sort the same way every run."""
+    return (
+        f["account_id"],
+        f["region"],
+        "0" if f["target"] is None else "1",
+        f["target"] or "",
+        f["check_id"],
+        f["resource_id"] or "",
+        f["status"],
+        f["message"],
+    )
+
+
+def error_order(e: dict[str, Any]) -> tuple[str, str, str, str, str]:
+    return (e["account_id"], e["region"], e["service"], e["operation"], e["resource_id"] or "")

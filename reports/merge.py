@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from auditor.model import summary
+from auditor.model import error_order, finding_order, instance_order, summary
 
 
 class MergeError(ValueError):
@@ -42,25 +42,10 @@ def merge(reports: list[dict[str, Any]]) -> dict[str, Any]:
             kept = accounts.get(a["account_id"])
             if kept is None or (kept["status"] != "audited" and a["status"] == "audited"):
                 accounts[a["account_id"]] = a
-    targets = sorted(
-        (t for r in reports for t in r["targets"]),
-        key=lambda t: (t["account_id"], t["region"], t["db_instance_id"]),
-    )
-    skipped = sorted(
-        (s for r in reports for s in r["skipped"]),
-        key=lambda s: (s["account_id"], s["region"], s["db_instance_id"]),
-    )
-    findings = sorted((f for r in reports for f in r["findings"]), key=_finding_key)
-    errors = sorted(
-        (e for r in reports for e in r["errors"]),
-        key=lambda e: (
-            e["account_id"],
-            e["region"],
-            e["service"],
-            e["operation"],
-            e["resource_id"] or "",
-        ),
-    )
+    targets = sorted((t for r in reports for t in r["targets"]), key=instance_order)
+    skipped = sorted((s for r in reports for s in r["skipped"]), key=instance_order)
+    findings = sorted((f for r in reports for f in r["findings"]), key=finding_order)
+    errors = sorted((e for r in reports for e in r["errors"]), key=error_order)
     not_found = set(first.get("not_found", []))
     for r in reports[1:]:
         not_found &= set(r.get("not_found", []))
@@ -93,16 +78,3 @@ def merge(reports: list[dict[str, Any]]) -> dict[str, Any]:
     merged.pop("changes", None)
     merged["summary"] = summary(targets, skipped, ids)
     return merged
-
-
-def _finding_key(f: dict[str, Any]) -> tuple[str, ...]:
-    return (
-        f["account_id"],
-        f["region"],
-        "0" if f["target"] is None else "1",
-        f["target"] or "",
-        f["check_id"],
-        f["resource_id"] or "",
-        f["status"],
-        f["message"],
-    )
