@@ -343,11 +343,33 @@ def _moto_installed() -> bool:
 
 
 @cli.command("checks")
-def list_checks() -> None:
-    """List the checks: id, modes, engines, severity, title."""
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: every check's metadata, its sources and the IAM actions it depends on.",
+)
+def list_checks(fmt: str) -> None:
+    """List the checks: id, modes, engines, severity, title (json: also docs and IAM actions).
+
+    A check's IAM actions are those of the collectors that fill what it reads: deny one and
+    the check is `unknown` where it needed that data.
+    """
+    from auditor.collectors import SESSION_CALLS, actions_for_parts
     from auditor.engine import load_checks
 
-    rows = [
+    loaded = sorted(load_checks(), key=lambda c: c.id)
+    if fmt == "json":
+        rows = []
+        for c in loaded:
+            always, optional = actions_for_parts(c.reads)
+            rows.append({**c.metadata(), "iam_actions": always, "iam_actions_with_flag": optional})
+        session = sorted(a.iam_action for a in SESSION_CALLS if a.flag is None)
+        click.echo(json.dumps({"every_check_needs": session, "checks": rows}, indent=2))
+        return
+    rows_text = [
         (
             c.id,
             ",".join(m.value for m in Mode if m in c.modes),
@@ -355,11 +377,11 @@ def list_checks() -> None:
             c.severity.value,
             c.title,
         )
-        for c in sorted(load_checks(), key=lambda c: c.id)
+        for c in loaded
     ]
     header = ("ID", "MODES", "ENGINES", "SEVERITY", "TITLE")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
-    for row in [header, *rows]:
+    widths = [max(len(r[i]) for r in [header, *rows_text]) for i in range(4)]
+    for row in [header, *rows_text]:
         click.echo(
             "  ".join(v.ljust(w) for v, w in zip(row[:4], widths, strict=True)) + "  " + row[4]
         )

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from auditor import scope
+from auditor.constants import INVENTORY_PARTS
 from auditor.errors import PreflightError
 from auditor.inventory import DBInstance, Inventory, RegionInventory
 from auditor.model import (
@@ -31,8 +32,9 @@ from auditor.model import (
     Verdict,
 )
 from auditor.workers import WorkerPlans
-from checks import BUILTIN_CHECKS
+from checks import BUILTIN_CHECKS, module_for
 from checks.base import Check, CheckContext
+from checks.docs import Source
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +113,24 @@ def validate_check(cls: type[Check], entry_name: str | None = None) -> None:
         )
     if cls.requires_modes is not None and not set(cls.requires_modes) <= set(cls.modes):
         raise CheckLoadError(f"{where}: requires_modes must be among the check's modes")
-    if not all(isinstance(d, str) and d for d in cls.docs):
-        raise CheckLoadError(f"{where}: docs must be strings")
+    if not all(
+        isinstance(d, Source) and d.title and d.url.startswith("https://") for d in cls.docs
+    ):
+        raise CheckLoadError(
+            f"{where}: docs must be checks.docs.Source(title, url) with an https:// address"
+        )
+    unknown_parts = sorted(set(cls.reads) - INVENTORY_PARTS)
+    if unknown_parts:
+        raise CheckLoadError(
+            f"{where}: reads {unknown_parts} are not inventory parts "
+            f"(known: {', '.join(sorted(INVENTORY_PARTS))})"
+        )
+    if not set(cls.subnet_modes) <= set(cls.modes):
+        raise CheckLoadError(f"{where}: subnet_modes must be among the check's modes")
+    if cls.subnet_modes and cls.subnet_rule is Check.subnet_rule:
+        raise CheckLoadError(f"{where}: a check with subnet_modes must define subnet_rule")
+    if cls in BUILTIN_CHECKS and cls.__module__ != module_for(cid):
+        raise CheckLoadError(f"{where}: built-in check {cid} must live in {module_for(cid)}")
 
 
 def _prerequisite_order(
@@ -152,6 +170,7 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
     findings: list[Finding] = []
     found: set[str] = set()
     by_id = {c.id: c for c in checks}
+    subnet_rules = [c for c in checks if c.subnet_modes]
     for unit in inventory.regions:
         if unit.db_instances is None:
             error = unit.error_for("DescribeDBInstances") or (
@@ -166,7 +185,7 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
             SkippedInstance(unit.account_id, unit.region, db.db_instance_id, db.engine, reason)
             for db, reason in selected.skipped
         ]
-        plans = WorkerPlans(unit, inventory.worker_config)
+        plans = WorkerPlans(unit, inventory.worker_config, subnet_rules)
         region_findings = run_region(unit, selected.targets, checks, plans)
         findings += region_findings
         for db in selected.targets:
@@ -188,6 +207,7 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
         worker_config=inventory.worker_config,
         api_calls=dict(inventory.api_calls),
         api_retries=dict(inventory.api_retries),
+        checks=[c.metadata() for c in checks if c.id in {f.check_id for f in findings}],
     )
 
 

@@ -172,6 +172,7 @@ class AuditResult:
     api_retries: dict[str, int]
     generated_at: str = ""
     duration_s: float = 0.0
+    checks: list[dict[str, Any]] = field(default_factory=list)  # metadata of reporting checks
 
     def exit_code(self) -> int:
         return report_exit_code(self.to_dict())
@@ -225,6 +226,7 @@ class AuditResult:
             "skipped": sorted((s.to_dict() for s in self.skipped), key=instance_order),
             "not_found": sorted(self.not_found),
             "findings": sorted((f.to_dict() for f in self.findings), key=finding_order),
+            "checks": report_checks(self.checks),
             "errors": sorted(
                 (
                     {
@@ -244,6 +246,15 @@ class AuditResult:
             "api_calls": dict(sorted(self.api_calls.items())),
             "api_retries": dict(sorted(self.api_retries.items())),
         }
+
+
+REPORT_CHECK_FIELDS = ("id", "title", "severity", "modes", "docs")
+
+
+def report_checks(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The report's `checks` section: each reporting check once, by id, with its sources."""
+    by_id = {c["id"]: {k: c[k] for k in REPORT_CHECK_FIELDS} for c in checks}
+    return [by_id[i] for i in sorted(by_id)]
 
 
 def report_exit_code(report: dict[str, Any]) -> int:

@@ -23,6 +23,7 @@ from auditor.inventory import (
     RouteTable,
     SgRule,
     Subnet,
+    VpcEndpoint,
 )
 
 EVERYWHERE = IPv4Network("0.0.0.0/0")
@@ -284,3 +285,18 @@ def sg_admits(rules: list[SgRule], port: int, peer: IPv4Network) -> str:
             return "cidr"
         by_reference = by_reference or bool(rule.groups or rule.prefix_lists)
     return "reference" if by_reference else "no"
+
+
+def service_name(region: str, service: str) -> str:
+    """The endpoint service name of an AWS service in a region: com.amazonaws.<region>.<service>."""
+    return f"com.amazonaws.{region}.{service}"
+
+
+def is_service(endpoint: VpcEndpoint, region: str, service: str) -> bool:
+    """`com.amazonaws.<region>.<service>` (other partitions prefix it, e.g. `cn.`)."""
+    return endpoint.service_name.endswith(f"amazonaws.{region}.{service}")
+
+
+def available(state: str) -> bool:
+    """An EC2 resource state that means usable (AWS spells it in either case)."""
+    return state.lower() == "available"

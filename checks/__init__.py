@@ -1,28 +1,35 @@
-"""Built-in checks. Third-party checks register through the entry-point group preflight.checks."""
+"""Built-in checks, one per module named for its id (`route.internet`: `checks/route_internet.py`);
+helpers that more than one check uses live in `checks/support/`. Third-party checks register through
+the entry-point group `preflight.checks`; built-ins are loaded from this list (none of them is an
+entry point), so an installed and an uninstalled checkout load the same checks.
+"""
 
 from __future__ import annotations
 
 from checks.base import Check
-from checks.guardrails import (
-    AllowedAmis,
-    BlockPublicAccess,
-    DbKmsKey,
-    EbsDefaultEncryption,
-    SnapshotQuota,
-    WorkerCapacity,
-)
-from checks.iam_role import RoleS3Permissions, RoleTrust
-from checks.instance_type import WorkerInstanceType
-from checks.internet_gateway import InternetGatewayAttached
-from checks.internet_routes import InternetRoute
-from checks.nacl import SubnetNacl
-from checks.private_endpoints import InterfaceEndpoints
-from checks.rds_engine import EngineSupported
-from checks.s3_access import S3Endpoint, S3PublicEndpoint
-from checks.security_groups import SecurityGroupHeadroom, WorkerSecurityGroup
-from checks.sqlserver_option import BackupRestoreOption
-from checks.vpc_dns import DnsHostnames, DnsSupport
-from checks.worker_subnets import PublicIpSubnet, WorkerCandidateSubnet
+from checks.ec2_allowed_amis import AllowedAmis
+from checks.ec2_ebs_default_encryption import EbsDefaultEncryption
+from checks.ec2_security_group_headroom import SecurityGroupHeadroom
+from checks.ec2_worker_capacity import WorkerCapacity
+from checks.ec2_worker_instance_type import WorkerInstanceType
+from checks.ec2_worker_security_group import WorkerSecurityGroup
+from checks.endpoints_interface import InterfaceEndpoints
+from checks.endpoints_s3 import S3Endpoint
+from checks.iam_sqlserver_role_s3 import RoleS3Permissions
+from checks.iam_sqlserver_role_trust import RoleTrust
+from checks.rds_engine_supported import EngineSupported
+from checks.rds_kms_key import DbKmsKey
+from checks.rds_snapshot_quota import SnapshotQuota
+from checks.rds_sqlserver_backup_restore import BackupRestoreOption
+from checks.route_internet import InternetRoute
+from checks.s3_public_endpoint import S3PublicEndpoint
+from checks.subnet_nacl import SubnetNacl
+from checks.subnet_public_ip import PublicIpSubnet
+from checks.subnet_worker_candidate import WorkerCandidateSubnet
+from checks.vpc_block_public_access import BlockPublicAccess
+from checks.vpc_dns_hostnames import DnsHostnames
+from checks.vpc_dns_support import DnsSupport
+from checks.vpc_internet_gateway import InternetGatewayAttached
 
 BUILTIN_CHECKS: tuple[type[Check], ...] = (
     EngineSupported,
@@ -50,4 +57,10 @@ BUILTIN_CHECKS: tuple[type[Check], ...] = (
     DbKmsKey,
 )
 
-__all__ = ["BUILTIN_CHECKS", "Check"]
+
+def module_for(check_id: str) -> str:
+    """The module a built-in check lives in: its id with '.' and '-' as '_'."""
+    return "checks." + check_id.replace(".", "_").replace("-", "_")
+
+
+__all__ = ["BUILTIN_CHECKS", "Check", "module_for"]

@@ -8,13 +8,15 @@ and the modes without repeating them.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from auditor.inventory import DBInstance, ReadError, RegionInventory, WorkerConfig
+from auditor.inventory import DBInstance, ReadError, RegionInventory, Subnet, WorkerConfig
 from auditor.model import ALL_MODES, Evidence, Finding, Mode, Severity, Status
-from auditor.workers import Outcome, WorkerPlans, unknown
+from auditor.outcome import Outcome, unknown
+from auditor.workers import WorkerPlans
+from checks.docs import Source
 
 
 class Check:
@@ -28,10 +30,29 @@ class Check:
     # "target": `run` once per target. "region": `run_region` once per (account, region) unit
     # that has applicable targets; its findings have target null and count for every one of them.
     scopes: ClassVar[frozenset[str]] = frozenset({"target"})
-    reads: ClassVar[tuple[str, ...]] = ()  # the inventory parts it reads
+    reads: ClassVar[tuple[str, ...]] = ()  # the inventory parts it reads (auditor.constants)
     requires: ClassVar[tuple[str, ...]] = ()  # prerequisite check ids
     requires_modes: ClassVar[frozenset[Mode] | None] = None  # where they apply (None: all modes)
-    docs: ClassVar[tuple[str, ...]] = ()  # the Veeam/AWS pages it enforces
+    docs: ClassVar[tuple[Source, ...]] = ()  # the Veeam/AWS pages it enforces
+    # The modes in which this check must hold on the chosen worker subnet: the planner judges
+    # every candidate with `subnet_rule` and keeps those that pass all such rules of the mode.
+    subnet_modes: ClassVar[frozenset[Mode]] = frozenset()
+
+    @classmethod
+    def metadata(cls) -> dict[str, Any]:
+        """What a check is, for reports (`checks` section) and `preflight checks --format json`."""
+        return {
+            "id": cls.id,
+            "title": cls.title,
+            "severity": str(cls.severity),
+            "modes": [str(m) for m in ALL_MODES if m in cls.modes],
+            "engines": sorted(cls.engines) if cls.engines is not None else None,
+            "scopes": sorted(cls.scopes),
+            "reads": list(cls.reads),
+            "requires": list(cls.requires),
+            "subnet_modes": [str(m) for m in ALL_MODES if m in cls.subnet_modes],
+            "docs": [d.to_dict() for d in cls.docs],
+        }
 
     def applies_to(self, db: DBInstance) -> bool:
         return self.engines is None or db.engine in self.engines
@@ -42,6 +63,10 @@ class Check:
 
     def run_region(self, ctx: CheckContext) -> Iterable[Finding]:
         """Findings for the unit ``ctx.region`` and its targets ``ctx.targets`` (region scope)."""
+        raise NotImplementedError
+
+    def subnet_rule(self, unit: RegionInventory, db: DBInstance, subnet: Subnet) -> Outcome:
+        """What this check says of one worker subnet candidate (checks with `subnet_modes`)."""
         raise NotImplementedError
 
 
@@ -96,7 +121,7 @@ class CheckContext:
     def report(
         self, outcome: Outcome, *, modes: Iterable[Mode] | None = None, **extra: str | list[str]
     ) -> Finding:
-        """A finding from a rule's Outcome (see auditor.workers), with extra evidence."""
+        """A finding from a rule's Outcome (auditor.outcome), with extra evidence."""
         return self.finding(
             outcome.status,
             outcome.message,
@@ -105,6 +130,31 @@ class CheckContext:
             evidence={**outcome.evidence, **extra},
             modes=modes,
         )
+
+    def report_best(self, mode: Mode) -> Iterator[Finding]:
+        """This check's subnet rule on the mode's best candidate (DESIGN.md "Worker subnets")."""
+        plan = self.workers.plan(self.db, mode)
+        if plan.best is None:
+            yield self.finding(
+                Status.UNKNOWN,
+                f"could not check {self.check.id}: no worker subnet candidate to evaluate",
+                modes=[mode],
+            )
+            return
+        outcome = plan.results[plan.best.subnet_id][self.check.id]
+        note = (
+            f" (best of {len(plan.candidates)} candidates; passing all subnet checks: "
+            f"{', '.join(plan.passing) or 'none'})"
+            if len(plan.candidates) > 1
+            else ""
+        )
+        finding = self.report(
+            outcome,
+            modes=[mode],
+            candidates=[s.subnet_id for s in plan.candidates],
+            worker_subnets=plan.passing,
+        )
+        yield replace(finding, message=finding.message + note)
 
     def per_mode(self, build: Callable[[Mode], Iterable[Finding]]) -> list[Finding]:
         """Findings built mode by mode, merged where two modes say exactly the same thing."""
@@ -137,5 +187,5 @@ class CheckContext:
         resource_id: str | None = None,
         modes: Iterable[Mode] | None = None,
     ) -> Finding:
-        """`unknown` because an input could not be read (auditor.workers.unknown says how)."""
+        """`unknown` because an input could not be read (auditor.outcome.unknown says how)."""
         return self.report(unknown(what, error, resource_id), modes=modes)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from auditor.model import error_order, finding_order, instance_order, summary
+from auditor.model import error_order, finding_order, instance_order, report_checks, summary
 
 
 class MergeError(ValueError):
@@ -71,6 +71,7 @@ def merge(reports: list[dict[str, Any]]) -> dict[str, Any]:
         "skipped": skipped,
         "not_found": sorted(not_found),
         "findings": findings,
+        "checks": report_checks([c for r in reports for c in r.get("checks", [])]),
         "errors": errors,
         "api_calls": dict(sorted(calls.items())),
         "api_retries": dict(sorted(retries.items())),

@@ -74,6 +74,24 @@ def fence(text: str, lang: str = "") -> str:
     return f"{ticks}{lang}\n{text}\n{ticks}"
 
 
+SAFE_URL = re.compile(r"^https://[A-Za-z0-9.-]+/[^\s<>\"'`]*$")
+
+
+def sources(report: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
+    """Check id -> its documentation pages; an address that is not a plain https:// URL (a
+    report file can be edited) is left out rather than turned into a link."""
+    out: dict[str, list[dict[str, str]]] = {}
+    for check in report.get("checks", []):
+        docs = [
+            {"title": str(d.get("title", "")), "url": str(d["url"])}
+            for d in check.get("docs", [])
+            if isinstance(d, dict) and SAFE_URL.match(str(d.get("url", "")))
+        ]
+        if docs:
+            out[str(check.get("id"))] = docs
+    return out
+
+
 def view(report: dict[str, Any]) -> dict[str, Any]:
     """What the templates show, derived once from the report."""
     headline = report["worker_network"]
@@ -132,5 +150,6 @@ def view(report: dict[str, Any]) -> dict[str, Any]:
         "missing_policy": policy,
         "status_counts": Counter(f["status"] for f in findings),
         "unit_problems": [u for u in report["units"] if u["status"] != "audited"],
+        "sources": sources(report),
         "account_label": ", ".join(a["account_id"] for a in report["accounts"]) or "-",
     }

@@ -10,8 +10,9 @@ from auditor.engine import CheckLoadError, evaluate, load_checks
 from auditor.inventory import AccountRecord, DBInstance, Inventory, RegionInventory, Vpc
 from auditor.model import Mode
 from checks.base import Check
-from checks.rds_engine import EngineSupported
-from checks.vpc_dns import DnsHostnames, DnsSupport
+from checks.rds_engine_supported import EngineSupported
+from checks.vpc_dns_hostnames import DnsHostnames
+from checks.vpc_dns_support import DnsSupport
 from tests import plugin_checks
 
 # The engine's rules are shown with the checks that need no network data.

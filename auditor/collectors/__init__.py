@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from auditor.collectors.base import ApiCall, Collector
 from auditor.collectors.endpoints import EndpointsCollector
 from auditor.collectors.guardrails import GuardrailsCollector
@@ -13,6 +15,7 @@ from auditor.collectors.routing import PrefixListsCollector, RoutingCollector
 from auditor.collectors.security_groups import SecurityGroupsCollector
 from auditor.collectors.subnets import SubnetsCollector
 from auditor.collectors.vpc import VpcAttributesCollector
+from auditor.constants import DB_INSTANCES
 
 COLLECTORS: tuple[type[Collector], ...] = (
     DBInstancesCollector,
@@ -42,3 +45,16 @@ def declared_calls() -> list[ApiCall]:
     """Every call preflight can send, each with the IAM action it needs."""
     calls = {c for collector in COLLECTORS for c in collector.calls} | set(SESSION_CALLS)
     return sorted(calls, key=lambda c: c.key)
+
+
+def actions_for_parts(parts: Iterable[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """The IAM actions whose denial leaves these inventory parts unread: (always sent, by the
+    flag that enables the optional ones). Every audit also needs the DB instances listed."""
+    wanted = {*parts, DB_INSTANCES}
+    calls = [call for c in COLLECTORS if c.name in wanted for call in c.calls]
+    always = sorted({c.iam_action for c in calls if c.flag is None})
+    optional: dict[str, set[str]] = {}
+    for c in calls:
+        if c.flag is not None:
+            optional.setdefault(c.flag, set()).add(c.iam_action)
+    return always, {flag: sorted(actions) for flag, actions in sorted(optional.items())}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from auditor.collectors.base import ApiCall, Collector, UnitContext
+from auditor.constants import VPC_ENDPOINTS
 from auditor.inventory import VpcEndpoint
 
 DESCRIBE_VPC_ENDPOINTS = ApiCall("ec2", "DescribeVpcEndpoints", "ec2:DescribeVpcEndpoints")
@@ -25,7 +26,7 @@ def parse_endpoint(raw: dict[str, Any]) -> VpcEndpoint:
 
 
 class EndpointsCollector(Collector):
-    name: ClassVar[str] = "ec2.vpc_endpoints"
+    name: ClassVar[str] = VPC_ENDPOINTS
     calls: ClassVar[tuple[ApiCall, ...]] = (DESCRIBE_VPC_ENDPOINTS,)
 
     def collect(self, ctx: UnitContext) -> None:

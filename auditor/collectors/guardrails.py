@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from auditor.collectors.base import Absent, ApiCall, Collector, UnitContext
+from auditor.constants import GUARDRAILS, UNSUPPORTED
 from auditor.inventory import BpaExclusion, KmsKey
 
 BPA_OPTIONS = ApiCall(
@@ -26,14 +27,13 @@ INSTANCES = ApiCall("ec2", "DescribeInstances", "ec2:DescribeInstances")
 INSTANCE_TYPES = ApiCall("ec2", "DescribeInstanceTypes", "ec2:DescribeInstanceTypes")
 DESCRIBE_KEY = ApiCall("kms", "DescribeKey", "kms:DescribeKey")
 
-UNSUPPORTED = "unsupported"  # the region answered UnsupportedOperation: the feature is absent
 SNAPSHOT_QUOTA = ("rds", "L-272F1212")
 VCPU_QUOTA = ("ec2", "L-1216C47A")
 STANDARD_FAMILIES = tuple("acdhimrtz")  # On-Demand Standard: A, C, D, H, I, M, R, T, Z
 
 
 class GuardrailsCollector(Collector):
-    name: ClassVar[str] = "account.guardrails"
+    name: ClassVar[str] = GUARDRAILS
     calls: ClassVar[tuple[ApiCall, ...]] = (
         BPA_OPTIONS,
         BPA_EXCLUSIONS,

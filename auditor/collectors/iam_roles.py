@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from auditor.collectors.base import Absent, ApiCall, Collector, UnitContext
+from auditor.constants import IAM_ROLES
 from auditor.inventory import IamRole, NamedPolicy
 from auditor.sqlserver import (
     BUCKET_ACTIONS,
@@ -32,7 +33,7 @@ SIMULATE = ApiCall(
 class IamRolesCollector(Collector):
     """Stage 2: after the option groups, which name the roles."""
 
-    name: ClassVar[str] = "iam.roles"
+    name: ClassVar[str] = IAM_ROLES
     stage: ClassVar[int] = 2
     calls: ClassVar[tuple[ApiCall, ...]] = (
         GET_ROLE,

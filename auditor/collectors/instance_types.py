@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import ClassVar
 
 from auditor.collectors.base import ApiCall, Collector, UnitContext
+from auditor.constants import INSTANCE_TYPE_OFFERINGS, WORKER_TYPES
 
 DESCRIBE_OFFERINGS = ApiCall(
     "ec2", "DescribeInstanceTypeOfferings", "ec2:DescribeInstanceTypeOfferings"
 )
-WORKER_TYPES = ("c5.large", "c5.xlarge")
 
 
 class InstanceTypesCollector(Collector):
-    name: ClassVar[str] = "ec2.instance_type_offerings"
+    name: ClassVar[str] = INSTANCE_TYPE_OFFERINGS
     calls: ClassVar[tuple[ApiCall, ...]] = (DESCRIBE_OFFERINGS,)
 
     def collect(self, ctx: UnitContext) -> None:

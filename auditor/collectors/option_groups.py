@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from auditor.collectors.base import Absent, ApiCall, Collector, UnitContext
+from auditor.constants import OPTION_GROUPS
 from auditor.inventory import OptionGroup
 from auditor.scope import SQLSERVER_FAMILY
 
@@ -29,7 +30,7 @@ def parse_option_group(raw: dict[str, Any]) -> OptionGroup:
 
 
 class OptionGroupsCollector(Collector):
-    name: ClassVar[str] = "rds.option_groups"
+    name: ClassVar[str] = OPTION_GROUPS
     calls: ClassVar[tuple[ApiCall, ...]] = (DESCRIBE_OPTION_GROUPS,)
 
     def collect(self, ctx: UnitContext) -> None:

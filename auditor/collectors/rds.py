@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from auditor.collectors.base import ApiCall, Collector, UnitContext
+from auditor.constants import DB_INSTANCES
 from auditor.inventory import DBInstance, OptionGroupMembership, SecurityGroupMembership
 
 DESCRIBE_DB_INSTANCES = ApiCall("rds", "DescribeDBInstances", "rds:DescribeDBInstances")
@@ -45,7 +46,7 @@ def parse_db_instance(raw: dict[str, Any]) -> DBInstance:
 
 
 class DBInstancesCollector(Collector):
-    name: ClassVar[str] = "rds.db_instances"
+    name: ClassVar[str] = DB_INSTANCES
     stage: ClassVar[int] = 0
     calls: ClassVar[tuple[ApiCall, ...]] = (DESCRIBE_DB_INSTANCES,)
 

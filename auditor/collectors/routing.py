@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from auditor.collectors.base import Absent, ApiCall, Collector, UnitContext
+from auditor.constants import PREFIX_LISTS, ROUTING
 from auditor.inventory import InternetGateway, NatGateway, Route, RouteTable
 
 DESCRIBE_ROUTE_TABLES = ApiCall("ec2", "DescribeRouteTables", "ec2:DescribeRouteTables")
@@ -59,7 +60,7 @@ def parse_route_table(raw: dict[str, Any]) -> RouteTable:
 
 
 class RoutingCollector(Collector):
-    name: ClassVar[str] = "ec2.routing"
+    name: ClassVar[str] = ROUTING
     calls: ClassVar[tuple[ApiCall, ...]] = (
         DESCRIBE_ROUTE_TABLES,
         DESCRIBE_INTERNET_GATEWAYS,
@@ -107,7 +108,7 @@ class RoutingCollector(Collector):
 class PrefixListsCollector(Collector):
     """Stage 2: the CIDRs behind every prefix list the target VPCs' routes point at."""
 
-    name: ClassVar[str] = "ec2.prefix_lists"
+    name: ClassVar[str] = PREFIX_LISTS
     stage: ClassVar[int] = 2
     calls: ClassVar[tuple[ApiCall, ...]] = (GET_PREFIX_LIST_ENTRIES,)
 

@@ -7,14 +7,16 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from auditor.collectors.base import Absent, ApiCall, Collector, UnitContext
+from auditor.constants import (
+    DB_SECURITY_GROUPS_BEFORE_QUOTA,
+    SECURITY_GROUPS,
+    SG_PER_INTERFACE,
+    SG_PER_REGION,
+)
 from auditor.inventory import SecurityGroup, SgRule
 
 DESCRIBE_SECURITY_GROUPS = ApiCall("ec2", "DescribeSecurityGroups", "ec2:DescribeSecurityGroups")
 GET_SERVICE_QUOTA = ApiCall("service-quotas", "GetServiceQuota", "servicequotas:GetServiceQuota")
-
-SG_PER_INTERFACE = "vpc/L-2AFB9258"
-SG_PER_REGION = "vpc/L-E79EC296"
-DB_SECURITY_GROUPS_BEFORE_QUOTA = 5  # fewer groups on every target: the quota does not matter
 
 
 def parse_rule(raw: dict[str, Any]) -> SgRule:
@@ -40,7 +42,7 @@ def parse_security_group(raw: dict[str, Any]) -> SecurityGroup:
 
 
 class SecurityGroupsCollector(Collector):
-    name: ClassVar[str] = "ec2.security_groups"
+    name: ClassVar[str] = SECURITY_GROUPS
     calls: ClassVar[tuple[ApiCall, ...]] = (DESCRIBE_SECURITY_GROUPS, GET_SERVICE_QUOTA)
 
     def collect(self, ctx: UnitContext) -> None:

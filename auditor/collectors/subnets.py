@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from auditor.collectors.base import ApiCall, Collector, UnitContext
+from auditor.constants import SUBNETS
 from auditor.inventory import NaclEntry, NetworkAcl, Subnet
 
 DESCRIBE_SUBNETS = ApiCall("ec2", "DescribeSubnets", "ec2:DescribeSubnets")
@@ -48,7 +49,7 @@ def parse_nacl(raw: dict[str, Any]) -> NetworkAcl:
 
 
 class SubnetsCollector(Collector):
-    name: ClassVar[str] = "ec2.subnets"
+    name: ClassVar[str] = SUBNETS
     calls: ClassVar[tuple[ApiCall, ...]] = (DESCRIBE_SUBNETS, DESCRIBE_NETWORK_ACLS)
 
     def collect(self, ctx: UnitContext) -> None:

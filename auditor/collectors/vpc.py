@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from auditor.collectors.base import Absent, ApiCall, Collector, UnitContext
+from auditor.constants import VPC_ATTRIBUTES
 from auditor.inventory import Vpc
 
 DESCRIBE_VPC_ATTRIBUTE = ApiCall("ec2", "DescribeVpcAttribute", "ec2:DescribeVpcAttribute")
@@ -19,7 +20,7 @@ DNS_ATTRIBUTES = (
 
 
 class VpcAttributesCollector(Collector):
-    name: ClassVar[str] = "ec2.vpc_attributes"
+    name: ClassVar[str] = VPC_ATTRIBUTES
     stage: ClassVar[int] = 1
     calls: ClassVar[tuple[ApiCall, ...]] = (DESCRIBE_VPC_ATTRIBUTE, DESCRIBE_VPCS)
 

@@ -1,25 +1,22 @@
-"""vpc.dns-support and vpc.dns-hostnames: the DB instance's VPC resolves names.
-
-Veeam needs DNS resolution in every mode; private DNS of interface endpoints (the two private
-modes) needs DNS hostnames as well.
-"""
+"""What vpc.dns-support and vpc.dns-hostnames share: a boolean attribute of the DB instance's VPC
+(DescribeVpcAttribute) that must be on, with the modify-vpc-attribute fix."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import ClassVar
 
-from auditor.model import Finding, Mode, Status
-from checks import docs
+from auditor import constants as parts
+from auditor.model import Finding, Status
 from checks.base import Check, CheckContext
 
 
-class _VpcAttributeCheck(Check):
+class VpcAttributeCheck(Check):
     attribute: ClassVar[str]  # the API attribute name
     field: ClassVar[str]  # the Vpc field holding it
     option: ClassVar[str]  # the modify-vpc-attribute option
     why: ClassVar[str]
-    reads: ClassVar[tuple[str, ...]] = ("rds.db_instances", "ec2.vpc_attributes")
+    reads: ClassVar[tuple[str, ...]] = (parts.DB_INSTANCES, parts.VPC_ATTRIBUTES)
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
         vpc_id = ctx.db.vpc_id
@@ -60,31 +57,3 @@ class _VpcAttributeCheck(Check):
                 ),
                 evidence={self.attribute: "false", **named},
             )
-
-
-class DnsSupport(_VpcAttributeCheck):
-    id: ClassVar[str] = "vpc.dns-support"
-    title: ClassVar[str] = "DNS resolution on the DB instance's VPC"
-    attribute: ClassVar[str] = "enableDnsSupport"
-    field: ClassVar[str] = "dns_support"
-    option: ClassVar[str] = "enable-dns-support"
-    why: ClassVar[str] = "Veeam's workers need DNS resolution in the VPC in every worker mode"
-    docs: ClassVar[tuple[str, ...]] = (
-        docs.V_TARGET_SETTINGS_RDS,
-        docs.V_WORKER_NETWORK,
-        docs.A_VPC_DNS,
-    )
-
-
-class DnsHostnames(_VpcAttributeCheck):
-    id: ClassVar[str] = "vpc.dns-hostnames"
-    title: ClassVar[str] = "DNS hostnames on the DB instance's VPC (private DNS of endpoints)"
-    modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PRIVATE, Mode.VPC_ENDPOINTS})
-    attribute: ClassVar[str] = "enableDnsHostnames"
-    field: ClassVar[str] = "dns_hostnames"
-    option: ClassVar[str] = "enable-dns-hostnames"
-    why: ClassVar[str] = (
-        "private DNS names of the ssm, ssmmessages and sqs interface endpoints resolve only "
-        "when both DNS resolution and DNS hostnames are on"
-    )
-    docs: ClassVar[tuple[str, ...]] = (docs.V_CREATE_ENDPOINTS_PROD, docs.A_VPC_DNS)

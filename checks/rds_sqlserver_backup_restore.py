@@ -6,20 +6,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from auditor import constants as parts
 from auditor.inventory import DBInstance
 from auditor.model import Finding, Status
 from auditor.scope import SQLSERVER_FAMILY
 from auditor.sqlserver import ACTIVE, OPTION, ROLE_SETTING, BackupOption, backup_option
 from checks import docs
 from checks.base import Check, CheckContext
+from checks.docs import Source
 
 
 class BackupRestoreOption(Check):
     id: ClassVar[str] = "rds.sqlserver-backup-restore"
     title: ClassVar[str] = "SQLSERVER_BACKUP_RESTORE with an IAM role in the applied option group"
     engines: ClassVar[frozenset[str] | None] = SQLSERVER_FAMILY
-    reads: ClassVar[tuple[str, ...]] = ("rds.db_instances", "rds.option_groups")
-    docs: ClassVar[tuple[str, ...]] = (
+    reads: ClassVar[tuple[str, ...]] = (parts.DB_INSTANCES, parts.OPTION_GROUPS)
+    docs: ClassVar[tuple[Source, ...]] = (
         docs.V_LIMITATIONS,
         docs.V_TARGET_SETTINGS_RDS,
         docs.A_SQL_OPTION,

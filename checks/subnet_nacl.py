@@ -10,10 +10,12 @@ from collections.abc import Iterator
 from ipaddress import IPv4Network
 from typing import ClassVar
 
+from auditor import constants as parts
 from auditor.model import Finding, Mode, Severity, Status
 from auditor.network import acl_denials, acl_of, public_space
 from checks import docs
 from checks.base import Check, CheckContext
+from checks.docs import Source
 
 EPHEMERAL = (1024, 65535)
 
@@ -22,8 +24,8 @@ class SubnetNacl(Check):
     id: ClassVar[str] = "subnet.nacl"
     title: ClassVar[str] = "The worker subnet's network ACL allows HTTPS and its replies"
     severity: ClassVar[Severity] = Severity.WARNING
-    reads: ClassVar[tuple[str, ...]] = ("ec2.subnets",)
-    docs: ClassVar[tuple[str, ...]] = (docs.A_NACL, docs.V_WORKER_NETWORK)
+    reads: ClassVar[tuple[str, ...]] = (parts.SUBNETS,)
+    docs: ClassVar[tuple[Source, ...]] = (docs.A_NACL, docs.V_WORKER_NETWORK)
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
         if ctx.located() is None:

@@ -1,22 +1,22 @@
-"""subnet.public-ip and subnet.worker-candidate: a subnet Veeam can put a worker in, in the DB
-instance's own VPC and Availability Zone (DESIGN.md "Worker subnets")."""
+"""What subnet.public-ip and subnet.worker-candidate share: a subnet Veeam can put a worker in,
+in the DB instance's own VPC and Availability Zone (DESIGN.md "Worker subnets")."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import ClassVar
 
+from auditor import constants as parts
 from auditor.model import Finding, Mode, Status
 from auditor.workers import Plan
-from checks import docs
 from checks.base import Check, CheckContext
 
 
-class _WorkerSubnet(Check):
+class WorkerSubnetCheck(Check):
     plan_mode: ClassVar[Mode]  # the mode whose candidates this check reports
     wants: ClassVar[str]  # what a candidate has, in words
     fix_flag: ClassVar[str]  # the modify-subnet-attribute flag that makes a subnet a candidate
-    reads: ClassVar[tuple[str, ...]] = ("rds.db_instances", "ec2.subnets")
+    reads: ClassVar[tuple[str, ...]] = (parts.DB_INSTANCES, parts.SUBNETS)
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
         if (missing := ctx.located()) is not None:
@@ -83,23 +83,3 @@ class _WorkerSubnet(Check):
             "--cidr-block <a free CIDR of the VPC> --query Subnet.SubnetId\n"
             f"aws ec2 modify-subnet-attribute --subnet-id <the new subnet id> {self.fix_flag}"
         )
-
-
-class PublicIpSubnet(_WorkerSubnet):
-    id: ClassVar[str] = "subnet.public-ip"
-    title: ClassVar[str] = "A subnet with public IPv4 auto-assign in the DB instance's AZ"
-    modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PUBLIC})
-    plan_mode: ClassVar[Mode] = Mode.PUBLIC
-    wants: ClassVar[str] = "is available, has free addresses and auto-assigns public IPv4"
-    fix_flag: ClassVar[str] = "--map-public-ip-on-launch"
-    docs: ClassVar[tuple[str, ...]] = (docs.V_TARGET_SETTINGS_RDS, docs.V_OVERVIEW_RDS)
-
-
-class WorkerCandidateSubnet(_WorkerSubnet):
-    id: ClassVar[str] = "subnet.worker-candidate"
-    title: ClassVar[str] = "A subnet without public IPv4 auto-assign in the DB instance's AZ"
-    modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PRIVATE, Mode.VPC_ENDPOINTS})
-    plan_mode: ClassVar[Mode] = Mode.PRIVATE  # both private modes have the same candidates
-    wants: ClassVar[str] = "is available, has free addresses and does not auto-assign public IPv4"
-    fix_flag: ClassVar[str] = "--no-map-public-ip-on-launch"
-    docs: ClassVar[tuple[str, ...]] = (docs.V_CREATE_ENDPOINTS_PROD, docs.V_CONFIGURE_ENDPOINTS)

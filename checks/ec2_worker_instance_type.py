@@ -6,23 +6,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from auditor import constants as parts
 from auditor.model import Finding, Severity, Status
 from checks import docs
 from checks.base import Check, CheckContext
-
-LARGE_STORAGE_GIB = 80
-
-
-def worker_type(allocated_gib: int) -> str:
-    return "c5.large" if allocated_gib < LARGE_STORAGE_GIB else "c5.xlarge"
+from checks.docs import Source
+from checks.support.worker_sizing import worker_type
 
 
 class WorkerInstanceType(Check):
     id: ClassVar[str] = "ec2.worker-instance-type"
     title: ClassVar[str] = "The default worker instance type is offered in the AZ"
     severity: ClassVar[Severity] = Severity.WARNING
-    reads: ClassVar[tuple[str, ...]] = ("ec2.instance_type_offerings",)
-    docs: ClassVar[tuple[str, ...]] = (docs.V_WORKERS_LOCATION,)
+    reads: ClassVar[tuple[str, ...]] = (parts.INSTANCE_TYPE_OFFERINGS,)
+    docs: ClassVar[tuple[Source, ...]] = (docs.V_WORKERS_LOCATION,)
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
         db = ctx.db

@@ -5,18 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from auditor import constants as parts
 from auditor.model import Finding, Mode, Status
 from auditor.network import attached_gateways
 from checks import docs
 from checks.base import Check, CheckContext
+from checks.docs import Source
 
 
 class InternetGatewayAttached(Check):
     id: ClassVar[str] = "vpc.internet-gateway"
     title: ClassVar[str] = "An internet gateway attached to the DB instance's VPC"
     modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PUBLIC})
-    reads: ClassVar[tuple[str, ...]] = ("ec2.routing",)
-    docs: ClassVar[tuple[str, ...]] = (docs.V_TARGET_SETTINGS_RDS, docs.A_IGW)
+    reads: ClassVar[tuple[str, ...]] = (parts.ROUTING,)
+    docs: ClassVar[tuple[Source, ...]] = (docs.V_TARGET_SETTINGS_RDS, docs.A_IGW)
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
         if (missing := ctx.located()) is not None:

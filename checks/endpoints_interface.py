@@ -8,12 +8,14 @@ from functools import partial
 from ipaddress import IPv4Network
 from typing import ClassVar
 
+from auditor import constants as parts
 from auditor.inventory import VpcEndpoint
 from auditor.model import Finding, Mode, Status
-from auditor.network import sg_admits
-from auditor.workers import available, is_service, service_name, worker_peer
+from auditor.network import available, is_service, service_name, sg_admits
+from auditor.workers import worker_peer
 from checks import docs
 from checks.base import Check, CheckContext
+from checks.docs import Source
 
 SERVICES = ("ssm", "ssmmessages", "sqs")
 _RANK = {Status.PASS: 0, Status.WARN: 1, Status.UNKNOWN: 2, Status.FAIL: 3}
@@ -23,8 +25,8 @@ class InterfaceEndpoints(Check):
     id: ClassVar[str] = "endpoints.interface"
     title: ClassVar[str] = "ssm, ssmmessages and sqs interface endpoints in the VPC"
     modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PRIVATE, Mode.VPC_ENDPOINTS})
-    reads: ClassVar[tuple[str, ...]] = ("ec2.vpc_endpoints", "ec2.subnets", "ec2.security_groups")
-    docs: ClassVar[tuple[str, ...]] = (
+    reads: ClassVar[tuple[str, ...]] = (parts.VPC_ENDPOINTS, parts.SUBNETS, parts.SECURITY_GROUPS)
+    docs: ClassVar[tuple[Source, ...]] = (
         docs.V_PRIVATE_NETWORKS,
         docs.V_CREATE_ENDPOINTS_PROD,
         docs.V_WORKERS_PRIVATE,

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from auditor import constants as parts
 from auditor.inventory import DBInstance
 from auditor.model import Finding, Status
 from auditor.scope import POSTGRES_ENGINES, SQLSERVER_ENGINES, unsupported_reason
 from checks import docs
 from checks.base import Check, CheckContext
+from checks.docs import Source
 
 POSTGRES_SUPPORTED = range(12, 18)  # PostgreSQL 12-17 (Veeam v10, overview_rds)
 
@@ -92,8 +94,8 @@ def state_problem(db: DBInstance) -> tuple[Status, str, str | None]:
 class EngineSupported(Check):
     id: ClassVar[str] = "rds.engine-supported"
     title: ClassVar[str] = "Engine, version and state Veeam can back up"
-    reads: ClassVar[tuple[str, ...]] = ("rds.db_instances",)
-    docs: ClassVar[tuple[str, ...]] = (docs.V_OVERVIEW_RDS, docs.V_LIMITATIONS, docs.A_SNAPSHOT)
+    reads: ClassVar[tuple[str, ...]] = (parts.DB_INSTANCES,)
+    docs: ClassVar[tuple[Source, ...]] = (docs.V_OVERVIEW_RDS, docs.V_LIMITATIONS, docs.A_SNAPSHOT)
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
         db = ctx.db

@@ -1,0 +1,136 @@
+"""route.internet: the worker subnet's effective route table sends every public IPv4 address to
+the internet gateway attached to the VPC (public mode). The rule holds on the chosen worker
+subnet: the planner judges every candidate with `InternetRoute.subnet_rule`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar
+
+from auditor import constants as parts
+from auditor.inventory import DBInstance, RegionInventory, Subnet
+from auditor.model import Evidence, Finding, Mode, Status
+from auditor.network import (
+    Stray,
+    attached_gateways,
+    gateway_endpoint_space,
+    public_space,
+    strays,
+)
+from auditor.outcome import Outcome, unknown
+from checks import docs
+from checks.base import Check, CheckContext
+from checks.docs import Source
+from checks.support.route_tables import effective_table
+
+
+class InternetRoute(Check):
+    id: ClassVar[str] = "route.internet"
+    title: ClassVar[str] = "Every public IPv4 address routes to the internet gateway"
+    modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PUBLIC})
+    subnet_modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PUBLIC})
+    requires: ClassVar[tuple[str, ...]] = ("subnet.public-ip",)
+    reads: ClassVar[tuple[str, ...]] = (parts.SUBNETS, parts.ROUTING, parts.PREFIX_LISTS)
+    docs: ClassVar[tuple[Source, ...]] = (
+        docs.V_TARGET_SETTINGS_RDS,
+        docs.A_ROUTE_TABLES,
+        docs.A_IGW,
+    )
+
+    def run(self, ctx: CheckContext) -> Iterator[Finding]:
+        yield from ctx.report_best(Mode.PUBLIC)
+
+    def subnet_rule(self, unit: RegionInventory, db: DBInstance, subnet: Subnet) -> Outcome:
+        return route_internet(unit, subnet)
+
+
+def route_internet(unit: RegionInventory, subnet: Subnet) -> Outcome:
+    """Every public IPv4 address (less gateway-endpoint prefix lists) reaches, by longest-prefix
+    match, an active route to the internet gateway attached to this VPC."""
+    found = effective_table(unit, subnet)
+    if isinstance(found, Outcome):
+        return found
+    rtb, how, candidates = found
+    if unit.internet_gateways is None:
+        return unknown(
+            f"internet gateways of {subnet.vpc_id}", unit.error_for("DescribeInternetGateways")
+        )
+    igws = attached_gateways(subnet.vpc_id, unit.internet_gateways)
+    space = public_space(gateway_endpoint_space(candidates))
+    stray = strays(candidates, space, lambda r: r.target in igws and r.state == "active")
+    evidence: Evidence = {
+        "subnet": subnet.subnet_id,
+        "route_table": rtb,
+        "route_table_association": how,
+        "internet_gateways_attached": igws,
+    }
+    used = "explicitly associated with" if how == "explicit" else "main table, used by"
+    where = f"{rtb} ({used} {subnet.subnet_id})"
+    if not stray:
+        to_igw = sorted({str(c.cidr) for c in candidates if c.route.target in igws})
+        evidence["routes_to_gateway"] = to_igw
+        return Outcome(
+            Status.PASS,
+            f"{where} sends every public IPv4 address to {', '.join(igws)}",
+            subnet.subnet_id,
+            evidence=evidence,
+        )
+
+    def describe(s: Stray) -> str:
+        detached = s.route is not None and s.route.target.startswith("igw-")
+        return s.describe(
+            "every public IPv4 address", " (not attached to this VPC)" if detached else ""
+        )
+
+    went = "; ".join(describe(s) for s in stray)
+    evidence["public_prefixes_elsewhere"] = [describe(s) for s in stray]
+    if not igws:
+        unattached = sorted(
+            {s.route.target for s in stray if s.route and s.route.target.startswith("igw-")}
+        )
+        igw_hint = unattached[0] if unattached else "<the new igw id>"
+        create = (
+            ""
+            if unattached
+            else "aws ec2 create-internet-gateway --query InternetGateway.InternetGatewayId\n"
+        )
+        return Outcome(
+            Status.FAIL,
+            f"no internet gateway is attached to {subnet.vpc_id}, so {where} cannot reach the "
+            f"internet ({went})",
+            subnet.subnet_id,
+            f"{create}aws ec2 attach-internet-gateway --internet-gateway-id {igw_hint} "
+            f"--vpc-id {subnet.vpc_id}"
+            + (
+                ""
+                if unattached
+                else f"\naws ec2 create-route --route-table-id {rtb} --destination-cidr-block "
+                f"0.0.0.0/0 --gateway-id {igw_hint}"
+            ),
+            evidence,
+        )
+    igw = igws[0]
+    default = next((c for c in candidates if str(c.cidr) == "0.0.0.0/0" and c.rank == 0), None)
+    default_route = f"--route-table-id {rtb} --destination-cidr-block 0.0.0.0/0 --gateway-id {igw}"
+    fix: str | None
+    if default is None:
+        fix = f"aws ec2 create-route {default_route}"
+    elif default.route.target != igw:
+        fix = f"aws ec2 replace-route {default_route}"
+    else:  # more specific routes take public prefixes elsewhere
+        fix = (
+            "\n".join(
+                f"aws ec2 delete-route --route-table-id {rtb} --destination-cidr-block "
+                f"{s.route.destination}  # or point it at {igw}"
+                for s in stray
+                if s.route is not None and s.route.destination
+            )
+            or None
+        )
+    return Outcome(
+        Status.FAIL,
+        f"in {where} not every public IPv4 address reaches {igw}: {went}",
+        subnet.subnet_id,
+        fix,
+        evidence,
+    )

@@ -1,0 +1,44 @@
+"""The worker subnet's effective route table and the VPC's endpoints, as the subnet rules of
+route.internet, endpoints.s3 and s3.public-endpoint read them (a gap is an `unknown` Outcome)."""
+
+from __future__ import annotations
+
+from auditor.inventory import RegionInventory, Subnet, VpcEndpoint
+from auditor.model import Status
+from auditor.network import Candidate, effective_route_table, expand
+from auditor.outcome import Outcome, unknown
+
+
+def effective_table(
+    unit: RegionInventory, subnet: Subnet
+) -> Outcome | tuple[str, str, list[Candidate]]:
+    """(route table id, "explicit"/"main", its routes as candidates) or an Outcome saying why
+    not: the tables or a prefix list they use were not read, or no table applies."""
+    if unit.route_tables is None:
+        return unknown(
+            f"the route table of {subnet.subnet_id}", unit.error_for("DescribeRouteTables")
+        )
+    found = effective_route_table(subnet.subnet_id, subnet.vpc_id, unit.route_tables)
+    if found is None:
+        return Outcome(
+            Status.FAIL,
+            f"no route table applies to {subnet.subnet_id}: no explicit association and no main "
+            f"route table in {subnet.vpc_id}",
+            subnet.subnet_id,
+        )
+    table, explicit = found
+    candidates, unread = expand(table, unit.prefix_lists)
+    if unread:
+        return unknown(
+            f"prefix list {unread[0]} used by {table.route_table_id}",
+            unit.error_for("GetManagedPrefixListEntries", unread[0]),
+            table.route_table_id,
+        )
+    return table.route_table_id, "explicit" if explicit else "main", candidates
+
+
+def vpc_endpoints(unit: RegionInventory, vpc_id: str) -> list[VpcEndpoint] | Outcome:
+    """The VPC's endpoints, or `unknown` when DescribeVpcEndpoints was not read."""
+    if unit.vpc_endpoints is None:
+        return unknown(f"VPC endpoints of {vpc_id}", unit.error_for("DescribeVpcEndpoints"))
+    return [e for e in unit.vpc_endpoints if e.vpc_id == vpc_id]
