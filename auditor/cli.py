@@ -21,13 +21,10 @@ from auditor.inventory import WorkerConfig
 from auditor.model import AuditResult, Mode, report_exit_code
 from auditor.run import AuditOptions, nothing_audited, run_audit, utc_now
 from auditor.sessions import open_session
-from auditor.summary import summary_lines
 from reports.diff import BaselineError, change_lines, compare
-from reports.files import prune, report_stem, write_atomic, write_reports
 from reports.load import load_report
 from reports.merge import MergeError, merge
-from reports.redact import redact as redact_report
-from reports.redact import redact_text
+from reports.publish import prepare, publish, publish_one
 from reports.render import FORMATS, render
 
 EXIT_INTERRUPTED = 130
@@ -397,35 +394,25 @@ def finish(
     fail_on_regression: bool = False,
     keep: int | None = None,
 ) -> int:
-    """Write the reports atomically, print the summary, return the exit code."""
-    report = result.to_dict()
-    accounts = [a.account_id for a in result.accounts]
-    if redact or (baseline is not None and looks_redacted(baseline)):
-        report, accounts = redact_report(report), [redact_text(a) for a in accounts]
-    if baseline is not None:
-        try:
-            report["changes"] = compare(baseline, report)
-        except BaselineError as exc:
-            raise PreflightError(str(exc)) from None
-    outputs = {FORMATS[fmt]: render(report, fmt) for fmt in dict.fromkeys(formats)}
-    try:
-        paths = write_reports(outputs, output_dir, report_stem(accounts, utc_now()))
-    except OSError as exc:
-        raise PreflightError(
-            f"cannot write reports to {output_dir}: {exc.strerror or exc}"
-        ) from None
-    if keep is not None:
-        for removed in prune(output_dir, keep):
-            logging.getLogger(__name__).info("removed %s (--keep %d)", removed, keep)
-    if not quiet:
-        click.echo("\n".join(summary_lines(report, paths)))
-        if baseline is not None:
-            click.echo("\n".join(change_lines(report["changes"])))
+    """Publish the reports (reports.publish), print the summary, return the exit code."""
     failure = nothing_audited(result)
+    published = publish(
+        result.to_dict(),
+        formats,
+        output_dir,
+        utc_now(),
+        redact=redact,
+        baseline=baseline,
+        keep=keep,
+    )
+    for removed in published.removed:
+        logging.getLogger(__name__).info("removed %s (--keep %d)", removed, keep)
+    if not quiet:
+        click.echo("\n".join(published.lines))
     if failure is not None:
         raise failure
-    code = result.exit_code()
-    if code != 1 and fail_on_regression and report["changes"]["regressions"]:
+    code = report_exit_code(published.report)
+    if code != 1 and fail_on_regression and published.report["changes"]["regressions"]:
         return 1
     return code
 
@@ -445,10 +432,6 @@ def show_progress(done: int, total: int) -> None:
     click.echo(f"\rpreflight: {done}/{total} (account, region) units read", nl=False, err=True)
 
 
-def looks_redacted(report: dict[str, Any]) -> bool:
-    return any(str(a.get("account_id", "")).startswith("acct-") for a in report.get("accounts", []))
-
-
 @cli.command("render")
 @click.argument("report", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -464,11 +447,10 @@ def looks_redacted(report: dict[str, Any]) -> bool:
 def render_command(report: Path, fmt: str, output: Path | None, redact: bool) -> None:
     """Render a saved JSON report again, offline (html, md or json)."""
     data = load_report(report)
-    text = render(redact_report(data) if redact else data, fmt)
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(render(prepare(data, redact), fmt), nl=False)
     else:
-        write_atomic(output, text)
+        publish_one(data, fmt, output, redact)
 
 
 @cli.command("merge")
@@ -497,12 +479,10 @@ def merge_command(
         report = merge(loaded)
     except MergeError as exc:
         raise PreflightError(str(exc)) from None
-    outputs = {FORMATS[fmt]: render(report, fmt) for fmt in dict.fromkeys(formats)}
-    accounts = [a["account_id"] for a in report["accounts"]]
-    paths = write_reports(outputs, output_dir, report_stem(accounts, utc_now()))
+    published = publish(report, formats, output_dir, utc_now())
     if not quiet:
-        click.echo("\n".join(summary_lines(report, paths)))
-    return report_exit_code(report)
+        click.echo("\n".join(published.lines))
+    return report_exit_code(published.report)
 
 
 @cli.command("diff")

@@ -257,11 +257,13 @@ def report_checks(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [by_id[i] for i in sorted(by_id)]
 
 
-def report_exit_code(report: dict[str, Any]) -> int:
-    """DESIGN.md's exit codes for `audit` (and `merge`), from a report: 1 a target not ready >
-    3 the audit is incomplete > 0 every target ready."""
+def report_headline(report: dict[str, Any]) -> str:
+    """The one verdict a report leads with, from the report alone: `not_ready` when a target is
+    not ready in the headline mode; else `unknown` when the audit is incomplete (a target
+    unknown, a read failed, a unit or account not audited, a --db-instance not found); else
+    `ready`. The exit code (report_exit_code) and every rendering's headline come from here."""
     if any(t["verdict"] == "not_ready" for t in report["targets"]):
-        return 1
+        return "not_ready"
     incomplete = (
         any(t["verdict"] == "unknown" for t in report["targets"])
         or bool(report["errors"])
@@ -269,7 +271,16 @@ def report_exit_code(report: dict[str, Any]) -> int:
         or any(a["status"] != "audited" for a in report["accounts"])
         or bool(report.get("not_found"))
     )
-    return 3 if incomplete else 0
+    return "unknown" if incomplete else "ready"
+
+
+EXIT_CODES = {"not_ready": 1, "unknown": 3, "ready": 0}
+
+
+def report_exit_code(report: dict[str, Any]) -> int:
+    """DESIGN.md's exit codes for `audit` (and `merge`): 1 a target not ready > 3 the audit is
+    incomplete > 0 every target ready."""
+    return EXIT_CODES[report_headline(report)]
 
 
 def counts(

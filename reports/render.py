@@ -14,6 +14,8 @@ from typing import Any
 
 import jinja2
 
+from auditor.model import report_headline
+
 FORMATS: dict[str, str] = {"json": "json", "html": "html", "md": "md"}  # name -> extension
 MODES = ("public", "private", "vpc-endpoints")
 VERDICT_TEXT = {"ready": "READY", "not_ready": "NOT READY", "unknown": "UNKNOWN"}
@@ -134,13 +136,7 @@ def view(report: dict[str, Any]) -> dict[str, Any]:
         if missing
         else None
     )
-    overall = (
-        "not_ready"
-        if report["summary"]["not_ready"]
-        else "unknown"
-        if report["summary"]["unknown"] or report["errors"] or report.get("not_found")
-        else "ready"
-    )
+    overall = report_headline(report)
     return {
         "headline": headline,
         "modes": MODES,

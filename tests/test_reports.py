@@ -9,6 +9,7 @@ import html5lib
 import pytest
 from markdown_it import MarkdownIt
 
+from checks.docs import A_ROUTE_TABLES
 from reports.render import render
 from tests.builders import Builder
 
@@ -129,3 +130,44 @@ def test_redact_replaces_account_ids_everywhere_with_stable_placeholders(preflig
     assert first.report["account_id"] == second.report["account_id"]
     assert first.report["account_id"].startswith("acct-")
     assert first.report["caller_arn"] == f"arn:aws:sts::{first.report['account_id']}:user/moto"
+
+
+@pytest.mark.parametrize("command", ["render", "merge"])
+def test_an_unwritable_output_is_one_line_and_exit_2(demo_report, tmp_path, preflight, command):
+    saved = tmp_path / "report.json"
+    saved.write_text(json.dumps(demo_report))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    if command == "render":
+        run = preflight("render", str(saved), "-o", str(blocker / "out.html"))
+    else:
+        run = preflight("merge", str(saved), "--output-dir", str(blocker / "reports"))
+
+    assert run.code == 2
+    assert run.err.count("\n") == 1
+    assert run.err.startswith("preflight: error: cannot write")
+    assert str(blocker) in run.err
+
+
+def test_every_finding_check_lists_its_sources_in_the_json_and_the_fixes(demo_report):
+    listed = {c["id"]: c for c in demo_report["checks"]}
+
+    assert {f["check_id"] for f in demo_report["findings"]} == set(listed)
+    route = listed["route.internet"]
+    assert route["severity"] == "blocker"
+    assert route["modes"] == ["public"]
+    assert {"title": "AWS: Route tables", "url": A_ROUTE_TABLES.url} in route["docs"]
+    md = render(demo_report, "md")
+    assert f"AWS: Route tables <{A_ROUTE_TABLES.url}>" in md
+    assert f'AWS: Route tables <span class="url">{A_ROUTE_TABLES.url}</span>' in render(
+        demo_report, "html"
+    )
+
+
+def test_a_source_that_is_not_an_https_address_is_not_shown(demo_report):
+    edited = json.loads(json.dumps(demo_report))
+    for check in edited["checks"]:
+        check["docs"] = [{"title": "click me", "url": "javascript:alert(1)"}]
+
+    assert "javascript:" not in render(edited, "html")
+    assert "javascript:" not in render(edited, "md")
