@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import botocore.loaders
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import (
@@ -80,6 +81,7 @@ class AwsSession:
         max_pool: int = 10,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     ):
+        share_loader(session)
         self.boto = session
         self.stats = stats if stats is not None else ApiStats()
         self._config = client_config(max_pool, max_attempts)
@@ -104,6 +106,18 @@ class AwsSession:
             self.stats.record(f"{service}.{operation_name}", attempt)
 
         return count
+
+
+@functools.cache
+def _shared_loader() -> Any:
+    return botocore.loaders.create_loader()
+
+
+def share_loader(session: boto3.Session) -> None:
+    """Give the session the process's one botocore loader, before it makes a client: service
+    models (the EC2 one is megabytes of JSON) are then parsed once per process, not once per
+    session — one session per assumed-role account would parse them all again."""
+    session._session.register_component("data_loader", _shared_loader())
 
 
 def open_session(profile: str | None) -> boto3.Session:

@@ -1,0 +1,857 @@
+"""Every built-in check over the in-memory baseline, one change per row (no moto, no files).
+
+Each row: what changes from a unit where `db` is ready everywhere, the mode looked at, the
+check's status there, a fragment of its message and of its remediation, and the verdict the
+change leaves in that mode. The collector paths are proven by the moto scenarios elsewhere
+(tests/test_*_scenarios.py); these rows prove the rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from auditor.inventory import (
+    BpaExclusion,
+    KmsKey,
+    NaclEntry,
+    NamedPolicy,
+    ReadError,
+    RegionInventory,
+    Route,
+    SecurityGroup,
+    SecurityGroupMembership,
+    SgRule,
+    WorkerConfig,
+)
+from auditor.model import Mode, Status, Verdict
+from tests.inventory_builder import (
+    IGW,
+    MAIN_TABLE,
+    NAT,
+    PRIVATE_SUBNET,
+    PRIVATE_TABLE,
+    PUBLIC_SUBNET,
+    ROLE_ARN,
+    S3_GATEWAY,
+    VPC,
+    baseline,
+    db,
+    judge,
+    subnet,
+    table,
+    vpc_endpoint,
+)
+
+P, R, E = Mode.PUBLIC, Mode.PRIVATE, Mode.VPC_ENDPOINTS
+READY, NOT_READY, UNKNOWN = Verdict.READY, Verdict.NOT_READY, Verdict.UNKNOWN
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    change: Callable[[RegionInventory], object]
+    mode: Mode
+    status: Status | None  # None: the check says nothing there
+    message: str = ""
+    remediation: str = ""
+    verdict: Verdict | None = None  # default: ready for pass/warn/None, else as the status says
+    engine: str = "postgres"
+    config: WorkerConfig = field(default_factory=WorkerConfig)
+
+    def expected_verdict(self) -> Verdict:
+        if self.verdict is not None:
+            return self.verdict
+        return {Status.FAIL: NOT_READY, Status.UNKNOWN: UNKNOWN}.get(self.status, READY)  # type: ignore[arg-type]
+
+
+def denied(operation: str, action: str, resource: str | None = None) -> ReadError:
+    return ReadError(
+        "111122223333", "eu-west-1", "ec2", operation, "UnauthorizedOperation", action, resource,
+        "You are not authorized to perform this operation.", denied=True,
+    )  # fmt: skip
+
+
+def gap(unit: RegionInventory, attribute: str, operation: str, action: str) -> None:
+    """The collection was not read: None in the inventory, the denial in errors."""
+    setattr(unit, attribute, None)
+    unit.errors.append(denied(operation, action))
+
+
+def nothing(unit: RegionInventory) -> None:
+    return None
+
+
+def both(*changes: Callable[[RegionInventory], object]) -> Callable[[RegionInventory], None]:
+    def run(unit: RegionInventory) -> None:
+        for change in changes:
+            change(unit)
+
+    return run
+
+
+def routes(unit: RegionInventory, table_id: str, *new: Route) -> None:
+    table(unit, table_id).routes = [
+        r for r in table(unit, table_id).routes if r.target == "local"
+    ] + list(new)
+
+
+def endpoints_without(*ids: str) -> Callable[[RegionInventory], None]:
+    def run(unit: RegionInventory) -> None:
+        assert unit.vpc_endpoints is not None
+        unit.vpc_endpoints = [e for e in unit.vpc_endpoints if e.endpoint_id not in ids]
+
+    return run
+
+
+def set_attr(get: Callable[[RegionInventory], object], **values: object) -> Callable:
+    def run(unit: RegionInventory) -> None:
+        target = get(unit)
+        for k, v in values.items():
+            setattr(target, k, v)
+
+    return run
+
+
+def guardrails(**values: object) -> Callable[[RegionInventory], None]:
+    return set_attr(lambda u: u.guardrails, **values)
+
+
+def the_db(**values: object) -> Callable[[RegionInventory], None]:
+    return set_attr(db, **values)
+
+
+def vpc(**values: object) -> Callable[[RegionInventory], None]:
+    return set_attr(lambda u: u.vpcs[VPC], **values)
+
+
+def a_subnet(subnet_id: str, **values: object) -> Callable[[RegionInventory], None]:
+    return set_attr(lambda u: subnet(u, subnet_id), **values)
+
+
+def an_endpoint(endpoint_id: str, **values: object) -> Callable[[RegionInventory], None]:
+    return set_attr(lambda u: vpc_endpoint(u, endpoint_id), **values)
+
+
+def detached_igw(unit: RegionInventory) -> None:
+    assert unit.internet_gateways is not None
+    unit.internet_gateways[0].attachments = {}
+
+
+def five_db_groups(unit: RegionInventory) -> None:
+    db(unit).security_groups = [SecurityGroupMembership(f"sg-{i}", "active") for i in range(5)]
+
+
+def acl_denies_https_out(unit: RegionInventory) -> None:
+    assert unit.network_acls is not None
+    unit.network_acls[0].entries.insert(0, NaclEntry(50, True, "6", "deny", "0.0.0.0/0", 443, 443))
+
+
+def endpoint_group_admits(*rules: SgRule) -> Callable[[RegionInventory], None]:
+    def run(unit: RegionInventory) -> None:
+        assert unit.security_groups is not None
+        unit.security_groups[0].ingress = list(rules)
+
+    return run
+
+
+def worker_group(*egress: SgRule) -> Callable[[RegionInventory], None]:
+    def run(unit: RegionInventory) -> None:
+        assert unit.security_groups is not None
+        unit.security_groups.append(SecurityGroup("sg-worker", VPC, [], list(egress)))
+
+    return run
+
+
+WORKER_GROUP = WorkerConfig(security_group_ids=["sg-worker"])
+HTTPS_EVERYWHERE = SgRule("tcp", 443, 443, cidrs=["0.0.0.0/0"])
+
+
+def role(**values: object) -> Callable[[RegionInventory], None]:
+    return set_attr(lambda u: u.roles[ROLE_ARN], **values)
+
+
+def option(**settings: str) -> Callable[[RegionInventory], None]:
+    def run(unit: RegionInventory) -> None:
+        group = next(g for g in unit.option_groups.values() if g is not None)
+        group.options = {"SQLSERVER_BACKUP_RESTORE": settings} if settings else {}
+
+    return run
+
+
+SQL = "sqlserver-se"
+KEY = "arn:aws:kms:eu-west-1:111122223333:key/k1"
+
+ROWS: dict[str, list[Row]] = {
+    "rds.engine-supported": [
+        Row("postgres 16 available", nothing, P, Status.PASS, "postgres 16.3"),
+        Row("postgres 11", the_db(engine_version="11.22"), P, Status.FAIL, "11"),
+        Row("postgres 18: unconfirmed", the_db(engine_version="18.1"), P, Status.WARN, "18"),
+        Row("stopped", the_db(status="stopped"), R, Status.FAIL, "stopped", "start-db-instance"),
+        Row("modifying", the_db(status="modifying"), E, Status.WARN, "modifying"),
+        Row("sql server express", nothing, P, Status.PASS, "sqlserver-se", engine=SQL),
+    ],
+    "vpc.dns-support": [
+        Row("on", nothing, P, Status.PASS, "enableDnsSupport is on"),
+        Row("off", vpc(dns_support=False), R, Status.FAIL, "off", "--enable-dns-support"),
+        Row("not read", vpc(dns_support=None), E, Status.UNKNOWN, "could not check"),
+        Row("vpc gone", vpc(exists=False), P, Status.FAIL, "does not exist"),
+        Row("no vpc reported", the_db(vpc_id=None), P, Status.UNKNOWN, "reported no VPC"),
+    ],
+    "vpc.dns-hostnames": [
+        Row("off: private modes", vpc(dns_hostnames=False), R, Status.FAIL, "private DNS names"),
+        Row("off: public unaffected", vpc(dns_hostnames=False), P, None),
+        Row("on", nothing, E, Status.PASS, "enableDnsHostnames is on"),
+    ],
+    "vpc.internet-gateway": [
+        Row("attached", nothing, P, Status.PASS, IGW),
+        Row("detached", detached_igw, P, Status.FAIL, "no internet gateway is attached"),
+        Row(
+            "not read",
+            lambda u: gap(u, "internet_gateways", "DescribeInternetGateways", "ec2:Describe"),
+            P,
+            Status.UNKNOWN,
+            "DescribeInternetGateways was denied",
+        ),
+        Row("private modes do not need it", detached_igw, R, None),
+    ],
+    "subnet.public-ip": [
+        Row("one candidate", nothing, P, Status.PASS, PUBLIC_SUBNET),
+        Row(
+            "auto-assign off everywhere",
+            a_subnet(PUBLIC_SUBNET, map_public_ip=False),
+            P,
+            Status.FAIL,
+            "public IPv4 auto-assign off",
+            "--map-public-ip-on-launch",
+        ),
+        Row(
+            "no free address",
+            a_subnet(PUBLIC_SUBNET, available_ips=0),
+            P,
+            Status.FAIL,
+            "no free IPv4 addresses",
+        ),
+        Row(
+            "subnets not read",
+            lambda u: gap(u, "subnets", "DescribeSubnets", "ec2:DescribeSubnets"),
+            P,
+            Status.UNKNOWN,
+            "grant ec2:DescribeSubnets",
+        ),
+        Row(
+            "pinned to a private subnet",
+            nothing,
+            P,
+            Status.FAIL,
+            "not in the worker configuration",
+            config=WorkerConfig(subnet_ids=[PRIVATE_SUBNET]),
+        ),
+    ],
+    "subnet.worker-candidate": [
+        Row("one candidate", nothing, R, Status.PASS, PRIVATE_SUBNET),
+        Row(
+            "auto-assign on everywhere",
+            a_subnet(PRIVATE_SUBNET, map_public_ip=True),
+            E,
+            Status.FAIL,
+            "public IPv4 auto-assign on",
+            "--no-map-public-ip-on-launch",
+        ),
+        Row("pending", a_subnet(PRIVATE_SUBNET, state="pending"), R, Status.FAIL, "state pending"),
+    ],
+    "route.internet": [
+        Row("default route to the gateway", nothing, P, Status.PASS, "every public IPv4 address"),
+        Row(
+            "default route to a NAT gateway",
+            lambda u: routes(u, MAIN_TABLE, Route(NAT, "active", "CreateRoute", "0.0.0.0/0")),
+            P,
+            Status.FAIL,
+            f"not every public IPv4 address reaches {IGW}",
+            "replace-route",
+        ),
+        Row(
+            "no default route",
+            lambda u: routes(u, MAIN_TABLE),
+            P,
+            Status.FAIL,
+            "not every public IPv4 address",
+            "create-route",
+        ),
+        Row(
+            "blackhole default route",
+            lambda u: routes(u, MAIN_TABLE, Route(IGW, "blackhole", "CreateRoute", "0.0.0.0/0")),
+            P,
+            Status.FAIL,
+            "not every public IPv4 address",
+        ),
+        Row(
+            "two /1 routes stand in for the default",
+            lambda u: routes(
+                u,
+                MAIN_TABLE,
+                Route(IGW, "active", "CreateRoute", "0.0.0.0/1"),
+                Route(IGW, "active", "CreateRoute", "128.0.0.0/1"),
+            ),
+            P,
+            Status.PASS,
+            "every public IPv4 address",
+        ),
+        Row(
+            "a more specific route takes a public prefix elsewhere",
+            lambda u: table(u, MAIN_TABLE).routes.append(
+                Route("tgw-1", "active", "CreateRoute", "52.0.0.0/8")
+            ),
+            P,
+            Status.FAIL,
+            "52.0.0.0/8",
+            "delete-route",
+        ),
+        Row(
+            "gateway detached",
+            detached_igw,
+            P,
+            Status.FAIL,
+            "no internet gateway is attached",
+            "attach-internet-gateway",
+        ),
+        Row(
+            "route tables not read",
+            lambda u: gap(u, "route_tables", "DescribeRouteTables", "ec2:DescribeRouteTables"),
+            P,
+            Status.UNKNOWN,
+            "grant ec2:DescribeRouteTables",
+        ),
+        Row(
+            "explicit table without the route overrides the main table",
+            lambda u: table(u, PRIVATE_TABLE).subnet_ids.append(PUBLIC_SUBNET),
+            P,
+            Status.FAIL,
+            "explicitly associated with subnet-public",
+        ),
+    ],
+    "endpoints.interface": [
+        Row("all three available", nothing, R, Status.PASS, "admits TCP 443 from the workers"),
+        Row(
+            "ssm missing",
+            endpoints_without("vpce-ssm"),
+            R,
+            Status.FAIL,
+            "no com.amazonaws.eu-west-1.ssm interface endpoint",
+            "create-vpc-endpoint",
+        ),
+        Row(
+            "sqs private DNS off",
+            an_endpoint("vpce-sqs", private_dns=False),
+            E,
+            Status.FAIL,
+            "private DNS is off",
+            "--private-dns-enabled",
+        ),
+        Row(
+            "ssmmessages pending",
+            an_endpoint("vpce-ssmmessages", state="pending"),
+            R,
+            Status.FAIL,
+            "state is 'pending'",
+        ),
+        Row(
+            "no endpoint subnet in the DB's AZ",
+            an_endpoint("vpce-ssm", subnet_ids=["subnet-nat"]),
+            R,
+            Status.WARN,
+            "no endpoint subnet in eu-west-1a",
+        ),
+        Row(
+            "group admits only another CIDR",
+            endpoint_group_admits(SgRule("tcp", 443, 443, cidrs=["192.168.0.0/16"])),
+            R,
+            Status.FAIL,
+            "do not admit TCP 443 from the workers",
+            "authorize-security-group-ingress",
+        ),
+        Row(
+            "group admits by group reference",
+            endpoint_group_admits(SgRule("tcp", 443, 443, groups=["sg-other"])),
+            R,
+            Status.WARN,
+            "security-group or prefix-list references",
+        ),
+        Row("public mode does not need them", endpoints_without("vpce-ssm"), P, None),
+    ],
+    "endpoints.s3": [
+        Row("interface endpoint (private)", nothing, R, Status.PASS, "vpce-s3-interface"),
+        Row(
+            "no interface endpoint (private)",
+            endpoints_without("vpce-s3-interface"),
+            R,
+            Status.FAIL,
+            "no available S3 interface endpoint",
+            "--vpc-endpoint-type Interface",
+        ),
+        Row(
+            "a gateway endpoint does not do for private",
+            endpoints_without("vpce-s3-interface"),
+            R,
+            Status.FAIL,
+            "gateway endpoints are not supported there",
+        ),
+        Row("gateway route (vpc-endpoints)", nothing, E, Status.PASS, "routes S3 (pl-s3)"),
+        Row(
+            "no gateway endpoint (vpc-endpoints)",
+            endpoints_without(S3_GATEWAY),
+            E,
+            Status.FAIL,
+            "no available S3 gateway endpoint",
+            "--vpc-endpoint-type Gateway",
+        ),
+        Row(
+            "gateway endpoint not on the worker subnet's table",
+            lambda u: routes(u, PRIVATE_TABLE, Route(NAT, "active", "CreateRoute", "0.0.0.0/0")),
+            E,
+            Status.FAIL,
+            "has no route in rtb-private",
+            "--add-route-table-ids rtb-private",
+        ),
+        Row(
+            "prefix list not read",
+            lambda u: (
+                u.prefix_lists.update({"pl-s3": None}),
+                u.errors.append(denied("GetManagedPrefixListEntries", "ec2:Get", "pl-s3")),
+            ),
+            E,
+            Status.UNKNOWN,
+            "prefix list pl-s3",
+        ),
+    ],
+    "s3.public-endpoint": [
+        Row("postgres does not need it", nothing, R, None),
+        Row(
+            "through the gateway endpoint", nothing, E, Status.PASS, "gateway endpoint", engine=SQL
+        ),
+        Row(
+            "through the NAT gateway",
+            endpoints_without(S3_GATEWAY),
+            R,
+            Status.PASS,
+            "NAT gateway nat-1",
+            engine=SQL,
+        ),
+        Row(
+            "through an S3 interface endpoint with private DNS",
+            both(
+                endpoints_without(S3_GATEWAY),
+                an_endpoint("vpce-s3-interface", private_dns=True),
+                lambda u: routes(u, PRIVATE_TABLE),
+            ),
+            R,
+            Status.PASS,
+            "resolves to S3 interface endpoint vpce-s3-interface",
+            engine=SQL,
+        ),
+        Row(
+            "no path at all",
+            both(endpoints_without(S3_GATEWAY), lambda u: routes(u, PRIVATE_TABLE)),
+            R,
+            Status.FAIL,
+            "has no path to the public s3.eu-west-1.amazonaws.com",
+            "create-vpc-endpoint",
+            engine=SQL,
+        ),
+        Row(
+            "NAT gateway whose own subnet has no internet route",
+            both(
+                endpoints_without(S3_GATEWAY),
+                lambda u: table(u, PRIVATE_TABLE).subnet_ids.append("subnet-nat"),
+            ),
+            R,
+            Status.FAIL,
+            "do not all go to a working public NAT gateway",
+            engine=SQL,
+        ),
+    ],
+    "subnet.nacl": [
+        Row("open", nothing, P, Status.PASS, "allows TCP 443"),
+        Row("denies HTTPS out", acl_denies_https_out, R, Status.WARN, "denies outbound TCP 443"),
+    ],
+    "ec2.security-group-headroom": [
+        Row("one group", nothing, P, Status.PASS, "room for Veeam's one more"),
+        Row(
+            "five groups at the default quota",
+            five_db_groups,
+            P,
+            Status.FAIL,
+            "already has 5 VPC security groups",
+            "modify-db-instance",
+        ),
+        Row(
+            "five groups, quota raised",
+            both(five_db_groups, lambda u: u.quotas.update({"vpc/L-2AFB9258": 16.0})),
+            P,
+            Status.WARN,
+            "may still cap",
+        ),
+        Row(
+            "five groups, quota not read",
+            both(five_db_groups, lambda u: u.quotas.pop("vpc/L-2AFB9258")),
+            P,
+            Status.UNKNOWN,
+            "L-2AFB9258",
+        ),
+    ],
+    "ec2.worker-security-group": [
+        Row("not given: says nothing", nothing, P, None),
+        Row(
+            "HTTPS everywhere",
+            worker_group(HTTPS_EVERYWHERE),
+            P,
+            Status.PASS,
+            "allows outbound TCP 443",
+            config=WORKER_GROUP,
+        ),
+        Row(
+            "no egress",
+            worker_group(),
+            P,
+            Status.FAIL,
+            "does not allow outbound TCP 443",
+            "authorize-security-group-egress",
+            config=WORKER_GROUP,
+        ),
+        Row(
+            "egress by group reference only",
+            worker_group(SgRule("tcp", 443, 443, groups=["sg-endpoints"])),
+            P,
+            Status.WARN,
+            "security-group references",
+            config=WORKER_GROUP,
+        ),
+    ],
+    "ec2.worker-instance-type": [
+        Row("offered", nothing, P, Status.PASS, "c5.large"),
+        Row(
+            "not offered",
+            lambda u: u.instance_type_offerings.update({"eu-west-1a": []}),  # type: ignore[union-attr]
+            P,
+            Status.WARN,
+            "c5.large",
+        ),
+    ],
+    "rds.sqlserver-backup-restore": [
+        Row("option with a role", nothing, P, Status.PASS, "SQLSERVER_BACKUP_RESTORE", engine=SQL),
+        Row(
+            "no option",
+            option(),
+            R,
+            Status.FAIL,
+            "has no SQLSERVER_BACKUP_RESTORE option",
+            "add-option-to-option-group",
+            engine=SQL,
+        ),
+        Row(
+            "option without a role",
+            option(OTHER="x"),
+            E,
+            Status.FAIL,
+            "has no IAM_ROLE_ARN setting",
+            engine=SQL,
+        ),
+        Row(
+            "membership pending",
+            lambda u: setattr(db(u).option_groups[0], "status", "pending-apply"),
+            P,
+            Status.FAIL,
+            "not yet 'in-sync'",
+            "modify-db-instance",
+            engine=SQL,
+        ),
+        Row("postgres does not need it", nothing, P, None),
+    ],
+    "iam.sqlserver-role-trust": [
+        Row("rds may assume it", nothing, P, Status.PASS, "lets rds.amazonaws.com", engine=SQL),
+        Row(
+            "role gone",
+            role(exists=False, trust_policy=None, policies=None),
+            P,
+            Status.FAIL,
+            "does not exist",
+            "create-role",
+            engine=SQL,
+        ),
+        Row(
+            "trusts another service",
+            role(
+                trust_policy={
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "ec2.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+            P,
+            Status.FAIL,
+            "does not let rds.amazonaws.com assume it",
+            "update-assume-role-policy",
+            engine=SQL,
+        ),
+        Row(
+            "SourceArn names only the DB instance",
+            role(
+                trust_policy={
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "rds.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                            "Condition": {
+                                "StringEquals": {
+                                    "aws:SourceArn": "arn:aws:rds:eu-west-1:111122223333:db:db"
+                                }
+                            },
+                        }
+                    ],
+                }
+            ),
+            P,
+            Status.FAIL,
+            "both the DB instance and the option group ARN",
+            engine=SQL,
+        ),
+        Row(
+            "no option: skipped",
+            option(),
+            P,
+            Status.SKIP,
+            "prerequisite rds.sqlserver-backup-restore",
+            verdict=NOT_READY,
+            engine=SQL,
+        ),
+    ],
+    "iam.sqlserver-role-s3": [
+        Row("any bucket", nothing, P, Status.PASS, "may use the seven S3 actions", engine=SQL),
+        Row(
+            "one fixed bucket",
+            role(
+                policies=[
+                    NamedPolicy(
+                        "s3",
+                        "inline",
+                        {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Action": "s3:*",
+                                    "Resource": [
+                                        "arn:aws:s3:::backups",
+                                        "arn:aws:s3:::backups/*",
+                                    ],
+                                }
+                            ],
+                        },
+                    )
+                ]
+            ),
+            P,
+            Status.FAIL,
+            "its grants name only arn:aws:s3:::backups",
+            "put-role-policy",
+            engine=SQL,
+        ),
+        Row(
+            "a bucket pattern",
+            role(
+                policies=[
+                    NamedPolicy(
+                        "s3",
+                        "inline",
+                        {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Action": "s3:*",
+                                    "Resource": ["arn:aws:s3:::veeam*", "arn:aws:s3:::veeam*/*"],
+                                }
+                            ],
+                        },
+                    )
+                ]
+            ),
+            P,
+            Status.WARN,
+            "only on buckets matching arn:aws:s3:::veeam*",
+            engine=SQL,
+        ),
+        Row(
+            "policies not read",
+            role(policies=None),
+            P,
+            Status.UNKNOWN,
+            "could not check the policies",
+            engine=SQL,
+        ),
+    ],
+    "vpc.block-public-access": [
+        Row("off", nothing, P, Status.PASS, "is off"),
+        Row(
+            "bidirectional, no exclusion",
+            guardrails(bpa_mode="block-bidirectional"),
+            P,
+            Status.FAIL,
+            "no exclusion covers vpc-1",
+            "create-vpc-block-public-access-exclusion",
+        ),
+        Row(
+            "bidirectional, VPC excluded",
+            guardrails(
+                bpa_mode="block-bidirectional",
+                bpa_exclusions=[
+                    BpaExclusion(
+                        "e-1", "allow-bidirectional", f"arn:aws:ec2:::vpc/{VPC}", "create-complete"
+                    )
+                ],
+            ),
+            P,
+            Status.PASS,
+            "allow-bidirectional exclusion",
+        ),
+        Row("not read", guardrails(bpa_mode=None), P, Status.UNKNOWN, "could not check"),
+        Row("private modes: not its concern", guardrails(bpa_mode="block-bidirectional"), R, None),
+    ],
+    "rds.snapshot-quota": [
+        Row("room", nothing, P, Status.PASS, "there is room"),
+        Row(
+            "full",
+            guardrails(manual_snapshots_used=100),
+            R,
+            Status.FAIL,
+            "they do not fit",
+            "request-service-quota-increase",
+        ),
+        Row("nearly full", guardrails(manual_snapshots_used=99), E, Status.WARN, "fewer than two"),
+        Row("not read", guardrails(manual_snapshots_max=None), P, Status.UNKNOWN, "snapshot quota"),
+    ],
+    "ec2.worker-capacity": [
+        Row("room", nothing, P, Status.PASS, "against a quota of 64"),
+        Row("vCPUs exhausted", guardrails(standard_vcpus_running=64), P, Status.WARN, "quota"),
+    ],
+    "ec2.ebs-default-encryption": [
+        Row("off", nothing, P, Status.PASS, "is off"),
+        Row(
+            "on with a disabled key",
+            both(
+                guardrails(ebs_encryption_by_default=True, ebs_default_key=KEY),
+                lambda u: u.guardrails.kms_keys.update(
+                    {KEY: KmsKey(KEY, state="Disabled", manager="CUSTOMER")}
+                ),
+            ),
+            P,
+            Status.FAIL,
+            "is Disabled",
+            "aws kms enable-key",
+        ),
+        Row(
+            "on with a customer managed key",
+            both(
+                guardrails(ebs_encryption_by_default=True, ebs_default_key=KEY),
+                lambda u: u.guardrails.kms_keys.update(
+                    {KEY: KmsKey(KEY, state="Enabled", manager="CUSTOMER")}
+                ),
+            ),
+            P,
+            Status.WARN,
+            "cannot be confirmed here",
+        ),
+        Row(
+            "on, key not read",
+            guardrails(ebs_encryption_by_default=True, ebs_default_key=KEY),
+            P,
+            Status.UNKNOWN,
+            "could not check the default EBS encryption key",
+        ),
+    ],
+    "ec2.allowed-amis": [
+        Row("disabled", nothing, P, Status.PASS, "is disabled"),
+        Row(
+            "enabled without amazon",
+            guardrails(allowed_images_state="enabled", allowed_images_providers=[["123456789012"]]),
+            P,
+            Status.FAIL,
+            "no criterion admits Amazon-provided images",
+            "ImageProviders=amazon",
+        ),
+        Row(
+            "enabled with amazon",
+            guardrails(allowed_images_state="enabled", allowed_images_providers=[["amazon"]]),
+            P,
+            Status.PASS,
+            "admits Amazon-provided images",
+        ),
+    ],
+    "rds.kms-key": [
+        Row("not encrypted", nothing, P, Status.PASS, "is not encrypted"),
+        Row(
+            "key pending deletion",
+            both(
+                the_db(storage_encrypted=True, kms_key_id=KEY),
+                lambda u: u.guardrails.kms_keys.update(
+                    {KEY: KmsKey(KEY, state="PendingDeletion", manager="CUSTOMER")}
+                ),
+            ),
+            R,
+            Status.FAIL,
+            "is PendingDeletion",
+            "cancel-key-deletion",
+        ),
+        Row(
+            "key not read",
+            the_db(storage_encrypted=True, kms_key_id=KEY),
+            P,
+            Status.UNKNOWN,
+            "could not check the KMS key of db",
+        ),
+    ],
+}
+
+CASES = [
+    pytest.param(check_id, row, id=f"{check_id}: {row.name}")
+    for check_id, rows in ROWS.items()
+    for row in rows
+]
+
+
+@pytest.mark.parametrize(("check_id", "row"), CASES)
+def test_check_rule(check_id: str, row: Row) -> None:
+    unit = baseline(row.engine)
+    row.change(unit)
+
+    judged = judge(unit, check_id, row.mode, headline=row.mode, config=row.config)
+
+    assert judged.status == row.status, judged.message
+    assert row.message in judged.message
+    assert row.remediation in judged.remediation
+    assert judged.verdict == row.expected_verdict(), judged.message
+
+
+def test_every_built_in_check_has_a_table() -> None:
+    from tests.inventory_builder import CHECKS
+
+    assert sorted(ROWS) == sorted(c.id for c in CHECKS)
+
+
+@pytest.mark.parametrize("engine", ["postgres", SQL])
+def test_the_baseline_is_ready_in_every_mode_with_nothing_to_report(engine: str) -> None:
+    from tests.inventory_builder import audit
+
+    result = audit(baseline(engine))
+
+    assert {m: v.verdict for m, v in result.targets[0].modes.items()} == dict.fromkeys(Mode, READY)
+    assert [f for f in result.findings if f.status not in (Status.PASS,)] == []
