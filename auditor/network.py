@@ -11,9 +11,10 @@ Address sets are lists of IPv4 networks; no AWS calls, no inventory mutation.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network, collapse_addresses
+from ipaddress import IPv4Address, IPv4Network, summarize_address_range
 
 from auditor.inventory import (
     InternetGateway,
@@ -45,37 +46,89 @@ STATIC, PREFIX_LIST, PROPAGATED_RANK = 0, 1, 2
 
 
 # --- address sets ------------------------------------------------------------------------------
+# Sets of IPv4 addresses are computed as sorted, merged integer intervals [first, last] and
+# turned back into the minimal list of CIDRs only at the edges: the same answers as
+# `ipaddress.collapse_addresses` and friends (tests/test_network_properties.py proves them
+# against per-address membership), without building a network object per step.
+
+Interval = tuple[int, int]
+
+
+def _intervals(nets: Iterable[IPv4Network]) -> list[Interval]:
+    return _merge((int(n.network_address), int(n.broadcast_address)) for n in nets)
+
+
+def _merge(ivs: Iterable[Interval]) -> list[Interval]:
+    out: list[Interval] = []
+    for lo, hi in sorted(ivs):
+        if out and lo <= out[-1][1] + 1:
+            if hi > out[-1][1]:
+                out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _minus(a: list[Interval], b: list[Interval]) -> list[Interval]:
+    """Merged ``a`` less merged ``b``."""
+    out: list[Interval] = []
+    j = 0
+    for lo, hi in a:
+        while j < len(b) and b[j][1] < lo:
+            j += 1
+        k, start = j, lo
+        while k < len(b) and b[k][0] <= hi:
+            if b[k][0] > start:
+                out.append((start, b[k][0] - 1))
+            start = max(start, b[k][1] + 1)
+            k += 1
+        if start <= hi:
+            out.append((start, hi))
+    return out
+
+
+def _and(a: list[Interval], b: list[Interval]) -> list[Interval]:
+    """Merged ``a`` intersected with merged ``b``."""
+    out: list[Interval] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        lo, hi = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if lo <= hi:
+            out.append((lo, hi))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def _networks(ivs: Iterable[Interval]) -> list[IPv4Network]:
+    return [
+        net for lo, hi in ivs for net in summarize_address_range(IPv4Address(lo), IPv4Address(hi))
+    ]
 
 
 def collapse(nets: Iterable[IPv4Network]) -> list[IPv4Network]:
-    return list(collapse_addresses(nets))
+    return _networks(_intervals(nets))
 
 
 def subtract(nets: Iterable[IPv4Network], minus: Iterable[IPv4Network]) -> list[IPv4Network]:
-    """``nets`` less every address in ``minus`` (CIDRs either nest or are disjoint)."""
-    result = collapse(nets)
-    for m in collapse(minus):
-        nxt: list[IPv4Network] = []
-        for n in result:
-            if not n.overlaps(m):
-                nxt.append(n)
-            elif n.subnet_of(m):
-                continue
-            else:  # m lies inside n
-                nxt.extend(n.address_exclude(m))
-        result = nxt
-    return collapse(result)
+    """``nets`` less every address in ``minus``."""
+    return _networks(_minus(_intervals(nets), _intervals(minus)))
 
 
 def intersect(a: Iterable[IPv4Network], b: Iterable[IPv4Network]) -> list[IPv4Network]:
-    bs = collapse(b)
-    out = [x if x.prefixlen >= y.prefixlen else y for x in collapse(a) for y in bs if x.overlaps(y)]
-    return collapse(out)
+    return _networks(_and(_intervals(a), _intervals(b)))
+
+
+@functools.cache
+def _public_space(excluded: tuple[IPv4Network, ...]) -> tuple[IPv4Network, ...]:
+    return tuple(subtract([EVERYWHERE], [*NOT_PUBLIC, *excluded]))
 
 
 def public_space(excluded: Iterable[IPv4Network] = ()) -> list[IPv4Network]:
     """Every public IPv4 address, less ``excluded`` (e.g. gateway-endpoint prefix lists)."""
-    return subtract([EVERYWHERE], [*NOT_PUBLIC, *excluded])
+    return list(_public_space(tuple(collapse(excluded))))
 
 
 def contains(nets: Iterable[IPv4Network], address: IPv4Address) -> bool:
@@ -178,24 +231,28 @@ class Stray:
 def strays(
     candidates: list[Candidate], space: list[IPv4Network], good: Callable[[Route], bool]
 ) -> list[Stray]:
-    """The parts of ``space`` whose winning route is not ``good``, grouped by where they go."""
-    covered: list[IPv4Network] = []
-    bad: dict[int, tuple[Route, list[IPv4Network]]] = {}
-    for net, cand in partition(candidates):
-        overlap = intersect([net], space)
+    """The parts of ``space`` whose winning route is not ``good``, grouped by where they go
+    (the longest-prefix partition of `partition`, computed on intervals)."""
+    wanted = _intervals(space)
+    claimed: list[Interval] = []
+    covered: list[Interval] = []
+    bad: dict[int, tuple[Route, list[Interval]]] = {}
+    for cand in sorted(candidates, key=_precedence):
+        mine = _intervals([cand.cidr])
+        overlap = _and(_minus(mine, claimed), wanted)
+        claimed = _merge([*claimed, *mine])
         if not overlap:
             continue
         covered += overlap
         if not good(cand.route):
             bad.setdefault(cand.order, (cand.route, []))[1].extend(overlap)
-    whole = collapse(space)
-    out = [
-        Stray(tuple(nets), route, nets == whole)
-        for route, nets in ((r, collapse(n)) for _, (r, n) in sorted(bad.items()))
-    ]
-    unrouted = subtract(space, covered)
+    out = []
+    for _, (route, ivs) in sorted(bad.items()):
+        merged = _merge(ivs)
+        out.append(Stray(tuple(_networks(merged)), route, merged == wanted))
+    unrouted = _minus(wanted, _merge(covered))
     if unrouted:
-        out.append(Stray(tuple(unrouted), None, unrouted == whole))
+        out.append(Stray(tuple(_networks(unrouted)), None, unrouted == wanted))
     return out
 
 

@@ -67,31 +67,6 @@ def test_dns_hostnames_off_blocks_only_the_private_modes(preflight):
     assert private.report["worker_network"] == "private"
 
 
-def test_postgres_11_is_not_ready(preflight):
-    b = Builder("eu-west-1")
-    b.db("old", "postgres", "11.22", healthy_vpc(b))
-
-    run = preflight("audit", "--region", "eu-west-1")
-
-    assert run.code == 1
-    assert run.target("old")["blocking"] == ["rds.engine-supported"]
-    (finding,) = run.findings("rds.engine-supported", "old")
-    assert "older than PostgreSQL 12" in finding["message"]
-    assert "--allow-major-version-upgrade" in finding["remediation"]
-
-
-def test_postgres_18_warns_but_stays_ready(preflight):
-    b = Builder("eu-west-1")
-    b.db("future", "postgres", "18.1", healthy_vpc(b))
-
-    run = preflight("audit", "--region", "eu-west-1")
-
-    assert run.code == 0
-    (finding,) = run.findings("rds.engine-supported", "future")
-    assert finding["status"] == "warn"
-    assert "newer than PostgreSQL 17" in finding["message"]
-
-
 def test_stopped_instance_is_not_ready_with_a_start_command(preflight):
     b = Builder("eu-west-1")
     b.db("paused", "postgres", "16.3", healthy_vpc(b))

@@ -15,6 +15,7 @@ import pytest
 
 from auditor.inventory import (
     BpaExclusion,
+    InternetGateway,
     KmsKey,
     NaclEntry,
     NamedPolicy,
@@ -35,6 +36,7 @@ from tests.inventory_builder import (
     PRIVATE_TABLE,
     PUBLIC_SUBNET,
     ROLE_ARN,
+    S3_ANY_BUCKET,
     S3_GATEWAY,
     VPC,
     baseline,
@@ -187,9 +189,29 @@ KEY = "arn:aws:kms:eu-west-1:111122223333:key/k1"
 ROWS: dict[str, list[Row]] = {
     "rds.engine-supported": [
         Row("postgres 16 available", nothing, P, Status.PASS, "postgres 16.3"),
-        Row("postgres 11", the_db(engine_version="11.22"), P, Status.FAIL, "11"),
-        Row("postgres 18: unconfirmed", the_db(engine_version="18.1"), P, Status.WARN, "18"),
-        Row("stopped", the_db(status="stopped"), R, Status.FAIL, "stopped", "start-db-instance"),
+        Row(
+            "postgres 11",
+            the_db(engine_version="11.22"),
+            P,
+            Status.FAIL,
+            "older than PostgreSQL 12",
+            "--allow-major-version-upgrade",
+        ),
+        Row(
+            "postgres 18: unconfirmed",
+            the_db(engine_version="18.1"),
+            P,
+            Status.WARN,
+            "newer than PostgreSQL 17",
+        ),
+        Row(
+            "stopped",
+            the_db(status="stopped"),
+            R,
+            Status.FAIL,
+            "'stopped'",
+            "aws rds start-db-instance --db-instance-identifier db",
+        ),
         Row("modifying", the_db(status="modifying"), E, Status.WARN, "modifying"),
         Row("sql server express", nothing, P, Status.PASS, "sqlserver-se", engine=SQL),
     ],
@@ -219,6 +241,21 @@ ROWS: dict[str, list[Row]] = {
     ],
     "subnet.public-ip": [
         Row("one candidate", nothing, P, Status.PASS, PUBLIC_SUBNET),
+        Row(
+            "no subnet in the DB's AZ auto-assigns public IPv4",
+            a_subnet(PUBLIC_SUBNET, availability_zone="eu-west-1b"),
+            P,
+            Status.FAIL,
+            "in eu-west-1a (the DB instance's Availability Zone)",
+            "--map-public-ip-on-launch",
+        ),
+        Row(
+            "a public subnet outside the DB subnet group will do",
+            nothing,
+            P,
+            Status.PASS,
+            "subnet-public",
+        ),
         Row(
             "auto-assign off everywhere",
             a_subnet(PUBLIC_SUBNET, map_public_ip=False),
@@ -310,6 +347,56 @@ ROWS: dict[str, list[Row]] = {
             "delete-route",
         ),
         Row(
+            "only a narrow prefix routed to the gateway names what is missing",
+            lambda u: routes(u, MAIN_TABLE, Route(IGW, "active", "CreateRoute", "52.0.0.0/8")),
+            P,
+            Status.FAIL,
+            "igw-1: 0.0.0.0/5, 8.0.0.0/7",
+            "create-route",
+        ),
+        Row(
+            "a route to another VPC's gateway does not count",
+            both(
+                lambda u: u.internet_gateways.append(  # type: ignore[union-attr]
+                    InternetGateway("igw-other", {"vpc-9": "available"})
+                ),
+                lambda u: routes(
+                    u, MAIN_TABLE, Route("igw-other", "active", "CreateRoute", "0.0.0.0/0")
+                ),
+            ),
+            P,
+            Status.FAIL,
+            "every public IPv4 address -> igw-other (not attached to this VPC)",
+            "replace-route --route-table-id rtb-main",
+        ),
+        Row(
+            "an IPv6 default route alone gives no IPv4 internet",
+            lambda u: routes(u, MAIN_TABLE, Route(IGW, "active", destination_ipv6="::/0")),
+            P,
+            Status.FAIL,
+            "not every public IPv4 address",
+        ),
+        Row(
+            "no public subnet in the DB's AZ: skipped",
+            a_subnet(PUBLIC_SUBNET, availability_zone="eu-west-1b"),
+            P,
+            Status.SKIP,
+            "prerequisite subnet.public-ip is fail",
+            verdict=NOT_READY,
+        ),
+        Row(
+            "two subnets with half the requirements each are not enough",
+            both(
+                lambda u: routes(u, MAIN_TABLE),
+                lambda u: routes(
+                    u, PRIVATE_TABLE, Route(IGW, "active", "CreateRoute", "0.0.0.0/0")
+                ),
+            ),
+            P,
+            Status.FAIL,
+            "main table, used by subnet-public",
+        ),
+        Row(
             "gateway detached",
             detached_igw,
             P,
@@ -341,6 +428,20 @@ ROWS: dict[str, list[Row]] = {
             Status.FAIL,
             "no com.amazonaws.eu-west-1.ssm interface endpoint",
             "create-vpc-endpoint",
+        ),
+        Row(
+            "ssmmessages missing",
+            endpoints_without("vpce-ssmmessages"),
+            E,
+            Status.FAIL,
+            "no com.amazonaws.eu-west-1.ssmmessages interface endpoint",
+        ),
+        Row(
+            "sqs missing",
+            endpoints_without("vpce-sqs"),
+            R,
+            Status.FAIL,
+            "no com.amazonaws.eu-west-1.sqs interface endpoint",
         ),
         Row(
             "sqs private DNS off",
@@ -621,7 +722,27 @@ ROWS: dict[str, list[Row]] = {
             ),
             P,
             Status.FAIL,
-            "both the DB instance and the option group ARN",
+            "for arn:aws:rds:eu-west-1:111122223333:og:sqlse-native: no statement allows it",
+            engine=SQL,
+        ),
+        Row(
+            "trust conditioned on another account",
+            role(
+                trust_policy={
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "rds.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                            "Condition": {"StringEquals": {"aws:SourceAccount": "444455556666"}},
+                        }
+                    ],
+                }
+            ),
+            R,
+            Status.FAIL,
+            "does not let rds.amazonaws.com assume it",
             engine=SQL,
         ),
         Row(
@@ -687,7 +808,54 @@ ROWS: dict[str, list[Row]] = {
             ),
             P,
             Status.WARN,
-            "only on buckets matching arn:aws:s3:::veeam*",
+            "whether they start with 'veeam' is unconfirmed",
+            engine=SQL,
+        ),
+        Row(
+            "an explicit deny on PutObject names the statement",
+            role(
+                policies=[
+                    NamedPolicy("s3", "inline", S3_ANY_BUCKET),
+                    NamedPolicy(
+                        "no-uploads",
+                        "inline",
+                        {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Sid": "NoUploads",
+                                    "Effect": "Deny",
+                                    "Action": "s3:PutObject",
+                                    "Resource": "*",
+                                }
+                            ],
+                        },
+                    ),
+                ]
+            ),
+            P,
+            Status.FAIL,
+            "s3:PutObject explicitly denied to arn:aws:iam::111122223333:role/rds-native-backup "
+            "by inline policy no-uploads (Sid 'NoUploads')",
+            engine=SQL,
+        ),
+        Row(
+            "a boundary allowing only List removes the writes",
+            role(
+                boundary_arn="arn:aws:iam::111122223333:policy/list-only",
+                boundary=NamedPolicy(
+                    "arn:aws:iam::111122223333:policy/list-only",
+                    "boundary",
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [{"Effect": "Allow", "Action": "s3:List*", "Resource": "*"}],
+                    },
+                ),
+            ),
+            P,
+            Status.FAIL,
+            "the permissions boundary permissions boundary "
+            "arn:aws:iam::111122223333:policy/list-only does not allow it",
             engine=SQL,
         ),
         Row(
@@ -723,6 +891,7 @@ ROWS: dict[str, list[Row]] = {
             Status.PASS,
             "allow-bidirectional exclusion",
         ),
+        Row("block-ingress", guardrails(bpa_mode="block-ingress"), P, Status.WARN, "block-ingress"),
         Row("not read", guardrails(bpa_mode=None), P, Status.UNKNOWN, "could not check"),
         Row("private modes: not its concern", guardrails(bpa_mode="block-bidirectional"), R, None),
     ],

@@ -37,6 +37,20 @@ def verdicts(report) -> dict:
     }
 
 
+@pytest.fixture
+def no_backoff(monkeypatch):
+    """Retries without waiting: no exponential backoff and no adaptive rate limiting after a
+    throttle (the schedule is botocore's, not ours; what these tests prove is the outcome)."""
+    monkeypatch.setattr(
+        "botocore.retries.standard.ExponentialBackoff.delay_amount", lambda self, context: 0.0
+    )
+    monkeypatch.setattr(
+        "botocore.retries.adaptive.ClientRateLimiter.on_sending_request",
+        lambda self, request, **kwargs: None,
+    )
+
+
+@pytest.mark.usefixtures("no_backoff")
 def test_throttling_and_503s_are_retried_to_the_same_verdicts(endpoint, preflight, monkeypatch):
     demo_network()
     direct = preflight("audit", "--region", "eu-west-1", "--format", "json")
@@ -53,6 +67,7 @@ def test_throttling_and_503s_are_retried_to_the_same_verdicts(endpoint, prefligh
     assert faulty.report["api_calls"] == direct.report["api_calls"]
 
 
+@pytest.mark.usefixtures("no_backoff")
 def test_a_call_that_keeps_failing_is_unknown_not_a_crash(endpoint, preflight, monkeypatch):
     demo_network()
 
