@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from auditor.inventory import DBInstance, RegionInventory, Subnet
 from auditor.model import Finding, Mode, Severity, Status
+from auditor.outcome import Outcome
 from checks.base import Check, CheckContext
 
 
@@ -91,3 +93,32 @@ class RegionSqlServerOnly(Check):
 
     def run_region(self, ctx: CheckContext) -> Iterator[Finding]:
         yield ctx.finding(Status.FAIL, ",".join(d.db_instance_id for d in ctx.targets))
+
+
+class NoOddSubnets(Check):
+    """A plugin subnet rule: a worker subnet whose id ends in an odd digit will not do."""
+
+    id: ClassVar[str] = "acme.no-odd-subnets"
+    title: ClassVar[str] = "Workers only in even subnets"
+    modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PUBLIC})
+    subnet_modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PUBLIC})
+
+    def run(self, ctx: CheckContext) -> Iterator[Finding]:
+        yield from ctx.report_best(Mode.PUBLIC)
+
+    def subnet_rule(self, unit: RegionInventory, db: DBInstance, subnet: Subnet) -> Outcome:
+        odd = subnet.subnet_id[-1] in "13579"
+        return Outcome(
+            Status.FAIL if odd else Status.PASS,
+            f"{subnet.subnet_id} is {'odd' if odd else 'even'}",
+            subnet.subnet_id,
+        )
+
+
+class ReadsNothingKnown(Check):
+    id: ClassVar[str] = "acme.reads-nothing-known"
+    title: ClassVar[str] = "Declares a part no collector fills"
+    reads: ClassVar[tuple[str, ...]] = ("ec2.flow_logs",)
+
+    def run(self, ctx: CheckContext) -> Iterator[Finding]:
+        yield ctx.finding(Status.PASS, "fine")

@@ -40,3 +40,21 @@ def test_quiet_prints_nothing_but_still_writes_the_report(preflight):
     assert run.code == 0
     assert run.out == ""
     assert run.report["summary"]["ready"] == 1
+
+
+def test_checks_json_lists_each_checks_sources_and_iam_actions(preflight):
+    import json
+
+    run = preflight("checks", "--format", "json")
+
+    listed = json.loads(run.out)
+    assert run.code == 0
+    assert listed["every_check_needs"] == ["sts:GetCallerIdentity"]
+    route = next(c for c in listed["checks"] if c["id"] == "route.internet")
+    assert "ec2:DescribeRouteTables" in route["iam_actions"]
+    assert "rds:DescribeDBInstances" in route["iam_actions"]
+    assert "iam:GetRole" not in route["iam_actions"]
+    assert {"title": "AWS: Route tables", "url": route["docs"][1]["url"]} in route["docs"]
+    trust = next(c for c in listed["checks"] if c["id"] == "iam.sqlserver-role-s3")
+    assert trust["iam_actions_with_flag"] == {"--simulate": ["iam:SimulatePrincipalPolicy"]}
+    assert all(c["docs"] for c in listed["checks"])

@@ -223,3 +223,47 @@ def test_a_region_scope_check_counts_only_for_the_engines_it_declares():
     assert verdicts == {"pg": "ready", "sql": "not_ready"}
     (finding,) = [f for f in result.findings if f.check_id == "acme.region-sqlserver"]
     assert finding.message == "sql"
+
+
+def test_a_plugin_subnet_rule_decides_which_candidates_can_take_a_worker():
+    from tests.inventory_builder import PUBLIC_SUBNET, audit, baseline, subnet
+
+    unit = baseline()
+    assert subnet(unit, PUBLIC_SUBNET).subnet_id == "subnet-public"
+    unit.subnets.append(  # type: ignore[union-attr]
+        type(subnet(unit, PUBLIC_SUBNET))(
+            "subnet-3", "vpc-1", "eu-west-1a", "available", "10.0.9.0/24", 10, True
+        )
+    )
+    checks = load_checks(plugins("NoOddSubnets"))
+
+    result = evaluate(Inventory([AccountRecord("111122223333", None)], [unit]), checks, Mode.PUBLIC)
+    plain = audit(unit)
+
+    public = result.targets[0].modes[Mode.PUBLIC]
+    assert plain.targets[0].modes[Mode.PUBLIC].worker_subnets == ["subnet-3", "subnet-public"]
+    assert public.worker_subnets == ["subnet-public"]
+    assert public.verdict == "ready"
+    (finding,) = [f for f in result.findings if f.check_id == "acme.no-odd-subnets"]
+    assert finding.message.startswith("subnet-public is even")
+
+
+def test_reads_must_name_an_inventory_part():
+    with pytest.raises(CheckLoadError, match=r"reads \['ec2.flow_logs'\] are not inventory parts"):
+        checks_with("ReadsNothingKnown")
+
+
+def test_docs_must_be_sources_with_an_https_address():
+    class Sourced(Check):
+        id = "acme.sourced"
+        title = "cites a bare string"
+        docs = ("see the wiki",)  # type: ignore[assignment]
+
+    with pytest.raises(CheckLoadError, match=r"docs must be checks\.docs\.Source"):
+        load_checks([], builtins=(*CORE, Sourced))
+
+
+def test_a_built_in_check_lives_in_the_module_named_for_its_id():
+    from checks import BUILTIN_CHECKS, module_for
+
+    assert all(c.__module__ == module_for(c.id) for c in BUILTIN_CHECKS)
