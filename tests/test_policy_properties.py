@@ -95,3 +95,36 @@ alphabet = st.sampled_from(list("ab:/*?.[]()+^$\\-"))
 @given(st.text(alphabet, max_size=8), st.text(st.sampled_from(list("ab:/.[]()+^$\\-")), max_size=8))
 def test_wildcard_matching_agrees_with_a_reference_matcher(pattern, text):
     assert wildcard_match(pattern, text) is reference_match(pattern, text)
+
+
+CALLER = "arn:aws:iam::111122223333:user/alice"
+
+
+@given(
+    st.lists(statement(), max_size=3),
+    st.lists(statement(), max_size=3),
+    st.sampled_from([None, "111122223333", "444455556666"]),
+    st.booleans(),
+    requests,
+)
+def test_naming_the_account_never_allows_more_than_naming_the_principal(
+    identity_stmts, resource_stmts, resource_account, identity_read, request
+):
+    from auditor.policy import Principal
+
+    request = Request(request.action, request.resource, Principal("AWS", CALLER), CONTEXT)
+    identity = [Policy("id", {"Statement": identity_stmts})] if identity_read else None
+
+    def with_principal(principal):
+        stmts = [{**s, "Principal": {"AWS": principal}} for s in resource_stmts]
+        return evaluate(
+            request, identity, None, Policy("rp", {"Statement": stmts}), resource_account
+        ).decision
+
+    by_account = with_principal("arn:aws:iam::111122223333:root")
+    by_principal = with_principal(CALLER)
+
+    if by_account == "allowed":
+        assert by_principal == "allowed"
+    if by_principal == "explicitDeny":
+        assert by_account == "explicitDeny"
