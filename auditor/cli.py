@@ -432,6 +432,80 @@ def show_progress(done: int, total: int) -> None:
     click.echo(f"\rpreflight: {done}/{total} (account, region) units read", nl=False, err=True)
 
 
+@cli.group("iam")
+def iam_group() -> None:
+    """IAM tools that need no AWS call."""
+
+
+@iam_group.command("evaluate")
+@click.option(
+    "--identity",
+    "identity_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="An identity policy of the caller (JSON file, repeatable). None given: not known.",
+)
+@click.option("--boundary", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--resource-policy",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The resource's policy (bucket, key, or a role's trust policy for sts:AssumeRole).",
+)
+@click.option("--principal", help="Who asks: a principal ARN, an account id or a service.")
+@click.option("--action", "actions", multiple=True, required=True, help="Repeatable.")
+@click.option(
+    "--resource", "resources", multiple=True, required=True, help="Resource ARN (repeatable)."
+)
+@click.option("--resource-account", help="The account that owns the resource (S3 ARNs lack it).")
+@click.option(
+    "--context",
+    "context_items",
+    multiple=True,
+    help="key=value of the request context (repeatable; a key twice has two values).",
+)
+@click.option(
+    "--absent",
+    "absent_keys",
+    multiple=True,
+    help="A context key known to be missing (other keys not given are unknown).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def iam_evaluate(
+    identity_files: tuple[Path, ...],
+    boundary: Path | None,
+    resource_policy: Path | None,
+    principal: str | None,
+    actions: tuple[str, ...],
+    resources: tuple[str, ...],
+    resource_account: str | None,
+    context_items: tuple[str, ...],
+    absent_keys: tuple[str, ...],
+    fmt: str,
+) -> int:
+    """Decide (action, resource) pairs against policy files, as AWS would.
+
+    One line per pair with the decision and the deciding statement. Exit 0 all allowed, 1 any
+    denied, 3 any unknown, 2 bad input. SCPs, RCPs and session policies are not evaluated.
+    """
+    from auditor import iam_evaluate as ev
+
+    identity = [ev.load_policy(p, "identity policy") for p in identity_files] or None
+    decisions = ev.decide(
+        identity,
+        ev.load_policy(boundary, "permissions boundary") if boundary else None,
+        ev.load_policy(resource_policy, "resource policy") if resource_policy else None,
+        ev.parse_principal(principal),
+        list(actions),
+        list(resources),
+        ev.parse_context(context_items, absent_keys),
+        resource_account,
+    )
+    click.echo(ev.report(decisions, fmt))
+    return ev.exit_code(decisions)
+
+
 @cli.command("render")
 @click.argument("report", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(

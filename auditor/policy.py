@@ -25,51 +25,33 @@ Service control policies, resource control policies and session policies are not
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 import urllib.parse
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from enum import Enum, StrEnum
-from functools import cache, cached_property
-from ipaddress import ip_address, ip_network
+from enum import Enum
+from functools import cached_property
 from typing import Any
+
+from auditor.policy_conditions import (
+    Context,
+    PolicyError,
+    Tri,
+    and3,
+    as_list,
+    condition_holds,
+    glob_body,
+    not3,
+    or3,
+    resource_matches,
+    wildcard_match,
+)
 
 NOT_EVALUATED = (
     "service control policies (SCPs), resource control policies (RCPs) and session policies "
     "are not evaluated"
 )
-
-
-class Tri(StrEnum):
-    YES = "yes"
-    NO = "no"
-    MAYBE = "maybe"
-
-
-def and3(*values: Tri) -> Tri:
-    if Tri.NO in values:
-        return Tri.NO
-    return Tri.MAYBE if Tri.MAYBE in values else Tri.YES
-
-
-def or3(values: Iterable[Tri]) -> Tri:
-    seen = list(values)
-    if Tri.YES in seen:
-        return Tri.YES
-    return Tri.MAYBE if Tri.MAYBE in seen else Tri.NO
-
-
-def not3(value: Tri) -> Tri:
-    return {Tri.YES: Tri.NO, Tri.NO: Tri.YES, Tri.MAYBE: Tri.MAYBE}[value]
-
-
-class PolicyError(ValueError):
-    """A policy document that is not valid JSON policy grammar; the message names the place
-    (`Statement[1].Effect`)."""
 
 
 # --- documents ---------------------------------------------------------------------------------
@@ -103,31 +85,6 @@ def statements(document: dict[str, Any]) -> list[dict[str, Any]]:
     return items
 
 
-def as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-# --- matching ----------------------------------------------------------------------------------
-
-
-@cache
-def _glob(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile(f"^{body}$", re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
-
-
-def wildcard_match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
-    """IAM's `*` (any run, also empty) and `?` (one character) matching."""
-    return _glob(pattern, ignore_case).match(value) is not None
-
-
-def action_matches(patterns: list[Any], action: str) -> bool:
-    """Actions compare case-insensitively (`s3:getobject` is `s3:GetObject`)."""
-    return any(isinstance(p, str) and wildcard_match(p, action, ignore_case=True) for p in patterns)
-
-
 # --- the request -------------------------------------------------------------------------------
 
 ROLE_SESSION = re.compile(r"^arn:([^:]+):sts::(\d{12}):assumed-role/([^/]+)/(.+)$")
@@ -144,7 +101,7 @@ class Principal:
     id: str
     role_arn: str | None = None
 
-    @property
+    @cached_property
     def account(self) -> str | None:
         if self.kind != "AWS":
             return None
@@ -153,13 +110,13 @@ class Principal:
         parts = self.id.split(":")
         return parts[4] if len(parts) > 4 and parts[4] else None
 
-    @property
+    @cached_property
     def session(self) -> tuple[str, str, str] | None:
         """(partition, account, role name) of a role session."""
         match = ROLE_SESSION.match(self.id) if self.kind == "AWS" else None
         return (match.group(1), match.group(2), match.group(3)) if match else None
 
-    @property
+    @cached_property
     def principal_arn(self) -> str:
         """`aws:PrincipalArn`: the role's ARN for a role session, else the principal's ARN."""
         session = self.session
@@ -170,6 +127,7 @@ class Principal:
         partition, account, name = session
         return f"arn:{partition}:iam::{account}:role/{name}"
 
+    @cached_property
     def context_values(self) -> dict[str, list[str]]:
         """The global condition keys the principal alone determines."""
         if self.kind != "AWS":
@@ -186,35 +144,6 @@ class Principal:
         return values
 
 
-@dataclass
-class Context:
-    """Condition keys of a request. Keys in ``values`` are present; keys in ``absent`` are
-    known to be missing; any other key is unknown to local evaluation."""
-
-    values: dict[str, list[str]] = field(default_factory=dict)
-    absent: frozenset[str] = frozenset()
-
-    def __post_init__(self) -> None:
-        self.values = {k.lower(): [str(v) for v in as_list(vs)] for k, vs in self.values.items()}
-        self.absent = frozenset(k.lower() for k in self.absent)
-
-    def lookup(self, key: str) -> list[str] | Tri | None:
-        """The values; None if known absent; Tri.MAYBE if not known."""
-        k = key.lower()
-        if k in self.values:
-            return self.values[k]
-        if k in self.absent:
-            return None
-        return Tri.MAYBE
-
-    def with_defaults(self, extra: dict[str, list[str]]) -> Context:
-        """This context, plus keys it does not state (what the principal determines)."""
-        merged = {k: v for k, v in extra.items() if k.lower() not in self.values}
-        if not merged:
-            return self
-        return Context({**self.values, **merged}, self.absent)
-
-
 @dataclass(frozen=True)
 class Request:
     action: str
@@ -225,93 +154,7 @@ class Request:
     def full_context(self) -> Context:
         if self.principal is None:
             return self.context
-        return self.context.with_defaults(self.principal.context_values())
-
-
-# --- policy variables --------------------------------------------------------------------------
-
-VARIABLE = re.compile(r"\$\{([^}]*)\}")
-LITERAL_VARIABLES = {"*": "*", "?": "?", "$": "$"}
-DEFAULTED = re.compile(r"^\s*([^,\s]+)\s*,\s*'((?:[^']|'')*)'\s*$")
-
-
-@dataclass(frozen=True)
-class Resolved:
-    """A policy value with its variables substituted: text and, per character, whether it
-    is a wildcard (`*`, `?` written as such) or a literal (from a variable or `${*}`)."""
-
-    parts: tuple[tuple[str, bool], ...]  # (text, may hold wildcards)
-
-    def regex(self, ignore_case: bool = False, wildcards: bool = True) -> re.Pattern[str]:
-        body = ""
-        for text, wild in self.parts:
-            for c in text:
-                if wild and wildcards and c == "*":
-                    body += ".*"
-                elif wild and wildcards and c == "?":
-                    body += "."
-                else:
-                    body += re.escape(c)
-        flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
-        return re.compile(f"^{body}$", flags)
-
-    @property
-    def text(self) -> str:
-        return "".join(t for t, _ in self.parts)
-
-
-def resolve(value: str, ctx: Context, notes: list[str]) -> Resolved | Tri:
-    """``value`` with its policy variables substituted from ``ctx``; Tri.NO when a variable has
-    no value (the element then matches nothing), Tri.MAYBE when its value is not known."""
-    if "${" not in value:
-        return Resolved(((value, True),))
-    parts: list[tuple[str, bool]] = []
-    position = 0
-    outcome: Tri | None = None
-    for match in VARIABLE.finditer(value):
-        parts.append((value[position : match.start()], True))
-        position = match.end()
-        inner = match.group(1)
-        if inner in LITERAL_VARIABLES:
-            parts.append((LITERAL_VARIABLES[inner], False))
-            continue
-        defaulted = DEFAULTED.match(inner)
-        key, default = (
-            (defaulted.group(1), defaulted.group(2).replace("''", "'"))
-            if defaulted
-            else (inner.strip(), None)
-        )
-        found = ctx.lookup(key)
-        if isinstance(found, list) and len(found) == 1:
-            parts.append((found[0], False))
-        elif found is Tri.MAYBE:
-            notes.append(f"policy variable ${{{inner}}} (its value in the request is not known)")
-            outcome = Tri.MAYBE
-        elif default is not None:  # absent, or multivalued (never a variable)
-            parts.append((default, False))
-        elif outcome is None:
-            outcome = Tri.NO
-    if outcome is not None:
-        return outcome
-    parts.append((value[position:], True))
-    return Resolved(tuple(p for p in parts if p[0]))
-
-
-def resource_matches(patterns: list[Any], resource: str, ctx: Context, notes: list[str]) -> Tri:
-    """ARNs compare case-sensitively, with wildcards; variables substituted from the request."""
-    verdicts = []
-    for p in patterns:
-        if not isinstance(p, str):
-            continue
-        if "${" not in p:
-            verdicts.append(Tri.YES if wildcard_match(p, resource) else Tri.NO)
-            continue
-        resolved = resolve(p, ctx, notes)
-        if isinstance(resolved, Tri):
-            verdicts.append(resolved)
-        else:
-            verdicts.append(Tri.YES if resolved.regex().match(resource) else Tri.NO)
-    return or3(verdicts)
+        return self.context.with_defaults(self.principal.context_values)
 
 
 # --- principals --------------------------------------------------------------------------------
@@ -365,201 +208,6 @@ def _names(value: str, who: Principal) -> Named:
     return Named.NOT
 
 
-# --- conditions --------------------------------------------------------------------------------
-
-STRING = {"StringEquals", "StringEqualsIgnoreCase", "StringLike"}
-NUMERIC = {
-    "NumericEquals",
-    "NumericLessThan",
-    "NumericLessThanEquals",
-    "NumericGreaterThan",
-    "NumericGreaterThanEquals",
-}
-DATE = {n.replace("Numeric", "Date") for n in NUMERIC}
-ARN = {"ArnEquals", "ArnLike"}
-POSITIVE_OPS = STRING | NUMERIC | DATE | ARN | {"Bool", "BinaryEquals", "IpAddress"}
-NEGATIONS = {
-    "StringNotEquals": "StringEquals",
-    "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
-    "StringNotLike": "StringLike",
-    "NumericNotEquals": "NumericEquals",
-    "DateNotEquals": "DateEquals",
-    "NotIpAddress": "IpAddress",
-    "ArnNotEquals": "ArnEquals",
-    "ArnNotLike": "ArnLike",
-}
-SUPPORTED_OPS = frozenset({*POSITIVE_OPS, *NEGATIONS, "Null"})
-VARIABLE_OPS = STRING | ARN  # where AWS substitutes policy variables in condition values
-COMPARE: dict[str, Callable[[float, float], bool]] = {
-    "Equals": lambda a, b: a == b,
-    "LessThan": lambda a, b: a < b,
-    "LessThanEquals": lambda a, b: a <= b,
-    "GreaterThan": lambda a, b: a > b,
-    "GreaterThanEquals": lambda a, b: a >= b,
-}
-
-
-def _number(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def _date(text: str) -> float | None:
-    """ISO 8601 (`2026-12-01`, `2026-12-01T10:00:00Z`, with an offset) or epoch seconds."""
-    number = _number(text)
-    if number is not None:
-        return number
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
-
-
-def _is_arn(text: str) -> bool:
-    return text.startswith("arn:") and text.count(":") >= 5
-
-
-def _arn_match(pattern: Resolved, arn: str) -> bool:
-    """Each of the six colon-separated parts compared on its own, with wildcards."""
-    if not _is_arn(arn):
-        return False
-    text = pattern.text
-    if text == "*":
-        return True
-    p_parts = text.split(":", 5)
-    a_parts = arn.split(":", 5)
-    if len(p_parts) != 6:
-        return False
-    if pattern.parts == ((text, True),):
-        return all(wildcard_match(x, y) for x, y in zip(p_parts, a_parts, strict=True))
-    return pattern.regex().match(arn) is not None  # variables: compare the ARN as a whole
-
-
-def _decode(text: str) -> bytes | None:
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-
-
-def positive_match(op: str, wanted: str, value: str, ctx: Context, notes: list[str]) -> Tri:
-    """One request value against one policy value, for a positive operator."""
-    if op in VARIABLE_OPS and "${" not in wanted:  # the common case, without a regex per call
-        if op == "StringEquals":
-            return Tri.YES if wanted == value else Tri.NO
-        if op == "StringEqualsIgnoreCase":
-            return Tri.YES if wanted.lower() == value.lower() else Tri.NO
-        if op == "StringLike":
-            return Tri.YES if wildcard_match(wanted, value) else Tri.NO
-        return Tri.YES if _arn_match(Resolved(((wanted, True),)), value) else Tri.NO
-    if op in VARIABLE_OPS:
-        resolved = resolve(wanted, ctx, notes)
-        if isinstance(resolved, Tri):
-            return resolved
-        if op in ARN:
-            return Tri.YES if _arn_match(resolved, value) else Tri.NO
-        regex = resolved.regex(op == "StringEqualsIgnoreCase", wildcards=op == "StringLike")
-        return Tri.YES if regex.match(value) else Tri.NO
-    if op in NUMERIC or op in DATE:
-        parse = _number if op in NUMERIC else _date
-        want, got = parse(wanted), parse(value)
-        if want is None:
-            notes.append(f"condition value {wanted!r} of {op} (not a valid value)")
-            return Tri.MAYBE
-        if got is None:
-            return Tri.NO
-        compare = COMPARE[op.removeprefix("Numeric").removeprefix("Date")]
-        return Tri.YES if compare(got, want) else Tri.NO
-    if op == "Bool":
-        return Tri.YES if wanted.lower() == value.lower() else Tri.NO
-    if op == "BinaryEquals":
-        want_bytes, got_bytes = _decode(wanted), _decode(value)
-        return Tri.YES if want_bytes is not None and want_bytes == got_bytes else Tri.NO
-    if op == "IpAddress":
-        try:
-            network = ip_network(wanted, strict=False)
-        except ValueError:
-            notes.append(f"condition value {wanted!r} of IpAddress (not a CIDR)")
-            return Tri.MAYBE
-        try:
-            address = ip_address(value)
-        except ValueError:
-            return Tri.NO
-        return Tri.YES if address.version == network.version and address in network else Tri.NO
-    raise AssertionError(op)
-
-
-def condition_holds(block: Any, ctx: Context, notes: list[str], where: str = "Condition") -> Tri:
-    """A Condition element: operators AND, keys AND, values OR (NOR when negated)."""
-    if not block:
-        return Tri.YES
-    if not isinstance(block, dict):
-        raise PolicyError(f"{where}: a Condition is a JSON object")
-    results = []
-    for raw_op, keys in block.items():
-        if not isinstance(keys, dict):
-            raise PolicyError(f"{where}.{raw_op}: an operator takes an object of keys")
-        qualifier, _, op = raw_op.rpartition(":")
-        if_exists = op.endswith("IfExists") and op != "IfExists"
-        base = op.removesuffix("IfExists") if if_exists else op
-        if base not in SUPPORTED_OPS or qualifier not in ("", "ForAnyValue", "ForAllValues"):
-            notes.append(f"condition operator {raw_op}")
-            results.append(Tri.MAYBE)
-            continue
-        for key, policy_values in keys.items():
-            wanted = [
-                json.dumps(v) if isinstance(v, bool) else str(v) for v in as_list(policy_values)
-            ]
-            results.append(_key_holds(qualifier, base, if_exists, key, wanted, ctx, notes))
-            if Tri.NO in results:
-                return Tri.NO
-    return and3(*results)
-
-
-def _key_holds(
-    qualifier: str,
-    op: str,
-    if_exists: bool,
-    key: str,
-    wanted: list[str],
-    ctx: Context,
-    notes: list[str],
-) -> Tri:
-    found = ctx.lookup(key)
-    if found is Tri.MAYBE:
-        notes.append(f"condition key {key} (its value in the request is not known)")
-        return Tri.MAYBE
-    values: list[str] = found if isinstance(found, list) else []
-    if op == "Null":
-        present = bool(values)
-        return Tri.YES if any((w.lower() == "true") is (not present) for w in wanted) else Tri.NO
-    negated = op in NEGATIONS
-    positive = NEGATIONS.get(op, op)
-
-    def one(value: str) -> Tri:
-        hit = or3(positive_match(positive, w, value, ctx, notes) for w in wanted)
-        return not3(hit) if negated else hit
-
-    if qualifier == "ForAllValues":
-        return and3(*(one(v) for v in values)) if values else Tri.YES
-    if qualifier == "ForAnyValue":
-        return or3(one(v) for v in values) if values else Tri.NO
-    if not values:
-        return Tri.YES if (if_exists or negated) else Tri.NO
-    if len(values) > 1:
-        notes.append(
-            f"{op} on multivalued key {key} without ForAnyValue/ForAllValues "
-            "(undocumented: AWS requires a set operator)"
-        )
-        return Tri.MAYBE
-    return one(values[0])
-
-
 # --- policies ----------------------------------------------------------------------------------
 
 
@@ -569,9 +217,14 @@ class Policy:
     document: Any
 
     @cached_property
-    def compiled(self) -> tuple[_Statement, ...]:
+    def compiled(self) -> tuple[tuple[_Statement, StatementRef], ...]:
+        """Each statement, parsed once, with the reference a verdict names it by."""
         document = parse_document(self.document)
-        return tuple(_Statement.of(stmt, i) for i, stmt in enumerate(statements(document)))
+        out = []
+        for i, raw in enumerate(statements(document)):
+            stmt = _Statement.of(raw, i)
+            out.append((stmt, StatementRef(self.name, i, stmt.sid, stmt.effect)))
+        return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -603,7 +256,7 @@ class _Statement:
         for i, a in enumerate(raw_actions):
             if not isinstance(a, str):
                 raise PolicyError(f"{where}.Action[{i}]: an action is a string")
-        body = "|".join(_glob(a, True).pattern[1:-1] for a in raw_actions) or "(?!)"
+        body = "|".join(glob_body(a) for a in raw_actions) or "(?!)"
         condition = stmt.get("Condition")
         if condition is not None and not isinstance(condition, dict):
             raise PolicyError(f"{where}.Condition: a Condition is a JSON object")
@@ -678,7 +331,7 @@ def _tally(
             compiled = policy.compiled
         except PolicyError as exc:
             raise PolicyError(f"{policy.name}: {exc}") from None
-        for stmt in compiled:
+        for stmt, ref in compiled:
             if (stmt.actions.match(request.action) is None) is not stmt.not_action:
                 continue
             local: list[str] = []
@@ -687,7 +340,6 @@ def _tally(
                 continue
             if applies is Tri.MAYBE:
                 notes.extend(local)
-            ref = StatementRef(policy.name, stmt.index, stmt.sid, stmt.effect)
             if stmt.effect == "Allow":
                 tally.allow.append((ref, applies, named))
             else:
@@ -712,15 +364,19 @@ def _applies(
             named = Named.NOT if named is not Named.NOT else Named.PRINCIPAL
         if named is Named.NOT:
             return Tri.NO, named
-    parts = [Tri.YES]
+    result = Tri.YES
     if request.resource is not None and stmt.resources is not None:
-        hit = resource_matches(stmt.resources, request.resource, ctx, notes)
-        parts.append(not3(hit) if stmt.not_resource else hit)
-        if Tri.NO in parts:
+        result = resource_matches(stmt.resources, request.resource, ctx, notes)
+        if stmt.not_resource:
+            result = not3(result)
+        if result is Tri.NO:
             return Tri.NO, named
-    where = f"{policy_name}: Statement[{stmt.index}].Condition"
-    parts.append(condition_holds(stmt.condition, ctx, notes, where))
-    return and3(*parts), named
+    if stmt.condition:
+        where = f"{policy_name}: Statement[{stmt.index}].Condition"
+        holds = condition_holds(stmt.condition, ctx, notes, where)
+        if holds is not Tri.YES:
+            result = holds if holds is Tri.NO else Tri.MAYBE
+    return result, named
 
 
 # --- evaluation --------------------------------------------------------------------------------
@@ -857,3 +513,24 @@ def evaluate_resource_policy(
         resource_element=False,
         resource_policy_required=True,
     )
+
+
+__all__ = [
+    "NOT_EVALUATED",
+    "Context",
+    "Named",
+    "Policy",
+    "PolicyError",
+    "Principal",
+    "Request",
+    "StatementRef",
+    "Tri",
+    "Verdict",
+    "as_list",
+    "evaluate",
+    "evaluate_resource_policy",
+    "parse_document",
+    "principal_named",
+    "statements",
+    "wildcard_match",
+]

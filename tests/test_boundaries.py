@@ -78,7 +78,12 @@ def offending(module: str, forbidden: tuple[str, ...]) -> list[str]:
 
 
 NO_AWS = ("boto3", "botocore", "auditor.collectors", "auditor.sessions", "auditor.collect")
-PURE = [*sorted(m for m in MODULES if m.startswith("checks")), "auditor.network", "auditor.policy"]
+PURE = [
+    *sorted(m for m in MODULES if m.startswith("checks")),
+    "auditor.network",
+    "auditor.policy",
+    "auditor.policy_conditions",
+]
 REPORTS = sorted(m for m in MODULES if m.startswith("reports"))
 
 
