@@ -18,6 +18,7 @@ from auditor.run import AuditOptions, run_audit
 from auditor.sample_account import Builder
 
 DEMO_REGIONS = ("eu-west-1", "us-east-1")
+DEMO_ACCOUNT = "123456789012"  # moto's default account
 OFFLINE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -96,7 +97,28 @@ def build_demo_account() -> None:
     eu.ec2.detach_internet_gateway(InternetGatewayId=batch.igw_id, VpcId=batch.vpc_id)
     eu.db("batch-pg", "postgres", "16.3", batch.db_subnet_group)
     # batch-pg: not ready in public mode (no internet gateway attached; the route to the
-    # detached gateway stays in the table); ready in both private modes
+    # detached gateway stays in the table; and VPC Block Public Access blocks it: its
+    # exclusion was deleted); ready in both private modes (block-ingress lets NAT through)
+
+    from auditor import moto_extension
+
+    def exclusion(n: int, vpc_id: str, state: str = "create-complete") -> dict[str, str]:
+        return {
+            "ExclusionId": f"vpcbpa-exclude-0000000000000000{n}",
+            "InternetGatewayExclusionMode": "allow-bidirectional",
+            "ResourceArn": f"arn:aws:ec2:eu-west-1:{DEMO_ACCOUNT}:vpc/{vpc_id}",
+            "State": state,
+        }
+
+    moto_extension.configure(
+        "eu-west-1",
+        block_public_access="block-ingress",
+        bpa_exclusions=(
+            exclusion(1, prod.vpc_id),
+            exclusion(2, analytics.vpc_id),
+            exclusion(3, batch.vpc_id, "delete-complete"),
+        ),
+    )  # eu-west-1 blocks inbound internet traffic; prod and analytics are excluded, batch not
 
     us = Builder("us-east-1")
     legacy = us.ready_network("10.3", "legacy-net", dns_support=False)

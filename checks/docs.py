@@ -102,6 +102,10 @@ A_BPA = _aws(
     "VpcBlockPublicAccessOptions (EC2 API Reference)",
     "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_VpcBlockPublicAccessOptions.html",
 )
+A_BPA_GUIDE = _aws(
+    "Block public access to VPCs and subnets",
+    "https://docs.aws.amazon.com/vpc/latest/userguide/security-vpc-bpa.html",
+)
 A_ALLOWED_AMIS = _aws(
     "EnableAllowedImagesSettings (EC2 API Reference)",
     "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_EnableAllowedImagesSettings.html",

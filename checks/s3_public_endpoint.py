@@ -9,23 +9,20 @@ from typing import ClassVar
 
 from auditor import constants as parts
 from auditor.inventory import DBInstance, RegionInventory, Subnet
-from auditor.model import Evidence, Finding, Mode, Status
+from auditor.model import Finding, Mode, Status
 from auditor.network import (
     available,
-    gateway_endpoint_space,
     is_service,
-    public_space,
     service_name,
-    strays,
 )
-from auditor.outcome import Outcome, unknown
+from auditor.outcome import Outcome
 from auditor.scope import SQLSERVER_FAMILY
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
 from checks.endpoints_s3 import s3_gateway_route
-from checks.route_internet import route_internet
-from checks.support.route_tables import effective_table, vpc_endpoints
+from checks.support.nat_path import nat_path
+from checks.support.route_tables import vpc_endpoints
 
 
 class S3PublicEndpoint(Check):
@@ -97,43 +94,4 @@ def s3_public_path(unit: RegionInventory, subnet: Subnet) -> Outcome:
         f"--service-name {service_name(unit.region, 's3')} --route-table-ids "
         f"{gateway.evidence.get('route_table', '<the subnet route table>')}",
         {**gateway.evidence, **nat.evidence},
-    )
-
-
-def nat_path(unit: RegionInventory, subnet: Subnet) -> Outcome:
-    """Every public address from the subnet goes to an available public NAT gateway whose own
-    subnet reaches the attached internet gateway."""
-    found = effective_table(unit, subnet)
-    if isinstance(found, Outcome):
-        return found
-    rtb, how, candidates = found
-    if unit.nat_gateways is None:
-        return unknown(f"NAT gateways of {subnet.vpc_id}", unit.error_for("DescribeNatGateways"))
-    working: list[str] = []
-    by_id = {s.subnet_id: s for s in unit.subnets or []}
-    for nat in unit.nat_gateways:
-        if nat.vpc_id != subnet.vpc_id or not available(nat.state) or nat.connectivity != "public":
-            continue
-        home = by_id.get(nat.subnet_id)
-        if home is not None and route_internet(unit, home).status is Status.PASS:
-            working.append(nat.nat_gateway_id)
-    stray = strays(
-        candidates, public_space(gateway_endpoint_space(candidates)), lambda r: r.target in working
-    )
-    evidence: Evidence = {"working_nat_gateways": working, "route_table": rtb}
-    if not stray:
-        return Outcome(
-            Status.PASS,
-            f"{rtb} ({how} route table of {subnet.subnet_id}) sends public addresses to "
-            "NAT gateway "
-            f"{', '.join(working)}, which reaches the internet gateway",
-            subnet.subnet_id,
-            evidence={**evidence, "via": "NAT gateway"},
-        )
-    return Outcome(
-        Status.FAIL,
-        f"public addresses from {rtb} do not all go to a working public NAT gateway "
-        f"({'; '.join(s.describe('every public IPv4 address') for s in stray)})",
-        subnet.subnet_id,
-        evidence=evidence,
     )

@@ -1,5 +1,6 @@
-"""vpc.block-public-access (public mode): VPC Block Public Access lets the workers use the
-internet gateway (FAILURE-MODES.md C1)."""
+"""vpc.block-public-access (public mode): VPC Block Public Access lets a public-IP worker use the
+internet gateway (FAILURE-MODES.md C1). It holds on the chosen worker subnet: an exclusion may
+cover one subnet and not another (`BlockPublicAccess.subnet_rule`)."""
 
 from __future__ import annotations
 
@@ -7,83 +8,62 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from auditor import constants as parts
-from auditor.constants import UNSUPPORTED, UNSUPPORTED_TEXT
+from auditor.inventory import DBInstance, RegionInventory, Subnet
 from auditor.model import Finding, Mode, Status
+from auditor.outcome import Outcome, unknown
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
+from checks.support import block_public_access as bpa
 
 
 class BlockPublicAccess(Check):
     id: ClassVar[str] = "vpc.block-public-access"
     title: ClassVar[str] = "VPC Block Public Access lets the workers use the internet gateway"
     modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PUBLIC})
+    subnet_modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PUBLIC})
     reads: ClassVar[tuple[str, ...]] = (parts.GUARDRAILS,)
-    docs: ClassVar[tuple[Source, ...]] = (docs.A_BPA,)
+    docs: ClassVar[tuple[Source, ...]] = (docs.A_BPA, docs.A_BPA_GUIDE)
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
         g, db = ctx.region.guardrails, ctx.db
-        if g.bpa_mode is None or (g.bpa_mode != "off" and g.bpa_exclusions is None):
-            error = ctx.region.first_error(
-                "DescribeVpcBlockPublicAccessOptions",
-                "DescribeVpcBlockPublicAccessExclusions",
-            )
-            yield ctx.unknown("VPC Block Public Access", error)
+        region_wide = bpa.readable(g) and g.bpa_mode in bpa.OPEN_MODES
+        if region_wide or not ctx.workers.plan(db, Mode.PUBLIC).candidates:
+            yield ctx.report(judge(ctx.region, db.vpc_id, None))  # nothing per subnet to say
             return
-        evidence: dict[str, str | list[str]] = {"internet_gateway_block_mode": g.bpa_mode}
-        if g.bpa_mode in ("off", UNSUPPORTED):
-            state = "off" if g.bpa_mode == "off" else UNSUPPORTED_TEXT
-            yield ctx.finding(
-                Status.PASS,
-                f"VPC Block Public Access is {state} in {ctx.region.region}",
-                evidence=evidence,
-            )
-            return
-        plan = ctx.workers.plan(db, Mode.PUBLIC)
-        covered = [f"vpc/{db.vpc_id}", *(f"subnet/{s.subnet_id}" for s in plan.candidates)]
-        exclusions = [
-            e
-            for e in g.bpa_exclusions or []
-            if e.state.endswith("-complete") and any(e.resource_arn.endswith(c) for c in covered)
-        ]
-        evidence["exclusions"] = [
-            f"{e.exclusion_id} ({e.mode}) {e.resource_arn}" for e in exclusions
-        ]
-        if any(e.mode == "allow-bidirectional" for e in exclusions):
-            yield ctx.finding(
-                Status.PASS,
-                f"VPC Block Public Access is {g.bpa_mode}, but an allow-bidirectional exclusion "
-                "covers "
-                f"{db.vpc_id} or its worker subnet",
-                resource_id=db.vpc_id,
-                evidence=evidence,
-            )
-            return
+        yield from ctx.report_best(Mode.PUBLIC)
+
+    def subnet_rule(self, unit: RegionInventory, db: DBInstance, subnet: Subnet) -> Outcome:
+        return judge(unit, subnet.vpc_id, subnet.subnet_id)
+
+
+def judge(unit: RegionInventory, vpc_id: str | None, subnet_id: str | None) -> Outcome:
+    g = unit.guardrails
+    if not bpa.readable(g):
+        error = unit.first_error(
+            "DescribeVpcBlockPublicAccessOptions", "DescribeVpcBlockPublicAccessExclusions"
+        )
+        return unknown("VPC Block Public Access", error)
+    status, why, found = bpa.internet_gateway(g, vpc_id, subnet_id)
+    evidence: dict[str, str | list[str]] = {"internet_gateway_block_mode": g.bpa_mode or ""}
+    if found:
+        evidence["exclusions"] = [f"{e.exclusion_id} ({e.mode}) {e.resource_arn}" for e in found]
+    if g.bpa_mode in bpa.OPEN_MODES:
+        state = "off" if g.bpa_mode == "off" else parts.UNSUPPORTED_TEXT
+        return Outcome(
+            Status.PASS, f"VPC Block Public Access is {state} in {unit.region}", evidence=evidence
+        )
+    where = f"worker subnet {subnet_id} of {vpc_id}" if subnet_id else f"{vpc_id}"
+    fix = None
+    if status is not Status.PASS:
         fix = (
-            f"aws ec2 create-vpc-block-public-access-exclusion --vpc-id {db.vpc_id} "
+            f"aws ec2 create-vpc-block-public-access-exclusion --vpc-id {vpc_id} "
             "--internet-gateway-exclusion-mode allow-bidirectional"
         )
-        if exclusions or g.bpa_mode == "block-ingress":
-            what = (
-                "only an allow-egress exclusion covers it"
-                if exclusions
-                else "the region blocks inbound internet traffic (block-ingress)"
-            )
-            yield ctx.finding(
-                Status.WARN,
-                f"VPC Block Public Access is {g.bpa_mode} and {what}: which direction Veeam's "
-                "workers need opened is not documented (they start every connection themselves)",
-                resource_id=db.vpc_id,
-                remediation=fix,
-                evidence=evidence,
-            )
-            return
-        yield ctx.finding(
-            Status.FAIL,
-            f"VPC Block Public Access is block-bidirectional in {ctx.region.region} and no "
-            f"exclusion covers {db.vpc_id} or a worker subnet: the internet gateway route carries "
-            "nothing, so public-mode workers cannot reach AWS services",
-            resource_id=db.vpc_id,
-            remediation=fix,
-            evidence=evidence,
-        )
+    return Outcome(
+        status,
+        f"VPC Block Public Access is {g.bpa_mode} in {unit.region}; for {where} {why}",
+        subnet_id or vpc_id,
+        fix,
+        evidence,
+    )

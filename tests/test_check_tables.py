@@ -167,6 +167,19 @@ def worker_group(*egress: SgRule) -> Callable[[RegionInventory], None]:
     return run
 
 
+def excluded(
+    mode: str, resource: str, state: str = "create-complete", block: str = "block-bidirectional"
+) -> Callable[[RegionInventory], None]:
+    return guardrails(
+        bpa_mode=block,
+        bpa_exclusions=[
+            BpaExclusion(
+                "vpcbpa-exclude-1", mode, f"arn:aws:ec2:eu-west-1:111122223333:{resource}", state
+            )
+        ],
+    )
+
+
 WORKER_GROUP = WorkerConfig(security_group_ids=["sg-worker"])
 HTTPS_EVERYWHERE = SgRule("tcp", 443, 443, cidrs=["0.0.0.0/0"])
 
@@ -562,6 +575,38 @@ ROWS: dict[str, list[Row]] = {
             engine=SQL,
         ),
         Row(
+            "block-bidirectional blocks the NAT path",
+            both(endpoints_without(S3_GATEWAY), guardrails(bpa_mode="block-bidirectional")),
+            R,
+            Status.FAIL,
+            "VPC Block Public Access (block-bidirectional) blocks nat-1",
+            engine=SQL,
+        ),
+        Row(
+            "block-bidirectional with the NAT's subnet excluded",
+            both(endpoints_without(S3_GATEWAY), excluded("allow-egress", "subnet/subnet-nat")),
+            R,
+            Status.PASS,
+            "NAT gateway nat-1",
+            engine=SQL,
+        ),
+        Row(
+            "block-ingress lets the NAT path through",
+            both(endpoints_without(S3_GATEWAY), guardrails(bpa_mode="block-ingress")),
+            R,
+            Status.PASS,
+            "NAT gateway nat-1",
+            engine=SQL,
+        ),
+        Row(
+            "Block Public Access not read: the NAT path is unknown",
+            both(endpoints_without(S3_GATEWAY), guardrails(bpa_mode=None)),
+            R,
+            Status.UNKNOWN,
+            "whether VPC Block Public Access lets NAT gateway nat-1 through",
+            engine=SQL,
+        ),
+        Row(
             "NAT gateway whose own subnet has no internet route",
             both(
                 endpoints_without(S3_GATEWAY),
@@ -874,24 +919,65 @@ ROWS: dict[str, list[Row]] = {
             guardrails(bpa_mode="block-bidirectional"),
             P,
             Status.FAIL,
-            "no exclusion covers vpc-1",
-            "create-vpc-block-public-access-exclusion",
+            "no completed exclusion covers it: no internet gateway traffic passes",
+            "create-vpc-block-public-access-exclusion --vpc-id vpc-1",
+        ),
+        Row(
+            "block-ingress blocks a public-IP worker too",
+            guardrails(bpa_mode="block-ingress"),
+            P,
+            Status.FAIL,
+            "only NAT gateway and egress-only internet gateway traffic passes",
         ),
         Row(
             "bidirectional, VPC excluded",
-            guardrails(
-                bpa_mode="block-bidirectional",
-                bpa_exclusions=[
-                    BpaExclusion(
-                        "e-1", "allow-bidirectional", f"arn:aws:ec2:::vpc/{VPC}", "create-complete"
-                    )
-                ],
-            ),
+            excluded("allow-bidirectional", f"vpc/{VPC}"),
             P,
             Status.PASS,
-            "allow-bidirectional exclusion",
+            "an allow-bidirectional exclusion covers it",
         ),
-        Row("block-ingress", guardrails(bpa_mode="block-ingress"), P, Status.WARN, "block-ingress"),
+        Row(
+            "bidirectional, the worker subnet excluded",
+            excluded("allow-bidirectional", f"subnet/{PUBLIC_SUBNET}"),
+            P,
+            Status.PASS,
+            "worker subnet subnet-public",
+        ),
+        Row(
+            "another subnet excluded",
+            excluded("allow-bidirectional", "subnet/subnet-nat"),
+            P,
+            Status.FAIL,
+            "no completed exclusion",
+        ),
+        Row(
+            "a deleted exclusion exempts nothing",
+            excluded("allow-bidirectional", f"vpc/{VPC}", "delete-complete"),
+            P,
+            Status.FAIL,
+            "no completed exclusion",
+        ),
+        Row(
+            "an exclusion in progress exempts nothing",
+            excluded("allow-bidirectional", f"vpc/{VPC}", "update-in-progress"),
+            P,
+            Status.FAIL,
+            "no completed exclusion",
+        ),
+        Row(
+            "an updated exclusion exempts",
+            excluded("allow-bidirectional", f"vpc/{VPC}", "update-complete"),
+            P,
+            Status.PASS,
+            "allow-bidirectional",
+        ),
+        Row(
+            "allow-egress only: undocumented, warns",
+            excluded("allow-egress", f"vpc/{VPC}"),
+            P,
+            Status.WARN,
+            "which direction Veeam's workers need opened is not documented",
+        ),
         Row("not read", guardrails(bpa_mode=None), P, Status.UNKNOWN, "could not check"),
         Row("private modes: not its concern", guardrails(bpa_mode="block-bidirectional"), R, None),
     ],

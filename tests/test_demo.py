@@ -33,7 +33,11 @@ def test_demo_shows_ready_not_ready_and_skipped_targets(preflight):
     }
     blocking = {t["db_instance_id"]: t["modes"] for t in run.report["targets"]}
     assert blocking["reports-pg"]["private"]["blocking"] == ["vpc.dns-hostnames"]
-    assert blocking["batch-pg"]["public"]["blocking"] == ["route.internet", "vpc.internet-gateway"]
+    assert blocking["batch-pg"]["public"]["blocking"] == [
+        "route.internet",
+        "vpc.block-public-access",
+        "vpc.internet-gateway",
+    ]
     assert blocking["hr-pg"]["public"]["blocking"] == ["route.internet"]
     assert blocking["erp-sql"]["private"]["blocking"] == ["endpoints.s3", "s3.public-endpoint"]
     assert blocking["crowded-pg"]["public"]["blocking"] == ["ec2.security-group-headroom"]

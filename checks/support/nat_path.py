@@ -1,0 +1,75 @@
+"""The path from a worker without a public IP to the internet through a NAT gateway: every
+public address from the subnet goes to an available public NAT gateway whose own subnet reaches
+the attached internet gateway, and that VPC Block Public Access lets through. Used by
+s3.public-endpoint (SQL Server) and rds.postgres-ca-download."""
+
+from __future__ import annotations
+
+from auditor.inventory import RegionInventory, Subnet
+from auditor.model import Evidence, Status
+from auditor.network import available, gateway_endpoint_space, public_space, strays
+from auditor.outcome import Outcome, unknown
+from checks.route_internet import route_internet
+from checks.support import block_public_access as bpa
+from checks.support.route_tables import effective_table
+
+
+def nat_path(unit: RegionInventory, subnet: Subnet) -> Outcome:
+    """Every public address from the subnet goes to an available public NAT gateway whose own
+    subnet reaches the attached internet gateway."""
+    found = effective_table(unit, subnet)
+    if isinstance(found, Outcome):
+        return found
+    rtb, how, candidates = found
+    if unit.nat_gateways is None:
+        return unknown(f"NAT gateways of {subnet.vpc_id}", unit.error_for("DescribeNatGateways"))
+    working: list[str] = []
+    blocked: list[str] = []  # by VPC Block Public Access (block-bidirectional, not excluded)
+    gaps: list[str] = []  # Block Public Access not read
+    by_id = {s.subnet_id: s for s in unit.subnets or []}
+    for nat in unit.nat_gateways:
+        if nat.vpc_id != subnet.vpc_id or not available(nat.state) or nat.connectivity != "public":
+            continue
+        home = by_id.get(nat.subnet_id)
+        if home is None or route_internet(unit, home).status is not Status.PASS:
+            continue
+        allowed = bpa.nat_gateway(unit.guardrails, nat.vpc_id, nat.subnet_id)
+        if allowed is Status.UNKNOWN:
+            gaps.append(nat.nat_gateway_id)
+        elif allowed is Status.FAIL:
+            blocked.append(nat.nat_gateway_id)
+        else:
+            working.append(nat.nat_gateway_id)
+    stray = strays(
+        candidates, public_space(gateway_endpoint_space(candidates)), lambda r: r.target in working
+    )
+    evidence: Evidence = {"working_nat_gateways": working, "route_table": rtb}
+    if blocked:
+        evidence["nat_gateways_blocked_by_block_public_access"] = blocked
+    if stray and gaps:
+        error = unit.first_error(
+            "DescribeVpcBlockPublicAccessOptions", "DescribeVpcBlockPublicAccessExclusions"
+        )
+        return unknown(f"whether VPC Block Public Access lets NAT gateway {gaps[0]} through", error)
+    if not stray:
+        return Outcome(
+            Status.PASS,
+            f"{rtb} ({how} route table of {subnet.subnet_id}) sends public addresses to "
+            "NAT gateway "
+            f"{', '.join(working)}, which reaches the internet gateway",
+            subnet.subnet_id,
+            evidence={**evidence, "via": "NAT gateway"},
+        )
+    bpa_note = (
+        f"; VPC Block Public Access (block-bidirectional) blocks {', '.join(blocked)}: "
+        "exclude its subnet or VPC"
+        if blocked
+        else ""
+    )
+    return Outcome(
+        Status.FAIL,
+        f"public addresses from {rtb} do not all go to a working public NAT gateway "
+        f"({'; '.join(s.describe('every public IPv4 address') for s in stray)}){bpa_note}",
+        subnet.subnet_id,
+        evidence=evidence,
+    )
