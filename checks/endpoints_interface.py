@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import partial
-from ipaddress import IPv4Network
 from typing import ClassVar
 
 from auditor import constants as parts
 from auditor.inventory import VpcEndpoint
 from auditor.model import Finding, Mode, Status
-from auditor.network import available, is_service, service_name, sg_admits
+from auditor.network import available, is_service, service_name
 from auditor.workers import worker_peer
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
+from checks.support.endpoint_groups import admits_https
 
 SERVICES = ("ssm", "ssmmessages", "sqs")
 _RANK = {Status.PASS: 0, Status.WARN: 1, Status.UNKNOWN: 2, Status.FAIL: 3}
@@ -86,7 +86,7 @@ class InterfaceEndpoints(Check):
                 )
             )
         problems += self.placement(ctx, endpoint)
-        problems += self.security_groups(ctx, endpoint, worker_peer(unit, db, plan))
+        problems += admits_https(unit, endpoint, worker_peer(unit, db, plan))
         evidence: dict[str, str | list[str]] = {
             "service": name,
             "endpoint": endpoint.endpoint_id,
@@ -129,41 +129,5 @@ class InterfaceEndpoints(Check):
                 f"no endpoint subnet in {db.availability_zone} (it works across AZs; Veeam asks "
                 "for one in every AZ where workers run)",
                 None,
-            )
-        ]
-
-    def security_groups(
-        self, ctx: CheckContext, endpoint: VpcEndpoint, peer: list[IPv4Network] | None
-    ) -> list[tuple[Status, str, str | None]]:
-        groups = ctx.region.security_groups
-        if groups is None or peer is None:
-            return [
-                (
-                    Status.UNKNOWN,
-                    "its security groups or the workers' addresses were not read",
-                    None,
-                )
-            ]
-        rules = [r for g in groups if g.group_id in endpoint.security_group_ids for r in g.ingress]
-        verdicts = {sg_admits(rules, 443, net) for net in peer}
-        if verdicts == {"cidr"}:
-            return []
-        who = ", ".join(str(n) for n in peer)
-        if "no" not in verdicts:
-            return [
-                (
-                    Status.WARN,
-                    f"TCP 443 from {who} is admitted only by security-group or prefix-list "
-                    "references (the workers' group is not known to this audit)",
-                    None,
-                )
-            ]
-        group = endpoint.security_group_ids[0] if endpoint.security_group_ids else "<its group>"
-        return [
-            (
-                Status.FAIL,
-                f"its security groups do not admit TCP 443 from the workers ({who})",
-                f"aws ec2 authorize-security-group-ingress --group-id {group} --protocol tcp "
-                f"--port 443 --cidr {peer[0]}",
             )
         ]

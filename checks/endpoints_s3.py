@@ -16,9 +16,11 @@ from auditor.inventory import DBInstance, RegionInventory, Subnet
 from auditor.model import Evidence, Finding, Mode, Status
 from auditor.network import available, is_service, service_name, strays
 from auditor.outcome import Outcome
+from auditor.workers import worker_peer
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
+from checks.support.endpoint_groups import admits_https
 from checks.support.route_tables import effective_table, vpc_endpoints
 
 
@@ -63,16 +65,38 @@ class S3Endpoint(Check):
             and is_service(e, unit.region, "s3")
         ]
         ready = [e for e in s3 if available(e.state)]
+        plan = ctx.workers.plan(db, Mode.PRIVATE)
         if ready:
+            peer = worker_peer(unit, db, plan)
+            judged = sorted(
+                ((admits_https(unit, e, peer), e) for e in ready),
+                key=lambda pe: (_worst(pe[0]), pe[1].endpoint_id),
+            )
+            problems, endpoint = judged[0]
+            evidence: dict[str, str | list[str]] = {
+                "s3_interface_endpoints": [e.endpoint_id for e in ready],
+                "security_groups": endpoint.security_group_ids,
+            }
+            if not problems:
+                return ctx.finding(
+                    Status.PASS,
+                    f"S3 interface endpoint {endpoint.endpoint_id} is available in {vpc_id} and "
+                    "admits TCP 443 from the workers (select it in each repository's settings "
+                    "in Veeam)",
+                    resource_id=endpoint.endpoint_id,
+                    evidence=evidence,
+                    modes=[Mode.PRIVATE],
+                )
+            status, text, fix = max(problems, key=lambda p: _worst([p]))
             return ctx.finding(
-                Status.PASS,
-                f"S3 interface endpoint {ready[0].endpoint_id} is available in {vpc_id} "
-                "(select it in each repository's settings in Veeam)",
-                resource_id=ready[0].endpoint_id,
-                evidence={"s3_interface_endpoints": [e.endpoint_id for e in ready]},
+                status,
+                f"S3 interface endpoint {endpoint.endpoint_id}: {text}; Veeam: the endpoint's "
+                "group must allow inbound HTTPS from the appliance and the worker instances",
+                resource_id=endpoint.endpoint_id,
+                remediation=fix,
+                evidence=evidence,
                 modes=[Mode.PRIVATE],
             )
-        plan = ctx.workers.plan(db, Mode.PRIVATE)
         subnet = (
             plan.best.subnet_id
             if plan.best
@@ -158,3 +182,10 @@ def s3_gateway_route(unit: RegionInventory, subnet: Subnet) -> Outcome:
         subnet.subnet_id,
         evidence=evidence,
     )
+
+
+_RANK = {Status.PASS: 0, Status.WARN: 1, Status.UNKNOWN: 2, Status.FAIL: 3}
+
+
+def _worst(problems: list[tuple[Status, str, str | None]]) -> int:
+    return max((_RANK[p[0]] for p in problems), default=0)

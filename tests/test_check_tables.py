@@ -512,6 +512,28 @@ ROWS: dict[str, list[Row]] = {
             Status.FAIL,
             "gateway endpoints are not supported there",
         ),
+        Row(
+            "the S3 interface endpoint's group does not admit the workers (private)",
+            an_endpoint("vpce-s3-interface", security_group_ids=["sg-db"]),
+            R,
+            Status.FAIL,
+            "vpce-s3-interface: its security groups do not admit TCP 443 from the workers",
+            "authorize-security-group-ingress --group-id sg-db",
+        ),
+        Row(
+            "the S3 interface endpoint's group admits by reference only (private)",
+            both(
+                an_endpoint("vpce-s3-interface", security_group_ids=["sg-db"]),
+                lambda u: setattr(
+                    u.security_groups[1],  # type: ignore[index]
+                    "ingress",
+                    [SgRule("tcp", 443, 443, groups=["sg-workers"])],
+                ),
+            ),
+            R,
+            Status.WARN,
+            "references",
+        ),
         Row("gateway route (vpc-endpoints)", nothing, E, Status.PASS, "routes S3 (pl-s3)"),
         Row(
             "no gateway endpoint (vpc-endpoints)",

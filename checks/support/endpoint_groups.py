@@ -1,0 +1,51 @@
+"""Whether an interface endpoint's security groups admit HTTPS from the workers (Veeam: the
+endpoints' groups "must allow inbound HTTPS traffic from both the backup appliance and the
+worker instances"). Used by endpoints.interface (ssm, ssmmessages, sqs) and endpoints.s3 (the S3
+interface endpoint of the private network deployment)."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network
+
+from auditor.inventory import RegionInventory, VpcEndpoint
+from auditor.model import Status
+from auditor.network import sg_admits
+
+
+def admits_https(
+    unit: RegionInventory, endpoint: VpcEndpoint, peer: list[IPv4Network] | None
+) -> list[tuple[Status, str, str | None]]:
+    """[] when the endpoint's security groups admit TCP 443 from ``peer`` by CIDR; else the
+    problem: (status, sentence, fix)."""
+    groups = unit.security_groups
+    if groups is None or peer is None:
+        return [
+            (
+                Status.UNKNOWN,
+                "its security groups or the workers' addresses were not read",
+                None,
+            )
+        ]
+    rules = [r for g in groups if g.group_id in endpoint.security_group_ids for r in g.ingress]
+    verdicts = {sg_admits(rules, 443, net) for net in peer}
+    if verdicts == {"cidr"}:
+        return []
+    who = ", ".join(str(n) for n in peer)
+    if "no" not in verdicts:
+        return [
+            (
+                Status.WARN,
+                f"TCP 443 from {who} is admitted only by security-group or prefix-list "
+                "references (the workers' group is not known to this audit)",
+                None,
+            )
+        ]
+    group = endpoint.security_group_ids[0] if endpoint.security_group_ids else "<its group>"
+    return [
+        (
+            Status.FAIL,
+            f"its security groups do not admit TCP 443 from the workers ({who})",
+            f"aws ec2 authorize-security-group-ingress --group-id {group} --protocol tcp "
+            f"--port 443 --cidr {peer[0]}",
+        )
+    ]
