@@ -43,7 +43,10 @@ def unsupported_reason(db: DBInstance) -> str | None:
         )
     if db.engine in POSTGRES_ENGINES or db.engine in SQLSERVER_FAMILY:
         return None
-    return f"Veeam Backup for AWS does not back up {engine_family_name(db.engine)} DB instances"
+    return (
+        f"Veeam Backup for AWS creates no image-level backups of {engine_family_name(db.engine)} "
+        "DB instances (it still takes snapshots of them)"
+    )
 
 
 @dataclass

@@ -19,6 +19,7 @@ from checks.iam_sqlserver_role_s3 import RoleS3Permissions
 from checks.iam_sqlserver_role_trust import RoleTrust
 from checks.rds_engine_supported import EngineSupported
 from checks.rds_kms_key import DbKmsKey
+from checks.rds_postgres_ca_download import PostgresCaDownload
 from checks.rds_snapshot_quota import SnapshotQuota
 from checks.rds_sqlserver_backup_restore import BackupRestoreOption
 from checks.route_internet import InternetRoute
@@ -42,6 +43,7 @@ BUILTIN_CHECKS: tuple[type[Check], ...] = (
     InterfaceEndpoints,
     S3Endpoint,
     S3PublicEndpoint,
+    PostgresCaDownload,
     SubnetNacl,
     SecurityGroupHeadroom,
     WorkerSecurityGroup,

@@ -45,6 +45,9 @@ V_ENABLE_PRIVATE = _veeam(
 V_WORKERS_PRIVATE = _veeam("Worker instances in private networks", "worker_instances_in_private")
 V_REPO_S3_ENDPOINT = _veeam("Repository S3 endpoint settings", "repositories_add_s3endpoint")
 V_BACKUP_HIW_RDS = _veeam("How RDS backup works", "backup_hiw_rds")
+V_SYSTEM_REQUIREMENTS = _veeam(
+    "System requirements: AWS services", "system_requirements_aws_services"
+)
 V_SG_WORKERS = _veeam("Security groups for worker instances", "seciruty_groups_workers")
 
 A_SNAPSHOT = _aws(

@@ -8,7 +8,12 @@ from typing import ClassVar
 from auditor import constants as parts
 from auditor.inventory import DBInstance
 from auditor.model import Finding, Status
-from auditor.scope import POSTGRES_ENGINES, SQLSERVER_ENGINES, unsupported_reason
+from auditor.scope import (
+    POSTGRES_ENGINES,
+    SQLSERVER_ENGINES,
+    SQLSERVER_FAMILY,
+    unsupported_reason,
+)
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
@@ -68,6 +73,20 @@ def engine_problem(db: DBInstance) -> tuple[Status, str, str | None]:
     )
 
 
+SQLSERVER_MAX_GIB = 5 * 1024  # Veeam backs up SQL Server databases of up to 5 TiB
+
+
+def size_problem(db: DBInstance) -> tuple[Status, str, str | None]:
+    if db.engine in SQLSERVER_FAMILY and db.allocated_storage_gib > SQLSERVER_MAX_GIB:
+        return (
+            Status.WARN,
+            f"{db.allocated_storage_gib} GiB allocated: Veeam backs up SQL Server databases of up "
+            f"to 5 TiB ({SQLSERVER_MAX_GIB} GiB); a larger database will not be backed up",
+            None,
+        )
+    return Status.PASS, "", None
+
+
 def state_problem(db: DBInstance) -> tuple[Status, str, str | None]:
     state = db.status
     if state == "available":
@@ -99,10 +118,10 @@ class EngineSupported(Check):
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
         db = ctx.db
-        parts = [engine_problem(db), state_problem(db)]
+        parts = [engine_problem(db), state_problem(db), size_problem(db)]
         worst = max(parts, key=lambda p: _RANK[p[0]])[0]
         if worst is Status.PASS:
-            message = "; ".join(p[1] for p in parts)
+            message = "; ".join(p[1] for p in parts if p[1])
         else:
             message = "; ".join(p[1] for p in parts if p[0] is not Status.PASS)
         fixes = [p[2] for p in parts if p[2]]

@@ -97,7 +97,8 @@ def test_mysql_instance_is_skipped_not_a_target(preflight):
             "region": "eu-west-1",
             "db_instance_id": "shop",
             "engine": "mysql",
-            "reason": "Veeam Backup for AWS does not back up MySQL DB instances",
+            "reason": "Veeam Backup for AWS creates no image-level backups of MySQL DB instances "
+            "(it still takes snapshots of them)",
         }
     ]
     assert not run.findings("rds.engine-supported", "shop")

@@ -227,6 +227,17 @@ ROWS: dict[str, list[Row]] = {
         ),
         Row("modifying", the_db(status="modifying"), E, Status.WARN, "modifying"),
         Row("sql server express", nothing, P, Status.PASS, "sqlserver-se", engine=SQL),
+        Row(
+            "sql server over 5 TiB",
+            the_db(allocated_storage_gib=6000),
+            P,
+            Status.WARN,
+            "Veeam backs up SQL Server databases of up to 5 TiB",
+            engine=SQL,
+        ),
+        Row(
+            "postgres over 5 TiB is not limited", the_db(allocated_storage_gib=6000), P, Status.PASS
+        ),
     ],
     "vpc.dns-support": [
         Row("on", nothing, P, Status.PASS, "enableDnsSupport is on"),
@@ -639,6 +650,26 @@ ROWS: dict[str, list[Row]] = {
             "do not all go to a working public NAT gateway",
             engine=SQL,
         ),
+    ],
+    "rds.postgres-ca-download": [
+        Row("through the NAT gateway", nothing, R, Status.PASS, "NAT gateway nat-1"),
+        Row(
+            "no internet path: warns, never blocks",
+            lambda u: routes(u, PRIVATE_TABLE),
+            R,
+            Status.WARN,
+            "download the RDS certificate bundle from truststore.pki.rds.amazonaws.com",
+            "create-route --route-table-id rtb-private",
+        ),
+        Row(
+            "block-bidirectional blocks the NAT gateway",
+            guardrails(bpa_mode="block-bidirectional"),
+            R,
+            Status.WARN,
+            "blocks nat-1",
+        ),
+        Row("public mode: the internet route already", nothing, P, None),
+        Row("sql server: not its concern", nothing, R, None, engine=SQL),
     ],
     "subnet.nacl": [
         Row("open", nothing, P, Status.PASS, "allows TCP 443"),

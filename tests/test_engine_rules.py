@@ -142,8 +142,8 @@ def test_a_check_for_other_engines_emits_nothing():
     [
         ("aurora-postgresql", "cl-1", "does not take image-level backups of Aurora"),
         ("postgres", "mz-cluster", "member of DB cluster mz-cluster"),
-        ("oracle-ee", None, "does not back up Oracle DB instances"),
-        ("mariadb", None, "does not back up MariaDB DB instances"),
+        ("oracle-ee", None, "creates no image-level backups of Oracle DB instances"),
+        ("mariadb", None, "creates no image-level backups of MariaDB DB instances"),
     ],
 )
 def test_engines_veeam_cannot_back_up_are_skipped_with_the_reason(engine, cluster, reason):
