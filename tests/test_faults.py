@@ -3,7 +3,6 @@ SIGINT, and odd but valid data."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -119,15 +118,21 @@ def test_sigint_exits_130_and_leaves_the_previous_reports_intact(endpoint, tmp_p
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
-def test_odd_but_valid_data_parses(tmp_path):
-    # The smallest shapes botocore's models allow: optional members missing.
-    db = parse_db_instance({"DBInstanceIdentifier": "x"})
-    assert (db.vpc_id, db.availability_zone, db.security_groups, db.port) == (None, None, [], None)
-    table = parse_route_table(
-        {"RouteTableId": "rtb-1", "Routes": [{"DestinationPrefixListId": "pl-1"}]}
-    )
-    assert (table.main, table.subnet_ids, table.routes[0].target) == (False, [], "unknown")
-    assert parse_subnet({"SubnetId": "subnet-1"}).available_ips == 0
-    assert parse_nacl({"NetworkAclId": "acl-1", "Entries": [{}]}).entries[0].action == "deny"
-    assert parse_security_group({"GroupId": "sg-1"}).egress == []
-    assert json.dumps({"empty": []})  # empty pages are lists of nothing, handled by paginate
+def test_the_smallest_valid_shapes_are_malformed_where_a_rule_needs_a_field():
+    # botocore's models make every member optional; the fields the rules read are required
+    # here, so a missing one is a gap (tests/test_fail_closed.py drives them end to end).
+    from auditor.collectors.fields import Malformed
+
+    with pytest.raises(Malformed, match="DBInstanceArn is missing"):
+        parse_db_instance({"DBInstanceIdentifier": "x"})
+    with pytest.raises(Malformed, match="State is missing"):
+        parse_route_table(
+            {"RouteTableId": "rtb-1", "VpcId": "vpc-1", "Associations": [],
+             "Routes": [{"DestinationPrefixListId": "pl-1", "Origin": "CreateRoute"}]}
+        )  # fmt: skip
+    with pytest.raises(Malformed, match="VpcId is missing"):
+        parse_subnet({"SubnetId": "subnet-1"})
+    with pytest.raises(Malformed, match="RuleNumber is missing"):
+        parse_nacl({"NetworkAclId": "acl-1", "VpcId": "vpc-1", "Entries": [{}]})
+    with pytest.raises(Malformed, match="VpcId is missing"):
+        parse_security_group({"GroupId": "sg-1"})

@@ -252,7 +252,8 @@ def test_an_endpoint_group_that_does_not_admit_https_from_the_workers_fails(pref
 
     run = preflight("audit", "--region", "eu-west-1", "--worker-network", "private")
 
-    assert run.target("orders")["blocking"] == ["endpoints.interface"]
+    # The S3 interface endpoint shares the group: it must admit the workers too (Veeam).
+    assert run.target("orders")["blocking"] == ["endpoints.interface", "endpoints.s3"]
     ssm = [
         f
         for f in run.findings("endpoints.interface")

@@ -9,14 +9,16 @@ returns ``None`` and leaves a `ReadError` behind.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
 
+from auditor.collectors.fields import Malformed
 from auditor.inventory import DBInstance, ReadError, RegionInventory
 from auditor.sessions import AwsSession
 
@@ -34,6 +36,10 @@ DENIED_CODES = frozenset(
     }
 )
 FILTER_VALUES_MAX = 200  # EC2 accepts at most 200 values per filter
+# Pages of one paginated read at most: 1,000 pages of up to 1,000 items is a million subnets or
+# route tables, far past any real account; a service that keeps answering with new tokens is
+# cut off there (a gap), and botocore's paginators already stop on a repeated token.
+MAX_PAGES = 1000
 ABSENT_CODES = frozenset({"NoSuchEntity", "NoSuchEntityException", "UnsupportedOperation"})
 
 
@@ -186,10 +192,23 @@ class UnitContext:
     ) -> list[dict[str, Any]] | None:
         """Every page of a paginated call, flattened on ``result_key``; ``None`` on a gap."""
 
-        def read_all(client: Any) -> list[dict[str, Any]]:
+        def read_all(client: Any) -> list[dict[str, Any]] | None:
             items: list[dict[str, Any]] = []
-            for page in client.get_paginator(api.method).paginate(**params):
-                items.extend(page.get(result_key, []))
+            for number, page in enumerate(client.get_paginator(api.method).paginate(**params)):
+                if number >= MAX_PAGES:
+                    self.record_gap(
+                        api, "PageLimit", f"more than {MAX_PAGES} pages: stopped", resource_id
+                    )
+                    return None
+                if not isinstance(page.get(result_key), list):
+                    self.record_gap(
+                        api,
+                        "MalformedResponse",
+                        f"malformed response: a page without the list {result_key}",
+                        resource_id,
+                    )
+                    return None
+                items.extend(page[result_key])
             return items
 
         return self._guarded(api, resource_id, read_all)
@@ -233,6 +252,15 @@ class UnitContext:
                 denied,
             )
         )
+
+    @contextmanager
+    def parsing(self, api: ApiCall, resource_id: str | None = None) -> Iterator[None]:
+        """Parse an answer of ``api``: a missing or mistyped field (`Malformed`) leaves what the
+        block would have set unset and records the gap against ``api``."""
+        try:
+            yield
+        except Malformed as exc:
+            self.record_gap(api, "MalformedResponse", f"malformed response: {exc}", resource_id)
 
     def append_gap(self, err: ReadError) -> None:
         with self._lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from auditor.collectors.base import ApiCall, Collector, UnitContext
+from auditor.collectors.fields import need
 from auditor.constants import VPC_ENDPOINTS
 from auditor.inventory import VpcEndpoint
 
@@ -14,10 +15,10 @@ DESCRIBE_VPC_ENDPOINTS = ApiCall("ec2", "DescribeVpcEndpoints", "ec2:DescribeVpc
 def parse_endpoint(raw: dict[str, Any]) -> VpcEndpoint:
     return VpcEndpoint(
         endpoint_id=raw["VpcEndpointId"],
-        vpc_id=raw.get("VpcId", ""),
-        service_name=raw.get("ServiceName", ""),
-        endpoint_type=raw.get("VpcEndpointType", ""),
-        state=raw.get("State", ""),
+        vpc_id=need(raw, "VpcId", str),
+        service_name=need(raw, "ServiceName", str),
+        endpoint_type=need(raw, "VpcEndpointType", str),
+        state=need(raw, "State", str),
         private_dns=bool(raw.get("PrivateDnsEnabled", False)),
         subnet_ids=sorted(raw.get("SubnetIds", [])),
         security_group_ids=sorted(g["GroupId"] for g in raw.get("Groups", []) if g.get("GroupId")),
@@ -32,6 +33,7 @@ class EndpointsCollector(Collector):
     def collect(self, ctx: UnitContext) -> None:
         endpoints = ctx.paginate_by_vpc(DESCRIBE_VPC_ENDPOINTS, "VpcEndpoints")
         if endpoints is not None:
-            ctx.inventory.vpc_endpoints = sorted(
-                (parse_endpoint(e) for e in endpoints), key=lambda e: e.endpoint_id
-            )
+            with ctx.parsing(DESCRIBE_VPC_ENDPOINTS):
+                ctx.inventory.vpc_endpoints = sorted(
+                    (parse_endpoint(e) for e in endpoints), key=lambda e: e.endpoint_id
+                )

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from auditor.collectors.base import Absent, ApiCall, Collector, UnitContext
+from auditor.collectors.base import MAX_PAGES, Absent, ApiCall, Collector, UnitContext
+from auditor.collectors.fields import need, need_list, optional
 from auditor.constants import GUARDRAILS, UNSUPPORTED
 from auditor.inventory import BpaExclusion, KmsKey
 
@@ -83,33 +84,50 @@ class GuardrailsCollector(Collector):
             g.bpa_mode, g.bpa_exclusions = UNSUPPORTED, []
             return
         if options is not None:
-            g.bpa_mode = options.get("VpcBlockPublicAccessOptions", {}).get(
-                "InternetGatewayBlockMode", "off"
-            )
-        exclusions: list[dict[str, Any]] | None = []
+            with ctx.parsing(BPA_OPTIONS):  # a missing mode is not "off"
+                block = need(options, "VpcBlockPublicAccessOptions", dict)
+                g.bpa_mode = need(block, "InternetGatewayBlockMode", str)
+        exclusions = self.bpa_exclusion_pages(ctx)
+        if exclusions is not None:
+            with ctx.parsing(BPA_EXCLUSIONS):
+                g.bpa_exclusions = [
+                    BpaExclusion(
+                        need(e, "ExclusionId", str),
+                        need(e, "InternetGatewayExclusionMode", str),
+                        need(e, "ResourceArn", str),
+                        need(e, "State", str),
+                    )
+                    for e in exclusions
+                ]
+
+    def bpa_exclusion_pages(self, ctx: UnitContext) -> list[dict[str, Any]] | None:
+        """Every page (botocore has no paginator for this call); a repeated token or more than
+        MAX_PAGES pages is a gap, never a loop."""
+        exclusions: list[dict[str, Any]] = []
         token: str | None = None
-        while exclusions is not None:  # botocore has no paginator for this call
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
             try:
                 page = ctx.call(BPA_EXCLUSIONS, **({"NextToken": token} if token else {}))
             except Absent:
-                break
+                return exclusions
             if page is None:
-                exclusions = None
-                break
-            exclusions += page.get("VpcBlockPublicAccessExclusions", [])
-            token = page.get("NextToken")
-            if not token:
-                break
-        if exclusions is not None:
-            g.bpa_exclusions = [
-                BpaExclusion(
-                    e.get("ExclusionId", ""),
-                    e.get("InternetGatewayExclusionMode", ""),
-                    e.get("ResourceArn", ""),
-                    e.get("State", ""),
-                )
-                for e in exclusions
-            ]
+                return None
+            with ctx.parsing(BPA_EXCLUSIONS):
+                exclusions += need_list(page, "VpcBlockPublicAccessExclusions")
+                token = optional(page, "NextToken", str)
+                if not token:
+                    return exclusions
+                if token in seen:
+                    ctx.record_gap(
+                        BPA_EXCLUSIONS, "RepeatedToken", "the same NextToken twice", None
+                    )
+                    return None
+                seen.add(token)
+                continue
+            return None  # malformed page: recorded
+        ctx.record_gap(BPA_EXCLUSIONS, "PageLimit", f"more than {MAX_PAGES} pages: stopped", None)
+        return None
 
     def snapshot_quota(self, ctx: UnitContext) -> None:
         """RDS's own count and quota; else Service Quotas and a count of manual snapshots."""
@@ -152,12 +170,15 @@ class GuardrailsCollector(Collector):
         answer = ctx.call(EBS_DEFAULT)
         if answer is None:
             return
-        g.ebs_encryption_by_default = bool(answer.get("EbsEncryptionByDefault"))
+        with ctx.parsing(EBS_DEFAULT):  # a missing answer is not "off"
+            g.ebs_encryption_by_default = need(answer, "EbsEncryptionByDefault", bool)
         if g.ebs_encryption_by_default:
             key = ctx.call(EBS_KEY)
             if key is not None:
-                g.ebs_default_key = key.get("KmsKeyId") or "alias/aws/ebs"
-                g.kms_keys[g.ebs_default_key] = self.key(ctx, g.ebs_default_key)
+                with ctx.parsing(EBS_KEY):  # never assume alias/aws/ebs
+                    g.ebs_default_key = need(key, "KmsKeyId", str)
+                if g.ebs_default_key:
+                    g.kms_keys[g.ebs_default_key] = self.key(ctx, g.ebs_default_key)
 
     def allowed_images(self, ctx: UnitContext) -> None:
         g = ctx.inventory.guardrails
@@ -167,10 +188,12 @@ class GuardrailsCollector(Collector):
             g.allowed_images_state, g.allowed_images_providers = UNSUPPORTED, []
             return
         if answer is not None:
-            g.allowed_images_state = answer.get("State", "disabled")
-            g.allowed_images_providers = [
-                list(c.get("ImageProviders", [])) for c in answer.get("ImageCriteria", [])
-            ]
+            with ctx.parsing(ALLOWED_IMAGES):  # a missing state is not "disabled"
+                state = need(answer, "State", str)
+                g.allowed_images_providers = [
+                    list(c.get("ImageProviders", [])) for c in answer.get("ImageCriteria", [])
+                ]
+                g.allowed_images_state = state
 
     def vcpus(self, ctx: UnitContext) -> None:
         g = ctx.inventory.guardrails

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from auditor.collectors.base import ApiCall, Collector, UnitContext
+from auditor.collectors.fields import need, need_list
 from auditor.constants import DB_INSTANCES
 from auditor.inventory import DBInstance, OptionGroupMembership, SecurityGroupMembership
 
@@ -14,11 +15,11 @@ DESCRIBE_DB_INSTANCES = ApiCall("rds", "DescribeDBInstances", "rds:DescribeDBIns
 def parse_db_instance(raw: dict[str, Any]) -> DBInstance:
     subnet_group = raw.get("DBSubnetGroup") or {}
     return DBInstance(
-        db_instance_id=raw["DBInstanceIdentifier"],
-        arn=raw.get("DBInstanceArn", ""),
-        engine=raw.get("Engine", ""),
-        engine_version=raw.get("EngineVersion", ""),
-        status=raw.get("DBInstanceStatus", ""),
+        db_instance_id=need(raw, "DBInstanceIdentifier", str),
+        arn=need(raw, "DBInstanceArn", str),
+        engine=need(raw, "Engine", str),
+        engine_version=need(raw, "EngineVersion", str),
+        status=need(raw, "DBInstanceStatus", str),
         availability_zone=raw.get("AvailabilityZone"),
         secondary_availability_zone=raw.get("SecondaryAvailabilityZone"),
         multi_az=bool(raw.get("MultiAZ", False)),
@@ -31,16 +32,16 @@ def parse_db_instance(raw: dict[str, Any]) -> DBInstance:
         ),
         security_groups=[
             SecurityGroupMembership(g["VpcSecurityGroupId"], g.get("Status", ""))
-            for g in raw.get("VpcSecurityGroups", [])
+            for g in need_list(raw, "VpcSecurityGroups")  # none would read as "room for one"
         ],
         option_groups=[
             OptionGroupMembership(o["OptionGroupName"], o.get("Status", ""))
             for o in raw.get("OptionGroupMemberships", [])
         ],
         db_cluster_id=raw.get("DBClusterIdentifier"),
-        storage_encrypted=bool(raw.get("StorageEncrypted", False)),
+        storage_encrypted=need(raw, "StorageEncrypted", bool),  # not "unencrypted" by default
         kms_key_id=raw.get("KmsKeyId"),
-        allocated_storage_gib=int(raw.get("AllocatedStorage", 0) or 0),
+        allocated_storage_gib=need(raw, "AllocatedStorage", int),
         port=(raw.get("Endpoint") or {}).get("Port") or raw.get("DbInstancePort") or None,
     )
 
@@ -53,6 +54,7 @@ class DBInstancesCollector(Collector):
     def collect(self, ctx: UnitContext) -> None:
         raw = ctx.paginate(DESCRIBE_DB_INSTANCES, "DBInstances")
         if raw is not None:
-            ctx.inventory.db_instances = sorted(
-                (parse_db_instance(r) for r in raw), key=lambda d: d.db_instance_id
-            )
+            with ctx.parsing(DESCRIBE_DB_INSTANCES):
+                ctx.inventory.db_instances = sorted(
+                    (parse_db_instance(r) for r in raw), key=lambda d: d.db_instance_id
+                )

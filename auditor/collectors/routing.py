@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from auditor.collectors.base import Absent, ApiCall, Collector, UnitContext
+from auditor.collectors.fields import Malformed, need, need_list, optional
 from auditor.constants import PREFIX_LISTS, ROUTING
 from auditor.inventory import InternetGateway, NatGateway, Route, RouteTable
 
@@ -36,8 +37,8 @@ def parse_route(raw: dict[str, Any]) -> Route:
     target = next((str(raw[k]) for k in ROUTE_TARGET_KEYS if raw.get(k)), "unknown")
     return Route(
         target=target,
-        state=str(raw.get("State", "active")),
-        origin=str(raw.get("Origin", "CreateRoute")),
+        state=need(raw, "State", str),  # a missing state is not "active"
+        origin=need(raw, "Origin", str),
         destination=raw.get("DestinationCidrBlock"),
         destination_ipv6=raw.get("DestinationIpv6CidrBlock"),
         prefix_list_id=raw.get("DestinationPrefixListId"),
@@ -47,16 +48,28 @@ def parse_route(raw: dict[str, Any]) -> Route:
 def parse_route_table(raw: dict[str, Any]) -> RouteTable:
     associations = [
         a
-        for a in raw.get("Associations", [])
+        for a in need_list(raw, "Associations")
         if a.get("AssociationState", {}).get("State", "associated") == "associated"
     ]
     return RouteTable(
         route_table_id=raw["RouteTableId"],
-        vpc_id=raw.get("VpcId", ""),
-        main=any(a.get("Main") for a in associations),
+        vpc_id=need(raw, "VpcId", str),
+        main=any(a.get("Main") is True for a in associations),
         subnet_ids=sorted(a["SubnetId"] for a in associations if a.get("SubnetId")),
-        routes=[parse_route(r) for r in raw.get("Routes", [])],
+        routes=[parse_route(r) for r in need_list(raw, "Routes")],
     )
+
+
+def connectivity(raw: dict[str, Any]) -> str:
+    """ConnectivityType; where an answer lacks it (moto 5.2.5 does), a NAT gateway holding a
+    public IP is a public one (only public NAT gateways get an Elastic IP); otherwise the
+    answer is malformed, never assumed public."""
+    given = optional(raw, "ConnectivityType", str)
+    if given is not None:
+        return given
+    if any(a.get("PublicIp") for a in raw.get("NatGatewayAddresses") or [] if isinstance(a, dict)):
+        return "public"
+    raise Malformed("ConnectivityType is missing and the NAT gateway has no public IP")
 
 
 class RoutingCollector(Collector):
@@ -71,38 +84,44 @@ class RoutingCollector(Collector):
         inv = ctx.inventory
         tables = ctx.paginate_by_vpc(DESCRIBE_ROUTE_TABLES, "RouteTables")
         if tables is not None:
-            inv.route_tables = sorted(
-                (parse_route_table(t) for t in tables), key=lambda t: t.route_table_id
-            )
+            with ctx.parsing(DESCRIBE_ROUTE_TABLES):
+                inv.route_tables = sorted(
+                    (parse_route_table(t) for t in tables), key=lambda t: t.route_table_id
+                )
         gateways = ctx.paginate_by_vpc(
             DESCRIBE_INTERNET_GATEWAYS, "InternetGateways", filter_name="attachment.vpc-id"
         )
         if gateways is not None:
-            inv.internet_gateways = sorted(
-                (
-                    InternetGateway(
-                        g["InternetGatewayId"],
-                        {a["VpcId"]: a.get("State", "") for a in g.get("Attachments", [])},
-                    )
-                    for g in gateways
-                ),
-                key=lambda g: g.gateway_id,
-            )
+            with ctx.parsing(DESCRIBE_INTERNET_GATEWAYS):
+                inv.internet_gateways = sorted(
+                    (
+                        InternetGateway(
+                            need(g, "InternetGatewayId", str),
+                            {
+                                need(a, "VpcId", str): need(a, "State", str)
+                                for a in need_list(g, "Attachments")
+                            },
+                        )
+                        for g in gateways
+                    ),
+                    key=lambda g: g.gateway_id,
+                )
         nats = ctx.paginate_by_vpc(DESCRIBE_NAT_GATEWAYS, "NatGateways", filter_name="vpc-id")
         if nats is not None:
-            inv.nat_gateways = sorted(
-                (
-                    NatGateway(
-                        nat_gateway_id=n["NatGatewayId"],
-                        vpc_id=n.get("VpcId", ""),
-                        subnet_id=n.get("SubnetId", ""),
-                        state=n.get("State", ""),
-                        connectivity=n.get("ConnectivityType", "public"),
-                    )
-                    for n in nats
-                ),
-                key=lambda n: n.nat_gateway_id,
-            )
+            with ctx.parsing(DESCRIBE_NAT_GATEWAYS):
+                inv.nat_gateways = sorted(
+                    (
+                        NatGateway(
+                            nat_gateway_id=need(n, "NatGatewayId", str),
+                            vpc_id=need(n, "VpcId", str),
+                            subnet_id=need(n, "SubnetId", str),
+                            state=need(n, "State", str),
+                            connectivity=connectivity(n),
+                        )
+                        for n in nats
+                    ),
+                    key=lambda n: n.nat_gateway_id,
+                )
 
 
 class PrefixListsCollector(Collector):
@@ -129,6 +148,11 @@ class PrefixListsCollector(Collector):
                 )
             except Absent:  # the route points at a prefix list that no longer exists
                 return pl_id, []
-            return pl_id, None if entries is None else sorted(e["Cidr"] for e in entries)
+            if entries is None:
+                return pl_id, None
+            cidrs: list[str] | None = None
+            with ctx.parsing(GET_PREFIX_LIST_ENTRIES, pl_id):
+                cidrs = sorted(need(e, "Cidr", str) for e in entries)
+            return pl_id, cidrs
 
         ctx.inventory.prefix_lists.update(ctx.fan_out(read, ids))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from auditor.collectors.base import Absent, ApiCall, Collector, UnitContext
+from auditor.collectors.fields import need, need_list
 from auditor.constants import (
     DB_SECURITY_GROUPS_BEFORE_QUOTA,
     SECURITY_GROUPS,
@@ -21,7 +22,7 @@ GET_SERVICE_QUOTA = ApiCall("service-quotas", "GetServiceQuota", "servicequotas:
 
 def parse_rule(raw: dict[str, Any]) -> SgRule:
     return SgRule(
-        protocol=str(raw.get("IpProtocol", "-1")),
+        protocol=need(raw, "IpProtocol", str),  # a missing protocol is not "all"
         from_port=raw.get("FromPort"),
         to_port=raw.get("ToPort"),
         cidrs=sorted(r["CidrIp"] for r in raw.get("IpRanges", []) if r.get("CidrIp")),
@@ -34,10 +35,10 @@ def parse_rule(raw: dict[str, Any]) -> SgRule:
 
 def parse_security_group(raw: dict[str, Any]) -> SecurityGroup:
     return SecurityGroup(
-        group_id=raw["GroupId"],
-        vpc_id=raw.get("VpcId", ""),
-        ingress=[parse_rule(r) for r in raw.get("IpPermissions", [])],
-        egress=[parse_rule(r) for r in raw.get("IpPermissionsEgress", [])],
+        group_id=need(raw, "GroupId", str),
+        vpc_id=need(raw, "VpcId", str),
+        ingress=[parse_rule(r) for r in need_list(raw, "IpPermissions")],
+        egress=[parse_rule(r) for r in need_list(raw, "IpPermissionsEgress")],
     )
 
 
@@ -52,11 +53,12 @@ class SecurityGroupsCollector(Collector):
         groups = ctx.paginate(DESCRIBE_SECURITY_GROUPS, "SecurityGroups")
         if groups is not None:
             vpcs = set(ctx.target_vpc_ids())
-            inv.security_group_count = len(groups)
-            inv.security_groups = sorted(
-                (parse_security_group(g) for g in groups if g.get("VpcId") in vpcs),
-                key=lambda g: g.group_id,
-            )
+            with ctx.parsing(DESCRIBE_SECURITY_GROUPS):
+                inv.security_groups = sorted(
+                    (parse_security_group(g) for g in groups if g.get("VpcId") in vpcs),
+                    key=lambda g: g.group_id,
+                )
+                inv.security_group_count = len(groups)
         wanted = [SG_PER_REGION]
         if any(len(db.security_groups) >= DB_SECURITY_GROUPS_BEFORE_QUOTA for db in ctx.targets()):
             wanted.append(SG_PER_INTERFACE)
@@ -69,6 +71,11 @@ class SecurityGroupsCollector(Collector):
                 )
             except Absent:
                 return key, None
-            return key, None if answer is None else float(answer["Quota"]["Value"])
+            if answer is None:
+                return key, None
+            value: float | None = None
+            with ctx.parsing(GET_SERVICE_QUOTA, key):
+                value = float(need(need(answer, "Quota", dict), "Value", float))
+            return key, value
 
         inv.quotas.update(read(key) for key in wanted)  # one or two calls: in order
