@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 
 from auditor.collectors import SESSION_CALLS
-from auditor.collectors.base import error_code, read_error
+from auditor.collectors.base import AWS_FAILURES, error_code, read_error
+from auditor.collectors.fields import Malformed, need, need_list
 from auditor.errors import PreflightError
 from auditor.inventory import ReadError
 from auditor.sessions import AwsSession
@@ -75,7 +75,7 @@ def organization_plans(
         accounts = [
             a for page in client.get_paginator("list_accounts").paginate() for a in page["Accounts"]
         ]
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_FAILURES as exc:
         raise PreflightError(
             f"cannot list the organisation's accounts ({error_code(exc)}): run from the management "
             "account or a delegated administrator with organizations:ListAccounts"
@@ -96,13 +96,23 @@ def assume(
     if plan.external_id:
         params["ExternalId"] = plan.external_id
     try:
-        creds = base.client("sts", region).assume_role(**params)["Credentials"]
-    except (ClientError, BotoCoreError) as exc:
+        answer = base.client("sts", region).assume_role(**params)
+    except AWS_FAILURES as exc:
         return read_error(ASSUME_ROLE, exc, plan.account_id or "", region, plan.role_arn)
+    try:
+        creds = need(answer, "Credentials", dict)
+        key, secret, token = (
+            need(creds, name, str) for name in ("AccessKeyId", "SecretAccessKey", "SessionToken")
+        )
+    except Malformed as exc:  # never quote the answer: it may hold part of the credentials
+        return read_error(
+            ASSUME_ROLE, Malformed(f"malformed response ({str(exc).split(' ')[0]} missing)"),
+            plan.account_id or "", region, plan.role_arn,
+        )  # fmt: skip
     return boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        aws_session_token=token,
         region_name=region,
     )
 
@@ -111,10 +121,15 @@ def enabled_regions(aws: AwsSession, region: str) -> list[str] | ReadError:
     """The regions enabled for the account (OptInStatus opt-in-not-required or opted-in)."""
     try:
         answer = aws.client("ec2", region).describe_regions(AllRegions=True)
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_FAILURES as exc:
         return read_error(DESCRIBE_REGIONS, exc, "", region, None)
-    return sorted(
-        r["RegionName"]
-        for r in answer["Regions"]
-        if r.get("OptInStatus", "opt-in-not-required") in ENABLED
-    )
+    try:
+        return sorted(
+            need(r, "RegionName", str)
+            for r in need_list(answer, "Regions")
+            if r.get("OptInStatus", "opt-in-not-required") in ENABLED
+        )
+    except Malformed as exc:
+        return read_error(
+            DESCRIBE_REGIONS, Malformed(f"malformed response: {exc}"), "", region, None
+        )

@@ -20,6 +20,7 @@ from auditor.guard import ReadOnlyViolation
 from auditor.inventory import WorkerConfig
 from auditor.model import AuditResult, Mode, report_exit_code
 from auditor.run import AuditOptions, nothing_audited, run_audit, utc_now
+from auditor.secrets import ScrubFilter, quoted
 from auditor.sessions import open_session
 from reports.diff import BaselineError, change_lines, compare
 from reports.load import load_report
@@ -604,6 +605,7 @@ class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
 def setup_logging(verbose: int, log_format: str = "text") -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     handler = _Handler(sys.stderr)
+    handler.addFilter(ScrubFilter())  # -vv: botocore logs headers and bodies
     text = logging.Formatter("preflight: %(levelname)s %(name)s: %(message)s")
     handler.setFormatter(JsonLines() if log_format == "json" else text)
     root = logging.getLogger()
@@ -615,7 +617,7 @@ def setup_logging(verbose: int, log_format: str = "text") -> None:
 
 
 def fail(message: str, code: int = 2) -> int:
-    click.echo(f"preflight: error: {message}", err=True)
+    click.echo(f"preflight: error: {quoted(message, 2000)}", err=True)
     return code
 
 

@@ -24,6 +24,7 @@ from auditor.inventory import (
     RegionInventory,
     WorkerConfig,
 )
+from auditor.secrets import quoted
 from auditor.sessions import ApiStats, AwsSession
 
 log = logging.getLogger(__name__)
@@ -162,4 +163,6 @@ def _run(collector: Collector, base: UnitContext) -> None:
     except Exception as exc:  # one collector's defect must not end the other reads
         log.warning("collector %s failed in %s: %s", collector.name, ctx.region, exc)
         log.debug("collector failure", exc_info=True)
-        ctx.record_gap(collector.calls[0], "CollectorError", f"{type(exc).__name__}: {exc}", None)
+        ctx.record_gap(
+            collector.calls[0], "CollectorError", quoted(f"{type(exc).__name__}: {exc}"), None
+        )

@@ -28,6 +28,7 @@ from auditor.engine import evaluate, load_checks
 from auditor.errors import PreflightError
 from auditor.inventory import AccountRecord, Inventory, ReadError, RegionInventory, WorkerConfig
 from auditor.model import AuditResult, Mode
+from auditor.secrets import quoted
 from auditor.serde import SnapshotFormatError
 from auditor.sessions import (
     DEFAULT_MAX_ATTEMPTS,
@@ -210,7 +211,7 @@ def reach(
             "Failed",
             "sts:GetCallerIdentity",
             plan.role_arn,
-            str(exc),
+            quoted(str(exc)),
         )
     return aws, AccountRecord(account_id, arn)
 

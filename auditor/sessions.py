@@ -27,9 +27,11 @@ from botocore.exceptions import (
     SSOError,
     TokenRetrievalError,
 )
+from botocore.parsers import ResponseParserError
 
 from auditor import __version__, guard
 from auditor.errors import PreflightError
+from auditor.secrets import quoted
 
 EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
 REJECTED_CODES = frozenset(
@@ -208,7 +210,12 @@ def identify(aws: AwsSession, region: str) -> tuple[str, str]:
                 f"AWS rejected the credentials ({code}): check the access key, profile or "
                 "session token in use"
             ) from None
-        raise PreflightError(f"sts:GetCallerIdentity failed ({code}): {exc}") from None
+        raise PreflightError(f"sts:GetCallerIdentity failed ({code}): {quoted(str(exc))}") from None
+    except ResponseParserError:
+        raise PreflightError(
+            "sts:GetCallerIdentity answered something that is not an STS answer: check "
+            "AWS_ENDPOINT_URL and any proxy in between"
+        ) from None
     except BotoCoreError as exc:
-        raise PreflightError(f"AWS credentials could not be used: {exc}") from None
+        raise PreflightError(f"AWS credentials could not be used: {quoted(str(exc))}") from None
     return str(response["Account"]), str(response["Arn"])

@@ -17,9 +17,11 @@ from typing import Any, ClassVar, TypeVar
 
 from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from auditor.collectors.fields import Malformed
 from auditor.inventory import DBInstance, ReadError, RegionInventory
+from auditor.secrets import quoted
 from auditor.sessions import AwsSession
 
 T = TypeVar("T")
@@ -40,6 +42,9 @@ FILTER_VALUES_MAX = 200  # EC2 accepts at most 200 values per filter
 # route tables, far past any real account; a service that keeps answering with new tokens is
 # cut off there (a gap), and botocore's paginators already stop on a repeated token.
 MAX_PAGES = 1000
+# Every way a call can fail on the wire or in the answer: a gap, never a crash. A parse error is
+# not a BotoCoreError (botocore.parsers.ResponseParserError subclasses Exception directly).
+AWS_FAILURES: tuple[type[Exception], ...] = (ClientError, BotoCoreError, ResponseParserError)
 ABSENT_CODES = frozenset({"NoSuchEntity", "NoSuchEntityException", "UnsupportedOperation"})
 
 
@@ -98,10 +103,12 @@ def read_error(
 ) -> ReadError:
     """A failed call as a gap: code, message and whether it was a denial."""
     if isinstance(exc, ClientError):
-        message = str(exc.response.get("Error", {}).get("Message", exc))
+        message = quoted(str(exc.response.get("Error", {}).get("Message", exc)))
         denied = is_denied(exc)
+    elif isinstance(exc, ResponseParserError):  # its text quotes the body: maybe credentials
+        message, denied = "the answer could not be parsed (malformed response)", False
     else:
-        message, denied = str(exc) or type(exc).__name__, False
+        message, denied = quoted(str(exc) or type(exc).__name__), False
     return ReadError(
         account_id=account_id,
         region=region,
@@ -230,7 +237,7 @@ class UnitContext:
         try:
             with self._limiter:
                 return fn(client)
-        except (ClientError, BotoCoreError, NotImplementedError) as exc:
+        except (ClientError, BotoCoreError, ResponseParserError, NotImplementedError) as exc:
             if isinstance(exc, ClientError) and is_absent_code(error_code(exc)):
                 raise Absent(api, error_code(exc), resource_id) from None
             self.append_gap(read_error(api, exc, self.account_id, self.region, resource_id))
