@@ -6,7 +6,9 @@ import importlib.util
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,17 @@ from reports.publish import prepare, publish, publish_one
 from reports.render import FORMATS, render
 
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as shells report it
+
+
+class Terminated(BaseException):
+    """SIGTERM (cron, systemd, Kubernetes): handled like Ctrl-C, but exits 143."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 EXIT_INTERNAL = 70  # EX_SOFTWARE
 
 
@@ -623,6 +636,9 @@ def fail(message: str, code: int = 2) -> int:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: every expected problem is one line on stderr, never a traceback."""
+    console = argv is None
+    if console and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         rv = cli.main(
             args=list(argv) if argv is not None else None,
@@ -638,12 +654,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         code = fail(str(exc), exc.exit_code)
     except ReadOnlyViolation as exc:
         code = fail(f"internal error, nothing was changed: {exc}")
-    except (click.Abort, KeyboardInterrupt):
-        fail("interrupted; earlier reports are intact", EXIT_INTERRUPTED)
+    except (click.Abort, KeyboardInterrupt, Terminated) as exc:
+        code = EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+        fail("interrupted; earlier reports are intact", code)
         sys.stderr.flush()
         sys.stdout.flush()
-        # Now, without waiting for requests in flight: reports are only ever renamed into place.
-        os._exit(EXIT_INTERRUPTED)
+        # Now, without waiting for requests in flight: reports are only ever renamed into place
+        # (a temporary file being written is removed by write_atomic on the way out).
+        os._exit(code)
     except Exception as exc:  # a defect: still one line (the traceback with -vv), never a dump
         logging.getLogger(__name__).debug("internal error", exc_info=True)
         code = fail(
@@ -653,7 +671,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     else:
         code = rv if isinstance(rv, int) else 0
+    if console and _lingering_threads():
+        # A request that never answers (past --deadline) must not hold the exit: the reports
+        # are written; the interpreter would join the stuck worker threads first.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     sys.exit(code)
+
+
+def _lingering_threads() -> bool:
+    main_thread = threading.main_thread()
+    return any(
+        t is not main_thread and t.is_alive() and not t.daemon for t in threading.enumerate()
+    )
 
 
 if __name__ == "__main__":

@@ -84,7 +84,7 @@ def run_audit(
         inventory = gather(options, session(), started, progress)
     if options.save_snapshot is not None:
         try:
-            write_atomic(options.save_snapshot, inventory.to_json())
+            write_atomic(options.save_snapshot, inventory.to_json(), private=True)
         except OSError as exc:
             raise PreflightError(
                 f"cannot write the snapshot {options.save_snapshot}: {exc.strerror or exc}"

@@ -17,8 +17,11 @@ def report_stem(account_ids: list[str], when: datetime) -> str:
     return f"preflight-{who}-{when.strftime('%Y%m%dT%H%M%SZ')}"
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half."""
+def write_atomic(path: Path, text: str, private: bool = False) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half.
+
+    The file gets the process umask's permissions (never widened); ``private`` files (snapshots:
+    the account's whole network layout) are 0600 whatever the umask."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -26,7 +29,7 @@ def write_atomic(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, 0o600 if private else 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -60,3 +63,9 @@ def prune(output_dir: Path, keep: int) -> list[Path]:
             path.unlink(missing_ok=True)
             removed.append(path)
     return sorted(removed)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -82,7 +82,10 @@ def test_a_call_that_keeps_failing_is_unknown_not_a_crash(endpoint, preflight, m
     assert run.report["api_retries"]["ec2.DescribeRouteTables"] == 1  # --max-attempts 2
 
 
-def test_sigint_exits_130_and_leaves_the_previous_reports_intact(endpoint, tmp_path):
+@pytest.mark.parametrize(("sent", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_ends_the_run_and_leaves_the_previous_reports_intact(
+    endpoint, tmp_path, sent, code
+):
     demo_network()
     exe = shutil.which("preflight")
     assert exe
@@ -109,13 +112,13 @@ def test_sigint_exits_130_and_leaves_the_previous_reports_intact(endpoint, tmp_p
         deadline = time.monotonic() + 30
         while proxy.count < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
-        slow.send_signal(signal.SIGINT)
+        slow.send_signal(sent)
         _, err = slow.communicate(timeout=30)
 
-    assert slow.returncode == 130
+    assert slow.returncode == code
     assert "interrupted" in err
     assert "Traceback" not in err
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no .tmp left either
 
 
 def test_the_smallest_valid_shapes_are_malformed_where_a_rule_needs_a_field():

@@ -39,3 +39,19 @@ def test_an_interrupted_write_leaves_the_previous_report_intact(tmp_path, monkey
         "latest.json",
         "preflight-1-20261125T120000Z.json",
     ]
+
+
+def test_reports_follow_the_umask_and_snapshots_are_private(tmp_path):
+    import os
+
+    from reports.files import write_atomic
+
+    old = os.umask(0o027)
+    try:
+        write_atomic(tmp_path / "report.html", "x")
+        write_atomic(tmp_path / "snapshot.json", "{}", private=True)
+    finally:
+        os.umask(old)
+
+    assert (tmp_path / "report.html").stat().st_mode & 0o777 == 0o640
+    assert (tmp_path / "snapshot.json").stat().st_mode & 0o777 == 0o600
