@@ -1,12 +1,16 @@
-"""The read-only guard: every client of a preflight session refuses mutating operations.
+"""The read-only guard: every client of a preflight session sends only the operations the code
+declares (`auditor.collectors.declared_calls`), and only read-only ones.
 
 It runs on botocore's ``before-parameter-build`` event, before a request is built, signed or
 sent, so a refused call never leaves the machine. It is registered on the session, which
-copies it into every client the session makes afterwards.
+copies it into every client the session makes afterwards. A name that reads like a read is not
+enough: some `Get*` calls create state (`cognito-identity:GetId` creates an identity), so an
+operation nobody declared is refused whatever its name.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 READ_ONLY_PREFIXES = ("Describe", "List", "Get")
@@ -31,12 +35,37 @@ def is_read_only(service: str, operation: str) -> bool:
     return operation.startswith(READ_ONLY_PREFIXES)
 
 
+_DECLARED: set[tuple[str, str]] = set()
+
+
+def declare(operations: Iterable[tuple[str, str]]) -> None:
+    """The (botocore service name, operation) pairs the code may send."""
+    _DECLARED.update(operations)
+
+
+def declared() -> frozenset[tuple[str, str]]:
+    if not _DECLARED:
+        from auditor import collectors  # declares them on import; late to avoid an import cycle
+
+        declare((c.service, c.operation) for c in collectors.declared_calls())
+    return frozenset(_DECLARED)
+
+
+def is_allowed(service: str, operation: str) -> bool:
+    return is_read_only(service, operation) and (service, operation) in declared()
+
+
 def refuse_mutations(model: Any, **_: Any) -> None:
-    """botocore event handler: raise before a non-read-only operation is built."""
+    """botocore event handler: raise before an undeclared or mutating operation is built."""
     service = model.service_model.service_name
     if not is_read_only(service, model.name):
         raise ReadOnlyViolation(
             f"preflight is read-only and refused {service}:{model.name} before sending it"
+        )
+    if (service, model.name) not in declared():
+        raise ReadOnlyViolation(
+            f"preflight sends only the calls it declares and refused {service}:{model.name} "
+            "before sending it"
         )
 
 

@@ -67,3 +67,23 @@ def test_every_declared_call_is_read_only_and_names_its_iam_action():
         assert is_read_only(call.service, call.operation), call
         assert re.fullmatch(r"[a-z0-9-]+:[A-Za-z0-9]+", call.iam_action), call
         assert call.iam_action.split(":")[1].lower() == call.operation.lower(), call
+
+
+@pytest.mark.parametrize(
+    ("service", "operation"),
+    [("cognito-identity", "GetId"), ("ec2", "DescribeAddresses"), ("s3", "ListBuckets")],
+)
+def test_an_undeclared_read_is_refused_whatever_its_name(service, operation):
+    from auditor.guard import is_allowed
+
+    assert is_read_only(service, operation)  # named like a read ...
+    assert not is_allowed(service, operation)  # ... but no collector declares it
+
+
+def test_an_undeclared_call_never_leaves_the_machine():
+    aws = AwsSession(boto3.Session(region_name="eu-west-1"))
+
+    with pytest.raises(ReadOnlyViolation, match=r"declares and refused ec2:DescribeAddresses"):
+        aws.client("ec2", "eu-west-1").describe_addresses()
+
+    assert "ec2.DescribeAddresses" not in aws.stats.calls
