@@ -94,6 +94,7 @@ class Subnet:
     cidr: str
     available_ips: int
     map_public_ip: bool
+    owner_id: str | None = None  # the account that owns it (another one: shared through RAM)
 
 
 @dataclass

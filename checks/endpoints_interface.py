@@ -16,6 +16,7 @@ from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
 from checks.support.endpoint_groups import admits_https
+from checks.support.shared_vpc import unknown_shared
 
 SERVICES = ("ssm", "ssmmessages", "sqs")
 _RANK = {Status.PASS: 0, Status.WARN: 1, Status.UNKNOWN: 2, Status.FAIL: 3}
@@ -38,6 +39,11 @@ class InterfaceEndpoints(Check):
             yield missing
             return
         unit, vpc_id = ctx.region, ctx.db.vpc_id or ""
+        if (
+            shared := unknown_shared(unit, vpc_id, f"the interface endpoints of {vpc_id}")
+        ) is not None:
+            yield ctx.report(shared)
+            return
         if unit.vpc_endpoints is None:
             yield ctx.unknown(f"VPC endpoints of {vpc_id}", unit.error_for("DescribeVpcEndpoints"))
             return

@@ -22,6 +22,7 @@ from checks.base import Check, CheckContext
 from checks.docs import Source
 from checks.support.endpoint_groups import admits_https
 from checks.support.route_tables import effective_table, vpc_endpoints
+from checks.support.shared_vpc import unknown_shared
 
 
 class S3Endpoint(Check):
@@ -54,6 +55,8 @@ class S3Endpoint(Check):
     def interface_endpoint(self, ctx: CheckContext) -> Finding:
         db, unit = ctx.db, ctx.region
         vpc_id = db.vpc_id or ""
+        if (shared := unknown_shared(unit, vpc_id, f"the S3 endpoints of {vpc_id}")) is not None:
+            return ctx.report(shared, modes=[Mode.PRIVATE])
         if unit.vpc_endpoints is None:
             error = unit.error_for("DescribeVpcEndpoints")
             return ctx.unknown(f"VPC endpoints of {vpc_id}", error, modes=[Mode.PRIVATE])

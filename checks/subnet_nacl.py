@@ -16,6 +16,7 @@ from auditor.network import acl_denials, acl_of, public_space
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
+from checks.support.shared_vpc import unknown_shared
 
 EPHEMERAL = (1024, 65535)
 
@@ -36,6 +37,9 @@ class SubnetNacl(Check):
         best = ctx.workers.plan(db, mode).best
         if best is None:
             return  # no worker subnet to speak of: the subnet checks say why
+        if (shared := unknown_shared(unit, db.vpc_id, "the network ACLs")) is not None:
+            yield ctx.report(shared, modes=[mode])
+            return
         if unit.network_acls is None:
             yield ctx.unknown(
                 f"the network ACL of {best.subnet_id}",

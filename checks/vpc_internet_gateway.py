@@ -11,6 +11,7 @@ from auditor.network import attached_gateways
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
+from checks.support.shared_vpc import unknown_shared
 
 
 class InternetGatewayAttached(Check):
@@ -25,6 +26,10 @@ class InternetGatewayAttached(Check):
             yield missing
             return
         vpc_id = ctx.db.vpc_id or ""
+        shared = unknown_shared(ctx.region, vpc_id, f"the internet gateway of {vpc_id}")
+        if shared is not None:
+            yield ctx.report(shared)
+            return
         gateways = ctx.region.internet_gateways
         if gateways is None:
             error = ctx.region.error_for("DescribeInternetGateways")

@@ -167,6 +167,18 @@ def worker_group(*egress: SgRule) -> Callable[[RegionInventory], None]:
     return run
 
 
+def shared_by(owner: str) -> Callable[[RegionInventory], None]:
+    """The VPC is another account's, shared through AWS RAM; its tables are not visible."""
+
+    def run(unit: RegionInventory) -> None:
+        for s in unit.subnets or []:
+            s.owner_id = owner
+        unit.route_tables, unit.vpc_endpoints, unit.network_acls = [], [], []
+        unit.internet_gateways, unit.nat_gateways = [], []
+
+    return run
+
+
 def excluded(
     mode: str, resource: str, state: str = "create-complete", block: str = "block-bidirectional"
 ) -> Callable[[RegionInventory], None]:
@@ -429,6 +441,13 @@ ROWS: dict[str, list[Row]] = {
             "attach-internet-gateway",
         ),
         Row(
+            "a shared VPC: unknown naming the owner, never fail",
+            shared_by("999988887777"),
+            P,
+            Status.UNKNOWN,
+            "vpc-1 is shared with 111122223333 by account 999988887777 (AWS RAM)",
+        ),
+        Row(
             "route tables not read",
             lambda u: gap(u, "route_tables", "DescribeRouteTables", "ec2:DescribeRouteTables"),
             P,
@@ -503,6 +522,13 @@ ROWS: dict[str, list[Row]] = {
             R,
             Status.WARN,
             "security-group or prefix-list references",
+        ),
+        Row(
+            "a shared VPC: the owner's endpoints are not visible",
+            shared_by("999988887777"),
+            R,
+            Status.UNKNOWN,
+            "--role-arn arn:aws:iam::999988887777:role/",
         ),
         Row("public mode does not need them", endpoints_without("vpce-ssm"), P, None),
     ],

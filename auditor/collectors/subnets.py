@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from auditor.collectors.base import ApiCall, Collector, UnitContext
-from auditor.collectors.fields import need, need_list
+from auditor.collectors.fields import need, need_list, optional
 from auditor.constants import SUBNETS
 from auditor.inventory import NaclEntry, NetworkAcl, Subnet
 
@@ -22,6 +22,7 @@ def parse_subnet(raw: dict[str, Any]) -> Subnet:
         cidr=need(raw, "CidrBlock", str),
         available_ips=need(raw, "AvailableIpAddressCount", int),
         map_public_ip=need(raw, "MapPublicIpOnLaunch", bool),  # off would make private modes
+        owner_id=optional(raw, "OwnerId", str),
     )
 
 

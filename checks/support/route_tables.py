@@ -7,6 +7,7 @@ from auditor.inventory import RegionInventory, Subnet, VpcEndpoint
 from auditor.model import Status
 from auditor.network import Candidate, effective_route_table, expand
 from auditor.outcome import Outcome, unknown
+from checks.support.shared_vpc import unknown_shared
 
 
 def effective_table(
@@ -14,6 +15,9 @@ def effective_table(
 ) -> Outcome | tuple[str, str, list[Candidate]]:
     """(route table id, "explicit"/"main", its routes as candidates) or an Outcome saying why
     not: the tables or a prefix list they use were not read, or no table applies."""
+    shared = unknown_shared(unit, subnet.vpc_id, f"the route table of {subnet.subnet_id}")
+    if shared is not None:
+        return shared
     if unit.route_tables is None:
         return unknown(
             f"the route table of {subnet.subnet_id}", unit.error_for("DescribeRouteTables")
@@ -39,6 +43,9 @@ def effective_table(
 
 def vpc_endpoints(unit: RegionInventory, vpc_id: str) -> list[VpcEndpoint] | Outcome:
     """The VPC's endpoints, or `unknown` when DescribeVpcEndpoints was not read."""
+    shared = unknown_shared(unit, vpc_id, f"the VPC endpoints of {vpc_id}")
+    if shared is not None:
+        return shared
     if unit.vpc_endpoints is None:
         return unknown(f"VPC endpoints of {vpc_id}", unit.error_for("DescribeVpcEndpoints"))
     return [e for e in unit.vpc_endpoints if e.vpc_id == vpc_id]
