@@ -24,6 +24,7 @@ from auditor.model import AuditResult, Mode, report_exit_code
 from auditor.run import AuditOptions, nothing_audited, run_audit, utc_now
 from auditor.secrets import ScrubFilter, quoted
 from auditor.sessions import open_session
+from auditor.veeam_config import load as load_veeam_config
 from reports.diff import BaselineError, change_lines, compare
 from reports.load import load_report
 from reports.merge import MergeError, merge
@@ -198,6 +199,11 @@ def cli(ctx: click.Context, config: Path | None) -> None:
     help="Confirm IAM decisions with iam:SimulatePrincipalPolicy (real AWS; sees SCPs).",
 )
 @click.option(
+    "--veeam-config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Veeam's side of the policy (TOML: appliance, policies, roles): their checks run too.",
+)
+@click.option(
     "--baseline",
     type=click.Path(dir_okay=False, path_type=Path),
     help="An earlier JSON report: the reports gain a `changes` section.",
@@ -227,6 +233,7 @@ def audit(
     worker_subnets: tuple[str, ...],
     worker_security_groups: tuple[str, ...],
     simulate: bool,
+    veeam_config: Path | None,
     baseline: Path | None,
     fail_on_regression: bool,
     worker_network: str,
@@ -258,6 +265,7 @@ def audit(
             "read (--region, --profile, --role-arn, --db-instance, …)"
         )
     old = load_report(baseline, "baseline") if baseline is not None else None  # fail fast
+    veeam = load_veeam_config(veeam_config) if veeam_config is not None else None
     options = AuditOptions(
         regions=list(regions),
         db_instances=list(db_instances),
@@ -278,6 +286,7 @@ def audit(
         deadline_s=deadline,
         save_snapshot=save_snapshot,
         from_snapshot=from_snapshot,
+        veeam_config=veeam,
     )
     progress = show_progress if (not quiet and sys.stderr.isatty()) else None
     result = run_audit(options, lambda: open_session(profile), progress)

@@ -26,6 +26,7 @@ from auditor.inventory import (
 )
 from auditor.secrets import quoted
 from auditor.sessions import ApiStats, AwsSession
+from auditor.veeam_config import VeeamConfig
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ def collect_jobs(
     unread: list[RegionInventory] | None = None,
     deadline: float | None = None,
     progress: Progress | None = None,
+    veeam: VeeamConfig | None = None,
 ) -> Inventory:
     """Read every unit concurrently (requests bounded by ``max_workers``). Units not finished
     by ``deadline`` (a time.monotonic() value) are recorded as not read."""
@@ -77,7 +79,15 @@ def collect_jobs(
     pool = ThreadPoolExecutor(max_workers=max(1, min(len(jobs), max_workers)))
     futures = {
         pool.submit(
-            collect_unit, j.aws, j.account_id, j.region, requested, limiter, flags, max_workers
+            collect_unit,
+            j.aws,
+            j.account_id,
+            j.region,
+            requested,
+            limiter,
+            flags,
+            max_workers,
+            veeam,
         ): j
         for j in jobs
     }
@@ -117,6 +127,7 @@ def collect_jobs(
         api_calls=calls,
         api_retries=retries,
         worker_config=worker_config or WorkerConfig(),
+        veeam_config=veeam.to_dict() if veeam is not None else None,
     )
 
 
@@ -128,6 +139,7 @@ def collect_unit(
     limiter: threading.Semaphore,
     flags: frozenset[str] = frozenset(),
     max_workers: int = DEFAULT_MAX_WORKERS,
+    veeam: VeeamConfig | None = None,
 ) -> RegionInventory:
     inventory = RegionInventory(account_id=account_id, region=region)
 
@@ -135,7 +147,9 @@ def collect_unit(
         return scope.select(inventory.db_instances or [], requested).targets
 
     # Fan-out pools as wide as the run's request limit: the limiter, not the pool, bounds requests.
-    base = UnitContext(aws, inventory, targets, limiter, max_fan_out=max_workers, flags=flags)
+    base = UnitContext(
+        aws, inventory, targets, limiter, max_fan_out=max_workers, flags=flags, veeam=veeam
+    )
     for stage in sorted({c.stage for c in COLLECTORS}):
         if stage > 0 and not inventory.readable:
             break  # nothing to read about targets nobody could list

@@ -17,6 +17,7 @@ OPTION_GROUPS = "rds.option_groups"
 PREFIX_LISTS = "ec2.prefix_lists"
 IAM_ROLES = "iam.roles"
 GUARDRAILS = "account.guardrails"
+VEEAM_ROLES = "iam.veeam_roles"  # with --veeam-config
 
 INVENTORY_PARTS: frozenset[str] = frozenset(
     {
@@ -31,6 +32,7 @@ INVENTORY_PARTS: frozenset[str] = frozenset(
         PREFIX_LISTS,
         IAM_ROLES,
         GUARDRAILS,
+        VEEAM_ROLES,
     }
 )
 

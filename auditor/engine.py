@@ -31,6 +31,7 @@ from auditor.model import (
     UnitInfo,
     Verdict,
 )
+from auditor.veeam_config import VeeamConfig
 from auditor.workers import WorkerPlans
 from checks import BUILTIN_CHECKS, module_for
 from checks.base import Check, CheckContext
@@ -171,6 +172,7 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
     found: set[str] = set()
     by_id = {c.id: c for c in checks}
     subnet_rules = [c for c in checks if c.subnet_modes]
+    veeam = VeeamConfig.from_dict(inventory.veeam_config) if inventory.veeam_config else None
     for unit in inventory.regions:
         if unit.db_instances is None:
             error = unit.error_for("DescribeDBInstances") or (
@@ -190,10 +192,15 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
         findings += region_findings
         for db in selected.targets:
             found.add(db.db_instance_id)
-            target_findings = run_target(unit, db, checks, plans)
+            target_findings = run_target(unit, db, checks, plans, veeam)
             findings += target_findings
             applicable = [f for f in region_findings if by_id[f.check_id].applies_to(db)]
-            targets.append(fold(unit, db, target_findings + applicable, headline, plans))
+            result = fold(unit, db, target_findings + applicable, headline, plans)
+            chosen = (
+                veeam.policy_for(db.db_instance_id, unit.account_id, unit.region) if veeam else None
+            )
+            result.policy = chosen.name if chosen else None
+            targets.append(result)
     return AuditResult(
         worker_network=headline,
         accounts=list(inventory.accounts),
@@ -208,6 +215,7 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
         api_calls=dict(inventory.api_calls),
         api_retries=dict(inventory.api_retries),
         checks=[c.metadata() for c in checks if c.id in {f.check_id for f in findings}],
+        veeam_config=inventory.veeam_config,
     )
 
 
@@ -224,13 +232,17 @@ def run_region(
 
 
 def run_target(
-    unit: RegionInventory, db: DBInstance, checks: list[Check], plans: WorkerPlans
+    unit: RegionInventory,
+    db: DBInstance,
+    checks: list[Check],
+    plans: WorkerPlans,
+    veeam: VeeamConfig | None = None,
 ) -> list[Finding]:
     """Every applicable target-scope check for one target, prerequisites first."""
     return _run_checks(
         [c for c in checks if "target" in c.scopes],
         lambda check: [db] if check.applies_to(db) else [],
-        lambda check, modes, _: CheckContext(check, unit, db, modes, plans),
+        lambda check, modes, _: CheckContext(check, unit, db, modes, plans, veeam=veeam),
         lambda check, ctx: check.run(ctx),
     )
 

@@ -214,6 +214,7 @@ class IamRole:
     boundary: NamedPolicy | None = None
     simulation: dict[str, str] | None = None  # --simulate: "action resource" -> EvalDecision
     unreadable: str | None = None  # why it could not be read at all (e.g. another account)
+    instance_profiles: list[str] | None = None  # Veeam's worker role: its instance profiles
 
 
 @dataclass
@@ -317,6 +318,7 @@ class Inventory:
     worker_config: WorkerConfig = field(default_factory=WorkerConfig)
     api_calls: dict[str, int] = field(default_factory=dict)
     api_retries: dict[str, int] = field(default_factory=dict)
+    veeam_config: dict[str, Any] | None = None  # --veeam-config, normalised (replayed with it)
     snapshot_version: int = SNAPSHOT_VERSION
 
     def to_json(self) -> str:

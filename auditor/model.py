@@ -107,6 +107,7 @@ class TargetResult:
     vpc_id: str | None
     modes: dict[Mode, ModeVerdict]
     headline: Mode
+    policy: str | None = None  # the Veeam policy that selects it (--veeam-config)
 
     @property
     def verdict(self) -> Verdict:
@@ -123,6 +124,7 @@ class TargetResult:
             "status": self.status,
             "availability_zone": self.availability_zone,
             "vpc_id": self.vpc_id,
+            "policy": self.policy,
             "verdict": str(head.verdict),
             "blocking": head.blocking,
             "unknown": head.unknown,
@@ -173,6 +175,7 @@ class AuditResult:
     generated_at: str = ""
     duration_s: float = 0.0
     checks: list[dict[str, Any]] = field(default_factory=list)  # metadata of reporting checks
+    veeam_config: dict[str, Any] | None = None  # --veeam-config, normalised
 
     def exit_code(self) -> int:
         return report_exit_code(self.to_dict())
@@ -226,6 +229,7 @@ class AuditResult:
             "skipped": sorted((s.to_dict() for s in self.skipped), key=instance_order),
             "not_found": sorted(self.not_found),
             "findings": sorted((f.to_dict() for f in self.findings), key=finding_order),
+            "veeam_config": self.veeam_config,
             "checks": report_checks(self.checks),
             "errors": sorted(
                 (

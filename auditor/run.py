@@ -39,6 +39,7 @@ from auditor.sessions import (
     partition_of,
     validate_regions,
 )
+from auditor.veeam_config import VeeamConfig
 from reports.files import write_atomic
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class AuditOptions:
     deadline_s: float | None = None
     save_snapshot: Path | None = None
     from_snapshot: Path | None = None
+    veeam_config: VeeamConfig | None = None  # --veeam-config, validated before any call
 
 
 def utc_now() -> datetime:
@@ -80,6 +82,7 @@ def run_audit(
     checks = load_checks()  # a broken plugin fails here, before any request
     if options.from_snapshot is not None:
         inventory = load_snapshot(options.from_snapshot)
+        replay_veeam_config(inventory, options)
     else:
         inventory = gather(options, session(), started, progress)
     if options.save_snapshot is not None:
@@ -93,6 +96,25 @@ def run_audit(
     result.generated_at = generated.strftime("%Y-%m-%dT%H:%M:%SZ")
     result.duration_s = time.monotonic() - started
     return result
+
+
+def replay_veeam_config(inventory: Inventory, options: AuditOptions) -> None:
+    """A snapshot replays with the Veeam config given when it was saved; another is refused."""
+    given = options.veeam_config.to_dict() if options.veeam_config is not None else None
+    if given is None or inventory.veeam_config is None:
+        if given is not None:
+            raise PreflightError(
+                f"the snapshot {options.from_snapshot} was saved without --veeam-config: it "
+                "holds none of the Veeam roles to judge; audit again with the file"
+            )
+        return
+    saved = {k: v for k, v in inventory.veeam_config.items() if k != "source"}
+    if {k: v for k, v in given.items() if k != "source"} != saved:
+        raise PreflightError(
+            f"the snapshot {options.from_snapshot} was saved with another Veeam config "
+            f"({inventory.veeam_config.get('source')}): drop --veeam-config to replay with that "
+            "one, or audit again"
+        )
 
 
 def load_snapshot(path: Path) -> Inventory:
@@ -155,6 +177,7 @@ def gather(
         unread=unread,
         deadline=deadline,
         progress=progress,
+        veeam=options.veeam_config,
     )
 
 

@@ -15,8 +15,11 @@ from checks.ec2_worker_instance_type import WorkerInstanceType
 from checks.ec2_worker_security_group import WorkerSecurityGroup
 from checks.endpoints_interface import InterfaceEndpoints
 from checks.endpoints_s3 import S3Endpoint
+from checks.iam_backup_role_permissions import BackupRolePermissions
+from checks.iam_backup_role_trust import BackupRoleTrust
 from checks.iam_sqlserver_role_s3 import RoleS3Permissions
 from checks.iam_sqlserver_role_trust import RoleTrust
+from checks.iam_worker_role import WorkerRole
 from checks.rds_engine_supported import EngineSupported
 from checks.rds_kms_key import DbKmsKey
 from checks.rds_postgres_ca_download import PostgresCaDownload
@@ -57,6 +60,9 @@ BUILTIN_CHECKS: tuple[type[Check], ...] = (
     EbsDefaultEncryption,
     AllowedAmis,
     DbKmsKey,
+    BackupRoleTrust,
+    BackupRolePermissions,
+    WorkerRole,
 )
 
 

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from auditor.inventory import DBInstance, ReadError, RegionInventory, Subnet, WorkerConfig
 from auditor.model import ALL_MODES, Evidence, Finding, Mode, Severity, Status
 from auditor.outcome import Outcome, unknown
+from auditor.veeam_config import VeeamConfig, VeeamPolicy
 from auditor.workers import WorkerPlans
 from checks.docs import Source
 
@@ -80,6 +81,16 @@ class CheckContext:
     modes: tuple[Mode, ...]
     workers: WorkerPlans
     targets: tuple[DBInstance, ...] = ()  # the unit's applicable targets (region-scope checks)
+    veeam: VeeamConfig | None = None  # --veeam-config
+
+    @property
+    def policy(self) -> VeeamPolicy | None:
+        """The Veeam policy that selects the target (None: no file, or no policy selects it)."""
+        if self.veeam is None or self.target is None:
+            return None
+        return self.veeam.policy_for(
+            self.target.db_instance_id, self.region.account_id, self.region.region
+        )
 
     @property
     def config(self) -> WorkerConfig:

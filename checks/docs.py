@@ -48,6 +48,9 @@ V_BACKUP_HIW_RDS = _veeam("How RDS backup works", "backup_hiw_rds")
 V_SYSTEM_REQUIREMENTS = _veeam(
     "System requirements: AWS services", "system_requirements_aws_services"
 )
+V_BACKUP_ROLE = _veeam("RDS Backup IAM role permissions", "role_permissions_backup_rds")
+V_WORKER_ROLE = _veeam("Production worker IAM role permissions", "role_permissions_prod_acc")
+V_APPLIANCE_ROLES = _veeam("IAM roles for the backup appliance (Impersonation role)", "byb_roles")
 V_SG_WORKERS = _veeam("Security groups for worker instances", "seciruty_groups_workers")
 
 A_SNAPSHOT = _aws(

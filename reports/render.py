@@ -147,5 +147,6 @@ def view(report: dict[str, Any]) -> dict[str, Any]:
         "status_counts": Counter(f["status"] for f in findings),
         "unit_problems": [u for u in report["units"] if u["status"] != "audited"],
         "sources": sources(report),
+        "veeam_unchecked": report.get("veeam_config") is None,
         "account_label": ", ".join(a["account_id"] for a in report["accounts"]) or "-",
     }

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from auditor import veeam_permissions as veeam
 from auditor.constants import SG_PER_INTERFACE, SG_PER_REGION
 from auditor.engine import evaluate, load_checks
 from auditor.inventory import (
@@ -42,6 +43,7 @@ from auditor.inventory import (
 )
 from auditor.model import AuditResult, Finding, Mode, Status, Verdict
 from auditor.sqlserver import ACTIVE, OPTION, ROLE_SETTING
+from auditor.veeam_config import VeeamConfig, parse
 
 ACCOUNT = "111122223333"
 REGION = "eu-west-1"
@@ -250,13 +252,17 @@ def vpc_endpoint(unit: RegionInventory, endpoint_id: str) -> VpcEndpoint:
 
 
 def audit(
-    unit: RegionInventory, headline: Mode = Mode.PUBLIC, config: WorkerConfig | None = None
+    unit: RegionInventory,
+    headline: Mode = Mode.PUBLIC,
+    config: WorkerConfig | None = None,
+    veeam: VeeamConfig | None = None,
 ) -> AuditResult:
     """The engine over this one unit with every built-in check (no AWS, no files)."""
     inventory = Inventory(
         accounts=[AccountRecord(ACCOUNT, f"arn:aws:iam::{ACCOUNT}:user/auditor")],
         regions=[unit],
         worker_config=config or WorkerConfig(),
+        veeam_config=veeam.to_dict() if veeam is not None else None,
     )
     return evaluate(inventory, CHECKS, headline)
 
@@ -296,3 +302,60 @@ def judge(unit: RegionInventory, check_id: str, mode: Mode, **kwargs: Any) -> Ju
         if f.check_id == check_id and mode in f.modes and f.target in ("db", None)
     ]
     return Judged(target.modes[mode].verdict, findings)
+
+
+# --- Veeam's side of the policy (--veeam-config) ------------------------------------------------
+
+APPLIANCE = "arn:aws:iam::999988887777:role/VeeamImpersonation"
+BACKUP_ROLE = f"arn:aws:iam::{ACCOUNT}:role/VeeamRdsBackup"
+WORKER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/VeeamProdWorker"
+
+
+def veeam_config(**policy: Any) -> VeeamConfig:
+    """One policy selecting every target, with the baseline's two roles."""
+    fields = {
+        "name": "rds-nightly",
+        "option": "account",
+        "backup_role": BACKUP_ROLE,
+        "worker_role": WORKER_ROLE,
+        **policy,
+    }
+    return parse({"appliance_principal": APPLIANCE, "policies": [fields]}, "veeam.toml")
+
+
+def trust(*principals: dict[str, str]) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": p, "Action": "sts:AssumeRole"} for p in principals
+        ],
+    }
+
+
+def allow_all(actions: tuple[str, ...], *extra: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}, *extra],
+    }
+
+
+def with_veeam_roles(unit: RegionInventory) -> RegionInventory:
+    """The baseline plus Veeam's roles as a well set-up account has them."""
+    pass_role = {
+        "Effect": "Allow",
+        "Action": "iam:PassRole",
+        "Resource": WORKER_ROLE,
+        "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+    }
+    unit.roles[BACKUP_ROLE] = IamRole(
+        BACKUP_ROLE,
+        trust_policy=trust({"AWS": APPLIANCE}),
+        policies=[NamedPolicy("veeam", "inline", allow_all(veeam.BACKUP_ROLE, pass_role))],
+    )
+    unit.roles[WORKER_ROLE] = IamRole(
+        WORKER_ROLE,
+        trust_policy=trust({"Service": "ec2.amazonaws.com"}, {"AWS": APPLIANCE}),
+        policies=[NamedPolicy("worker", "inline", allow_all(veeam.WORKER_ROLE))],
+        instance_profiles=["VeeamProdWorker"],
+    )
+    return unit

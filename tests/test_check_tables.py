@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from auditor import veeam_permissions as veeam_actions
 from auditor.inventory import (
     BpaExclusion,
     InternetGateway,
@@ -28,7 +29,10 @@ from auditor.inventory import (
     WorkerConfig,
 )
 from auditor.model import Mode, Status, Verdict
+from auditor.veeam_config import VeeamConfig
 from tests.inventory_builder import (
+    APPLIANCE,
+    BACKUP_ROLE,
     IGW,
     MAIN_TABLE,
     NAT,
@@ -39,12 +43,17 @@ from tests.inventory_builder import (
     S3_ANY_BUCKET,
     S3_GATEWAY,
     VPC,
+    WORKER_ROLE,
+    allow_all,
     baseline,
     db,
     judge,
     subnet,
     table,
+    trust,
+    veeam_config,
     vpc_endpoint,
+    with_veeam_roles,
 )
 
 P, R, E = Mode.PUBLIC, Mode.PRIVATE, Mode.VPC_ENDPOINTS
@@ -62,6 +71,7 @@ class Row:
     verdict: Verdict | None = None  # default: ready for pass/warn/None, else as the status says
     engine: str = "postgres"
     config: WorkerConfig = field(default_factory=WorkerConfig)
+    veeam: VeeamConfig | None = None
 
     def expected_verdict(self) -> Verdict:
         if self.verdict is not None:
@@ -190,6 +200,13 @@ def excluded(
             )
         ],
     )
+
+
+V = veeam_config()
+
+
+def vrole(arn: str, **values: object) -> Callable[[RegionInventory], None]:
+    return set_attr(lambda u: u.roles[arn], **values)
 
 
 WORKER_GROUP = WorkerConfig(security_group_ids=["sg-worker"])
@@ -1153,6 +1170,210 @@ ROWS: dict[str, list[Row]] = {
             "could not check the KMS key of db",
         ),
     ],
+    "iam.backup-role-trust": [
+        Row("no --veeam-config: says nothing", nothing, P, None),
+        Row("trusts the appliance role", nothing, P, Status.PASS, "admits the appliance", veeam=V),
+        Row(
+            "trusts the appliance's account",
+            vrole(BACKUP_ROLE, trust_policy=trust({"AWS": "999988887777"})),
+            R,
+            Status.PASS,
+            "rests on Veeam's documented default",
+            veeam=V,
+        ),
+        Row(
+            "trusts someone else",
+            vrole(BACKUP_ROLE, trust_policy=trust({"AWS": "arn:aws:iam::555555555555:root"})),
+            P,
+            Status.FAIL,
+            "does not let the appliance",
+            "update-assume-role-policy --role-name VeeamRdsBackup",
+            veeam=V,
+        ),
+        Row(
+            "the role does not exist",
+            vrole(BACKUP_ROLE, exists=False, trust_policy=None, policies=None),
+            E,
+            Status.FAIL,
+            "does not exist in 111122223333",
+            "aws iam create-role --role-name VeeamRdsBackup",
+            veeam=V,
+        ),
+        Row(
+            "an ExternalId condition without the value",
+            vrole(
+                BACKUP_ROLE,
+                trust_policy={
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": APPLIANCE},
+                            "Action": "sts:AssumeRole",
+                            "Condition": {"StringEquals": {"sts:ExternalId": "veeam-123"}},
+                        }
+                    ],
+                },
+            ),
+            P,
+            Status.UNKNOWN,
+            "sts:ExternalId",
+            veeam=V,
+        ),
+        Row(
+            "the role was not read",
+            lambda u: u.roles.pop(BACKUP_ROLE),
+            P,
+            Status.UNKNOWN,
+            "could not check role",
+            veeam=V,
+        ),
+        Row(
+            "no policy selects the DB instance",
+            nothing,
+            P,
+            None,
+            veeam=veeam_config(db_instances=["other-*"]),
+        ),
+    ],
+    "iam.backup-role-permissions": [
+        Row("all of them", nothing, P, Status.PASS, "allows all 87 actions", veeam=V),
+        Row(
+            "one image-level action missing",
+            vrole(
+                BACKUP_ROLE,
+                policies=[
+                    NamedPolicy(
+                        "veeam",
+                        "inline",
+                        allow_all(
+                            tuple(a for a in veeam_actions.BACKUP_ROLE if a != "ec2:RunInstances")
+                        ),
+                    )
+                ],
+            ),
+            P,
+            Status.FAIL,
+            "lacks 1 of the actions Veeam Backup for AWS v10 (10.0.0.232) lists",
+            '"Action":["ec2:RunInstances"]',
+            veeam=V,
+        ),
+        Row(
+            "PassRole for another service only",
+            vrole(
+                BACKUP_ROLE,
+                policies=[
+                    NamedPolicy(
+                        "veeam",
+                        "inline",
+                        allow_all(
+                            tuple(a for a in veeam_actions.BACKUP_ROLE if a != "iam:PassRole"),
+                            {
+                                "Effect": "Allow",
+                                "Action": "iam:PassRole",
+                                "Resource": "*",
+                                "Condition": {
+                                    "StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}
+                                },
+                            },
+                        ),
+                    )
+                ],
+            ),
+            R,
+            Status.FAIL,
+            "iam:PassRole",
+            "veeam-pass-worker-role",
+            veeam=V,
+        ),
+        Row(
+            "an explicit deny",
+            vrole(
+                BACKUP_ROLE,
+                policies=[
+                    NamedPolicy(
+                        "veeam",
+                        "inline",
+                        allow_all(
+                            veeam_actions.BACKUP_ROLE,
+                            {
+                                "Sid": "NoSnapshots",
+                                "Effect": "Deny",
+                                "Action": "rds:CreateDBSnapshot",
+                                "Resource": "*",
+                            },
+                        ),
+                    )
+                ],
+            ),
+            P,
+            Status.FAIL,
+            "rds:CreateDBSnapshot explicitly denied",
+            veeam=V,
+        ),
+        Row(
+            "the trust failed: skipped",
+            vrole(BACKUP_ROLE, trust_policy=trust({"Service": "ec2.amazonaws.com"})),
+            P,
+            Status.SKIP,
+            "prerequisite iam.backup-role-trust",
+            verdict=NOT_READY,
+            veeam=V,
+        ),
+    ],
+    "iam.worker-role": [
+        Row("set up", nothing, P, Status.PASS, "is in instance profile VeeamProdWorker", veeam=V),
+        Row(
+            "in no instance profile",
+            vrole(WORKER_ROLE, instance_profiles=[]),
+            P,
+            Status.FAIL,
+            "it is in no instance profile",
+            "aws iam add-role-to-instance-profile --instance-profile-name VeeamProdWorker",
+            veeam=V,
+        ),
+        Row(
+            "not trusted by EC2",
+            vrole(WORKER_ROLE, trust_policy=trust({"AWS": APPLIANCE})),
+            R,
+            Status.FAIL,
+            "its trust does not let ec2.amazonaws.com assume it",
+            "update-assume-role-policy",
+            veeam=V,
+        ),
+        Row(
+            "in another account than the backup role",
+            nothing,
+            P,
+            Status.FAIL,
+            "is not in the backup role's account",
+            veeam=veeam_config(worker_role="arn:aws:iam::444455556666:role/VeeamProdWorker"),
+        ),
+        Row(
+            "a worker action missing",
+            vrole(
+                WORKER_ROLE,
+                policies=[
+                    NamedPolicy(
+                        "worker",
+                        "inline",
+                        allow_all(
+                            tuple(
+                                a
+                                for a in veeam_actions.WORKER_ROLE
+                                if a != "ssm:UpdateInstanceInformation"
+                            )
+                        ),
+                    )
+                ],
+            ),
+            E,
+            Status.FAIL,
+            "it lacks ssm:UpdateInstanceInformation",
+            "veeam-production-worker",
+            veeam=V,
+        ),
+    ],
 }
 
 CASES = [
@@ -1164,10 +1385,10 @@ CASES = [
 
 @pytest.mark.parametrize(("check_id", "row"), CASES)
 def test_check_rule(check_id: str, row: Row) -> None:
-    unit = baseline(row.engine)
+    unit = with_veeam_roles(baseline(row.engine)) if row.veeam else baseline(row.engine)
     row.change(unit)
 
-    judged = judge(unit, check_id, row.mode, headline=row.mode, config=row.config)
+    judged = judge(unit, check_id, row.mode, headline=row.mode, config=row.config, veeam=row.veeam)
 
     assert judged.status == row.status, judged.message
     assert row.message in judged.message

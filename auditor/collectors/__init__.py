@@ -14,6 +14,7 @@ from auditor.collectors.rds import DBInstancesCollector
 from auditor.collectors.routing import PrefixListsCollector, RoutingCollector
 from auditor.collectors.security_groups import SecurityGroupsCollector
 from auditor.collectors.subnets import SubnetsCollector
+from auditor.collectors.veeam_roles import VeeamRolesCollector
 from auditor.collectors.vpc import VpcAttributesCollector
 from auditor.constants import DB_INSTANCES
 
@@ -29,6 +30,7 @@ COLLECTORS: tuple[type[Collector], ...] = (
     PrefixListsCollector,
     IamRolesCollector,
     GuardrailsCollector,
+    VeeamRolesCollector,
 )
 
 # Calls made outside collectors, by the session itself.

@@ -23,6 +23,7 @@ from auditor.collectors.fields import Malformed
 from auditor.inventory import DBInstance, ReadError, RegionInventory
 from auditor.secrets import quoted
 from auditor.sessions import AwsSession
+from auditor.veeam_config import VeeamConfig
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -133,9 +134,11 @@ class UnitContext:
         limiter: threading.Semaphore,
         max_fan_out: int = 8,
         flags: frozenset[str] = frozenset(),
+        veeam: VeeamConfig | None = None,
     ):
         self.aws = aws
         self.flags = flags  # the optional-call flags given (e.g. "--simulate")
+        self.veeam = veeam  # --veeam-config: whose roles to read
         self.inventory = inventory
         self._targets = targets
         self._limiter = limiter
@@ -160,6 +163,12 @@ class UnitContext:
         """The DB instances in scope for this unit (stage 1 and later)."""
         return self._targets()
 
+    def aws_partition(self) -> str:
+        """The unit's partition (aws, aws-cn, aws-us-gov), from its region."""
+        from auditor.sessions import partition_of
+
+        return partition_of(self.region) or "aws"
+
     def target_vpc_ids(self) -> list[str]:
         return sorted({db.vpc_id for db in self.targets() if db.vpc_id})
 
@@ -182,7 +191,13 @@ class UnitContext:
 
     def for_collector(self, calls: Iterable[ApiCall]) -> UnitContext:
         ctx = UnitContext(
-            self.aws, self.inventory, self._targets, self._limiter, self._max_fan_out, self.flags
+            self.aws,
+            self.inventory,
+            self._targets,
+            self._limiter,
+            self._max_fan_out,
+            self.flags,
+            self.veeam,
         )
         ctx._lock = self._lock
         ctx._allowed = frozenset(calls)

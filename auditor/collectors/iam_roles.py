@@ -55,9 +55,10 @@ class IamRolesCollector(Collector):
             - {""}
         )
         roles = ctx.fan_out(lambda arn: self.read_role(ctx, arn), arns)
-        ctx.inventory.roles.update({r.arn: r for r in roles})
+        with ctx.lock:
+            ctx.inventory.roles.update({r.arn: r for r in roles})
 
-    def read_role(self, ctx: UnitContext, arn: str) -> IamRole:
+    def read_role(self, ctx: UnitContext, arn: str, simulate: bool = True) -> IamRole:
         parts = arn.split(":")
         if len(parts) < 6 or not parts[5].startswith("role/"):
             return IamRole(arn, unreadable=f"{arn!r} is not an IAM role ARN")
@@ -83,7 +84,7 @@ class IamRolesCollector(Collector):
             document = self.managed_document(ctx, role.boundary_arn)
             if document is not None:
                 role.boundary = NamedPolicy(role.boundary_arn, "boundary", document)
-        if SIMULATE.flag in ctx.flags:
+        if simulate and SIMULATE.flag in ctx.flags:
             role.simulation = self.simulate(ctx, arn)
         return role
 

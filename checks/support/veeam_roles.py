@@ -1,0 +1,78 @@
+"""What the three Veeam role checks share: the role of the target's policy as read, the
+appliance as a principal, and the actions a role's policies leave out (Resource `*`, as Veeam
+grants them)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from auditor.inventory import IamRole, ReadError
+from auditor.policy import Context, Policy, PolicyError, Principal, Request, Verdict, evaluate
+from auditor.veeam_config import VeeamConfig
+from checks.base import CheckContext
+
+
+def appliance(config: VeeamConfig) -> Principal:
+    """The appliance as the caller of sts:AssumeRole: its role, or (only its account known) the
+    account's root, which a trust can name only by naming the account."""
+    if config.appliance_is_account:
+        return Principal("AWS", f"arn:aws:iam::{config.appliance_account}:root")
+    return Principal("AWS", config.appliance_principal)
+
+
+def iam_error(ctx: CheckContext, arn: str) -> ReadError | None:
+    errors = [e for e in ctx.region.errors if e.service == "iam"]
+    return next((e for e in errors if e.resource_id == arn), errors[0] if errors else None)
+
+
+@dataclass(frozen=True)
+class Grants:
+    missing: list[str]  # implicitly denied
+    denied: list[tuple[str, str]]  # (action, the statement that denies it)
+    unsure: list[tuple[str, str]]  # (action, what it depends on)
+
+
+def grants(
+    role: IamRole, actions: tuple[str, ...], extra: tuple[Request, ...] = ()
+) -> Grants | str:
+    """How the role's identity policies and boundary decide ``actions`` on `*` (and ``extra``
+    requests); a string when a policy could not be read."""
+    assert role.policies is not None
+    identity = [Policy(f"{p.kind} policy {p.name}", p.document) for p in role.policies]
+    boundary = (
+        Policy(f"permissions boundary {role.boundary.name}", role.boundary.document)
+        if role.boundary
+        else None
+    )
+    requests = [Request(a, "*", None, Context()) for a in actions] + list(extra)
+    missing, denied, unsure = [], [], []
+    try:
+        for request in requests:
+            verdict: Verdict = evaluate(request, identity, boundary)
+            if verdict.decision == "implicitDeny":
+                missing.append(request.action)
+            elif verdict.decision == "explicitDeny":
+                denied.append((request.action, ", ".join(str(s) for s in verdict.deciding)))
+            elif verdict.decision == "unknown":
+                unsure.append((request.action, "; ".join(verdict.unknowns)))
+    except PolicyError as exc:
+        return f"a policy of {role.arn} could not be read: {exc}"
+    return Grants(missing, denied, unsure)
+
+
+def grant_fix(role_arn: str, policy_name: str, actions: list[str]) -> str:
+    """The `put-role-policy` that adds exactly the missing actions."""
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": sorted(actions), "Resource": "*"}],
+    }
+    return (
+        f"aws iam put-role-policy --role-name {role_arn.rsplit('/', 1)[-1]} --policy-name "
+        f"{policy_name} --policy-document '{json.dumps(document, separators=(',', ':'))}'"
+    )
+
+
+def shown(actions: list[str], limit: int = 8) -> str:
+    text = ", ".join(actions[:limit])
+    return text + (f" and {len(actions) - limit} more" if len(actions) > limit else "")

@@ -1,0 +1,148 @@
+"""--veeam-config: the file is validated before any AWS call (one line, exit 2), targets get
+their policy, and Veeam's roles are read and judged (moto: IAM in process)."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from auditor import veeam_permissions as veeam
+from tests.builders import Builder
+from tests.test_cli_errors import assert_one_line_error
+
+ACCOUNT = "123456789012"
+APPLIANCE = "arn:aws:iam::999988887777:role/VeeamImpersonation"
+BACKUP = f"arn:aws:iam::{ACCOUNT}:role/VeeamRdsBackup"
+WORKER = f"arn:aws:iam::{ACCOUNT}:role/VeeamProdWorker"
+GOOD = f"""
+appliance_principal = "{APPLIANCE}"
+
+[[policies]]
+name = "rds-nightly"
+db_instances = ["orders", "pg-*"]
+option = "account"
+backup_role = "{BACKUP}"
+worker_role = "{WORKER}"
+
+[policies.repository]
+bucket = "veeam-rds-eu"
+encryption = "none"
+"""
+
+
+def write(tmp_path, text: str) -> str:
+    path = tmp_path / "veeam.toml"
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        (GOOD.replace("option =", "optoin ="), "policy 'rds-nightly': optoin: unknown key"),
+        (GOOD + GOOD.split("\n", 2)[2], "policy 'rds-nightly': duplicate policy name"),
+        (GOOD.replace(BACKUP, "VeeamRdsBackup"), "backup_role: 'VeeamRdsBackup' is not an IAM"),
+        (GOOD.replace('option = "account"\n', ""), "policy 'rds-nightly': option: missing"),
+        (
+            GOOD.replace(WORKER, WORKER.replace("arn:aws:", "arn:aws-cn:")),
+            "more than one partition",
+        ),
+        (GOOD.replace('db_instances = ["orders", "pg-*"]', 'accounts = ["12345"]'), "12-digit"),
+        (
+            GOOD.replace('db_instances = ["orders", "pg-*"]', 'db_instances = "orders"'),
+            "give a list",
+        ),
+        ("appliance_principal = 5", "appliance_principal: missing"),
+        ("[[policies]\n", "is not TOML"),
+    ],
+)
+def test_a_bad_file_is_one_line_naming_the_file_policy_and_key(preflight, tmp_path, text, phrase):
+    path = write(tmp_path, text)
+
+    run = preflight("audit", "--region", "eu-west-1", "--veeam-config", path)
+
+    assert_one_line_error(run, path, phrase)
+
+
+def role(name: str, trust: dict, *documents: dict) -> str:
+    iam = boto3.client("iam")
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    for i, document in enumerate(documents):
+        iam.put_role_policy(
+            RoleName=name, PolicyName=f"{name}-{i}", PolicyDocument=json.dumps(document)
+        )
+    return arn
+
+
+def allow(actions, resource="*", **extra):
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": resource, **extra}],
+    }
+
+
+def trusting(*principals):
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": p, "Action": "sts:AssumeRole"} for p in principals
+        ],
+    }
+
+
+@pytest.mark.usefixtures("aws")
+def test_veeams_roles_decide_the_targets_of_their_policy(preflight, tmp_path):
+    b = Builder("eu-west-1")
+    net = b.ready_network()
+    b.db("orders", "postgres", "16.3", net.db_subnet_group)
+    b.db("unmanaged", "postgres", "16.3", net.db_subnet_group)  # no policy selects it
+    pass_role = allow(["iam:PassRole"], WORKER)
+    lacking = [a for a in veeam.BACKUP_ROLE if a not in ("ec2:RunInstances", "iam:PassRole")]
+    role("VeeamRdsBackup", trusting({"AWS": APPLIANCE}), allow(lacking), pass_role)
+    role("VeeamProdWorker", trusting({"Service": "ec2.amazonaws.com"}, {"AWS": APPLIANCE}),
+         allow(veeam.WORKER_ROLE))  # fmt: skip
+    config = write(tmp_path, GOOD)
+
+    broken = preflight("audit", "--region", "eu-west-1", "--veeam-config", config)
+
+    assert broken.code == 1
+    assert broken.target("orders")["policy"] == "rds-nightly"
+    assert broken.target("orders")["blocking"] == ["iam.backup-role-permissions", "iam.worker-role"]
+    assert broken.target("unmanaged")["policy"] is None
+    assert broken.target("unmanaged")["verdict"] == "ready"
+    (perm,) = broken.findings("iam.backup-role-permissions", "orders")
+    assert "ec2:RunInstances" in perm["message"]
+    assert '"Action":["ec2:RunInstances"]' in perm["remediation"]
+    (worker,) = broken.findings("iam.worker-role", "orders")
+    assert "it is in no instance profile" in worker["message"]
+    assert broken.report["veeam_config"]["policies"][0]["name"] == "rds-nightly"
+    assert "iam.ListInstanceProfilesForRole" in broken.report["api_calls"]
+
+    iam = boto3.client("iam")
+    iam.put_role_policy(RoleName="VeeamRdsBackup", PolicyName="fix",
+                        PolicyDocument=json.dumps(allow(["ec2:RunInstances"])))  # fmt: skip
+    iam.create_instance_profile(InstanceProfileName="VeeamProdWorker")
+    iam.add_role_to_instance_profile(
+        InstanceProfileName="VeeamProdWorker", RoleName="VeeamProdWorker"
+    )
+    fixed = preflight("audit", "--region", "eu-west-1", "--veeam-config", config)
+
+    assert fixed.target("orders")["verdict"] == "ready", fixed.findings("iam.backup-role-permissions")
+    assert fixed.code == 0
+
+
+@pytest.mark.usefixtures("aws")
+def test_without_the_file_the_headline_says_what_was_not_checked(preflight, tmp_path):
+    b = Builder("eu-west-1")
+    b.db("orders", "postgres", "16.3", b.ready_network().db_subnet_group)
+
+    run = preflight("audit", "--region", "eu-west-1")
+
+    md = (tmp_path / "reports" / "latest.md").read_text()
+    html = (tmp_path / "reports" / "latest.html").read_text()
+    assert run.report["veeam_config"] is None
+    assert run.target("orders")["policy"] is None
+    assert "**Not checked:** Veeam's backup and worker roles and repositories" in md
+    assert "--veeam-config" in html.split("<dl", 1)[0]  # next to the headline
