@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import logging
@@ -26,9 +27,11 @@ from auditor.secrets import ScrubFilter, quoted
 from auditor.sessions import open_session
 from auditor.veeam_config import load as load_veeam_config
 from reports.diff import BaselineError, change_lines, compare
+from reports.files import write_atomic
 from reports.load import load_report
 from reports.merge import MergeError, merge
 from reports.publish import prepare, publish, publish_one
+from reports.redact import redact_text
 from reports.render import FORMATS, render
 
 EXIT_INTERRUPTED = 130
@@ -317,9 +320,14 @@ def demo(
             "`preflight demo` needs moto: pip install 'aws-preflight-auditor[demo]' "
             "(from a checkout: pip install '.[demo]')"
         )
-    from auditor.demo import run_demo
+    from auditor.demo import DEMO_VEEAM_CONFIG, run_demo
 
     result = run_demo(Mode(worker_network))
+    # The sample --veeam-config the demo used, next to its reports, to copy from (an unwritable
+    # directory is reported by the reports' own write below).
+    with contextlib.suppress(OSError):
+        sample = redact_text(DEMO_VEEAM_CONFIG) if redact else DEMO_VEEAM_CONFIG
+        write_atomic(output_dir / "veeam-demo.toml", sample)
     return finish(result, formats, output_dir, quiet, redact, keep=keep)
 
 

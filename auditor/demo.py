@@ -6,9 +6,12 @@ produce. Nothing leaves the machine: moto answers every request, with fake crede
 
 from __future__ import annotations
 
+import json
 import os
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from unittest import mock
 
 import boto3
@@ -155,8 +158,82 @@ def build_demo_account() -> None:
     # crowded-pg: not ready anywhere (5 security groups already: no room for Veeam's)
 
 
+APPLIANCE = "arn:aws:iam::999988887777:role/VeeamImpersonation"  # the appliance's account
+DEMO_VEEAM_CONFIG = f"""# Veeam's side of the demo's backup policies (audit --veeam-config FILE).
+# What the Veeam console shows, stated once; preflight checks what AWS can show about it.
+appliance_principal = "{APPLIANCE}"
+
+[[policies]]
+name = "rds-nightly"                 # roles set up as Veeam documents: both checks pass
+db_instances = ["orders-pg", "billing-sql"]
+option = "account"
+backup_role = "arn:aws:iam::{DEMO_ACCOUNT}:role/VeeamRdsBackup"
+worker_role = "arn:aws:iam::{DEMO_ACCOUNT}:role/VeeamProdWorker"
+
+[[policies]]
+name = "rds-lean"                    # the backup role lacks ec2:RunInstances (image-level)
+db_instances = ["legacy-pg11"]
+option = "account"
+backup_role = "arn:aws:iam::{DEMO_ACCOUNT}:role/VeeamRdsBackupLean"
+worker_role = "arn:aws:iam::{DEMO_ACCOUNT}:role/VeeamProdWorker"
+
+[[policies]]
+name = "sql-weekly"                  # the worker role is in no instance profile
+db_instances = ["payroll-sql"]
+option = "account"
+backup_role = "arn:aws:iam::{DEMO_ACCOUNT}:role/VeeamRdsBackup"
+worker_role = "arn:aws:iam::{DEMO_ACCOUNT}:role/VeeamWorkerNoProfile"
+"""
+
+
+def build_veeam_roles() -> None:
+    """The roles DEMO_VEEAM_CONFIG names (IAM is global: one set for both regions)."""
+    from auditor import veeam_permissions as veeam
+
+    iam = boto3.client("iam", region_name="us-east-1")
+
+    def role(name: str, trust: list[dict[str, str]], actions: list[str], *extra: Any) -> None:
+        document = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": p, "Action": "sts:AssumeRole"} for p in trust
+            ],
+        }
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(document))
+        statements = [{"Effect": "Allow", "Action": actions, "Resource": "*"}, *extra]
+        iam.put_role_policy(
+            RoleName=name,
+            PolicyName="veeam",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+        )
+
+    appliance = [{"AWS": APPLIANCE}]
+    workers = [{"Service": "ec2.amazonaws.com"}, {"AWS": APPLIANCE}]
+    pass_role = {
+        "Effect": "Allow",
+        "Action": "iam:PassRole",
+        "Resource": f"arn:aws:iam::{DEMO_ACCOUNT}:role/Veeam*",
+        "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+    }
+    role("VeeamRdsBackup", appliance, list(veeam.BACKUP_ROLE))
+    lean = [a for a in veeam.BACKUP_ROLE if a not in ("ec2:RunInstances", "iam:PassRole")]
+    role("VeeamRdsBackupLean", appliance, lean, pass_role)
+    role("VeeamProdWorker", workers, list(veeam.WORKER_ROLE))
+    iam.create_instance_profile(InstanceProfileName="VeeamProdWorker")
+    iam.add_role_to_instance_profile(
+        InstanceProfileName="VeeamProdWorker", RoleName="VeeamProdWorker"
+    )
+    role("VeeamWorkerNoProfile", workers, list(veeam.WORKER_ROLE))
+
+
 def run_demo(worker_network: Mode = Mode.PUBLIC) -> AuditResult:
+    from auditor.veeam_config import parse
+
+    config = parse(tomllib.loads(DEMO_VEEAM_CONFIG), "veeam-demo.toml")
     with offline_aws():
         build_demo_account()
-        options = AuditOptions(regions=list(DEMO_REGIONS), worker_network=worker_network)
+        build_veeam_roles()
+        options = AuditOptions(
+            regions=list(DEMO_REGIONS), worker_network=worker_network, veeam_config=config
+        )
         return run_audit(options, boto3.Session)

@@ -45,7 +45,18 @@ def test_demo_shows_ready_not_ready_and_skipped_targets(preflight):
     assert blocking["archive-pg"]["public"]["blocking"] == ["vpc.dns-support"]
     assert blocking["vault-pg"]["public"]["blocking"] == ["rds.kms-key"]
     assert blocking["ledger-sql"]["public"]["blocking"] == ["rds.sqlserver-backup-restore"]
-    assert blocking["payroll-sql"]["public"]["blocking"] == ["iam.sqlserver-role-trust"]
+    assert blocking["legacy-pg11"]["public"]["blocking"] == [
+        "iam.backup-role-permissions",  # Veeam policy rds-lean: no ec2:RunInstances
+        "rds.engine-supported",
+    ]
+    policies = {t["db_instance_id"]: t["policy"] for t in run.report["targets"]}
+    assert policies["orders-pg"] == policies["billing-sql"] == "rds-nightly"
+    assert policies["hr-pg"] is None
+    assert run.report["veeam_config"]["source"] == "veeam-demo.toml"
+    assert blocking["payroll-sql"]["public"]["blocking"] == [
+        "iam.sqlserver-role-trust",
+        "iam.worker-role",  # Veeam policy sql-weekly: the worker role is in no instance profile
+    ]
     assert blocking["sales-sql"]["public"]["blocking"] == ["iam.sqlserver-role-s3"]
     audit = [f for f in run.findings("iam.sqlserver-role-s3", "audit-sql")]
     assert [f["status"] for f in audit] == ["warn"]
