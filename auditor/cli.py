@@ -7,6 +7,7 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -135,7 +136,11 @@ def cli(ctx: click.Context, config: Path | None) -> None:
 )
 @click.option("--profile", help="AWS profile (default: the standard credential chain).")
 @click.option(
-    "--role-arn", "role_arns", multiple=True, help="Audit the account of this role (repeatable)."
+    "--role-arn",
+    "role_arns",
+    multiple=True,
+    callback=lambda ctx, param, value: check_role_arns(value),
+    help="Audit the account of this role (repeatable).",
 )
 @click.option("--external-id", help="External id for --role-arn.")
 @click.option("--role-session-name", default="preflight-audit", show_default=True)
@@ -168,8 +173,8 @@ def cli(ctx: click.Context, config: Path | None) -> None:
 )
 @click.option(
     "--deadline",
-    type=click.FloatRange(min=1),
-    help="Seconds; units unfinished by then are unknown.",
+    type=click.FloatRange(min=1, max=7 * 24 * 3600),
+    help="Seconds (at most a week); units unfinished by then are unknown.",
 )
 @click.option(
     "--save-snapshot",
@@ -446,6 +451,19 @@ def finish(
     if code != 1 and fail_on_regression and published.report["changes"]["regressions"]:
         return 1
     return code
+
+
+ROLE_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):iam::\d{12}:role/[\w+=,.@/-]+$")
+
+
+def check_role_arns(values: tuple[str, ...]) -> tuple[str, ...]:
+    for value in values:
+        if not ROLE_ARN.match(value):
+            raise click.BadParameter(
+                f"{value!r} is not an IAM role ARN: give arn:aws:iam::123456789012:role/NAME",
+                param_hint="--role-arn",
+            )
+    return values
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:

@@ -113,3 +113,17 @@ def test_demo_without_moto_names_the_extra(preflight, monkeypatch):
     run = preflight("demo")
 
     assert_one_line_error(run, "aws-preflight-auditor[demo]")
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (["--role-arn", "notanarn"], "'notanarn' is not an IAM role ARN"),
+        (["--deadline", "inf"], "--deadline"),
+        (["--deadline", "nan"], "--deadline"),
+    ],
+)
+def test_bad_values_are_one_line_never_an_internal_error(preflight, args, phrase):
+    run = preflight("audit", "--region", "eu-west-1", *args)
+
+    assert_one_line_error(run, phrase)
