@@ -6,6 +6,7 @@ import contextlib
 import importlib.util
 import json
 import logging
+import math
 import os
 import re
 import signal
@@ -174,6 +175,7 @@ def cli(ctx: click.Context, config: Path | None) -> None:
 @click.option(
     "--deadline",
     type=click.FloatRange(min=1, max=7 * 24 * 3600),
+    callback=lambda ctx, param, value: check_finite(value, "--deadline"),
     help="Seconds (at most a week); units unfinished by then are unknown.",
 )
 @click.option(
@@ -454,6 +456,12 @@ def finish(
 
 
 ROLE_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):iam::\d{12}:role/[\w+=,.@/-]+$")
+
+
+def check_finite(value: float | None, flag: str) -> float | None:
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a number of seconds", param_hint=flag)
+    return value
 
 
 def check_role_arns(values: tuple[str, ...]) -> tuple[str, ...]:
