@@ -26,7 +26,8 @@ NOT_CHECKED = (
     "Service control policies (local IAM evaluation cannot see them; --simulate asks AWS)",
     "The bucket policies Veeam sets on its temporary SQL Server buckets",
     "The backup appliance's own network path",
-    "The backup, worker and repository roles; repository buckets and KMS keys",
+    "The backup and worker roles unless --veeam-config states them; repository buckets, their "
+    "KMS keys and archive rules",
     "VPC peering to a repository VPC; SQL Server windows against the Veeam schedule",
 )
 
