@@ -16,7 +16,7 @@ from auditor.policy import Context, Policy, PolicyError, Request, evaluate_resou
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
-from checks.support.veeam_roles import appliance, iam_error
+from checks.support.veeam_roles import appliance, iam_error, unread_role
 
 
 class BackupRoleTrust(Check):
@@ -32,18 +32,10 @@ class BackupRoleTrust(Check):
         arn = policy.backup_role_arn(ctx.region.account_id, ctx.db.arn.split(":")[1] or "aws")
         role = ctx.region.roles.get(arn)
         evidence: dict[str, str | list[str]] = {"policy": policy.name, "role": arn}
-        if role is None or role.unreadable:
-            why = role.unreadable if role and role.unreadable else None
-            if why:
-                yield ctx.finding(
-                    Status.UNKNOWN,
-                    f"could not check role {arn}: {why}",
-                    resource_id=arn,
-                    evidence=evidence,
-                )
-            else:
-                yield ctx.unknown(f"role {arn}", iam_error(ctx, arn), resource_id=arn)
+        if (unread := unread_role(ctx, arn, evidence)) is not None:
+            yield unread
             return
+        assert role is not None
         principal = appliance(config)
         trust_doc = {
             "Version": "2012-10-17",

@@ -22,7 +22,14 @@ from auditor.veeam_permissions import EC2_SERVICE, VEEAM_VERSION, WORKER_ROLE
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
-from checks.support.veeam_roles import appliance, grant_fix, grants, iam_error, shown
+from checks.support.veeam_roles import (
+    appliance,
+    grant_fix,
+    grants,
+    iam_error,
+    shown,
+    unread_role,
+)
 
 
 class WorkerRole(Check):
@@ -50,18 +57,10 @@ class WorkerRole(Check):
             )
             return
         role = ctx.region.roles.get(arn)
-        if role is None or role.unreadable:
-            why = role.unreadable if role and role.unreadable else None
-            if why:
-                yield ctx.finding(
-                    Status.UNKNOWN,
-                    f"could not check role {arn}: {why}",
-                    resource_id=arn,
-                    evidence=evidence,
-                )
-            else:
-                yield ctx.unknown(f"role {arn}", iam_error(ctx, arn), resource_id=arn)
+        if (unread := unread_role(ctx, arn, evidence)) is not None:
+            yield unread
             return
+        assert role is not None
         trust = {
             "Version": "2012-10-17",
             "Statement": [

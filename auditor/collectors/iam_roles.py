@@ -30,20 +30,23 @@ SIMULATE = ApiCall(
 )
 
 
+# What reading one role takes: the role, its inline and attached policies, their documents.
+ROLE_READS = (
+    GET_ROLE,
+    LIST_ROLE_POLICIES,
+    GET_ROLE_POLICY,
+    LIST_ATTACHED,
+    GET_POLICY,
+    GET_POLICY_VERSION,
+)
+
+
 class IamRolesCollector(Collector):
     """Stage 2: after the option groups, which name the roles."""
 
     name: ClassVar[str] = IAM_ROLES
     stage: ClassVar[int] = 2
-    calls: ClassVar[tuple[ApiCall, ...]] = (
-        GET_ROLE,
-        LIST_ROLE_POLICIES,
-        GET_ROLE_POLICY,
-        LIST_ATTACHED,
-        GET_POLICY,
-        GET_POLICY_VERSION,
-        SIMULATE,
-    )
+    calls: ClassVar[tuple[ApiCall, ...]] = (*ROLE_READS, SIMULATE)
 
     def collect(self, ctx: UnitContext) -> None:
         arns = sorted(

@@ -8,15 +8,7 @@ from typing import ClassVar
 
 from auditor.collectors.base import Absent, ApiCall, Collector, UnitContext
 from auditor.collectors.fields import need
-from auditor.collectors.iam_roles import (
-    GET_POLICY,
-    GET_POLICY_VERSION,
-    GET_ROLE,
-    GET_ROLE_POLICY,
-    LIST_ATTACHED,
-    LIST_ROLE_POLICIES,
-    IamRolesCollector,
-)
+from auditor.collectors.iam_roles import ROLE_READS, IamRolesCollector
 from auditor.constants import VEEAM_ROLES
 from auditor.inventory import IamRole
 
@@ -28,15 +20,7 @@ LIST_INSTANCE_PROFILES = ApiCall(
 class VeeamRolesCollector(Collector):
     name: ClassVar[str] = VEEAM_ROLES
     stage: ClassVar[int] = 1
-    calls: ClassVar[tuple[ApiCall, ...]] = (
-        GET_ROLE,
-        LIST_ROLE_POLICIES,
-        GET_ROLE_POLICY,
-        LIST_ATTACHED,
-        GET_POLICY,
-        GET_POLICY_VERSION,
-        LIST_INSTANCE_PROFILES,
-    )
+    calls: ClassVar[tuple[ApiCall, ...]] = (*ROLE_READS, LIST_INSTANCE_PROFILES)
 
     def collect(self, ctx: UnitContext) -> None:
         if ctx.veeam is None:

@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 
 from auditor.inventory import IamRole, ReadError
+from auditor.model import Finding, Status
 from auditor.policy import Context, Policy, PolicyError, Principal, Request, Verdict, evaluate
 from auditor.veeam_config import VeeamConfig
 from checks.base import CheckContext
@@ -24,6 +25,23 @@ def appliance(config: VeeamConfig) -> Principal:
 def iam_error(ctx: CheckContext, arn: str) -> ReadError | None:
     errors = [e for e in ctx.region.errors if e.service == "iam"]
     return next((e for e in errors if e.resource_id == arn), errors[0] if errors else None)
+
+
+def unread_role(
+    ctx: CheckContext, arn: str, evidence: dict[str, str | list[str]]
+) -> Finding | None:
+    """`unknown` when the role was not read (the gap), or cannot be (another account)."""
+    role = ctx.region.roles.get(arn)
+    if role is not None and role.unreadable:
+        return ctx.finding(
+            Status.UNKNOWN,
+            f"could not check role {arn}: {role.unreadable}",
+            resource_id=arn,
+            evidence=evidence,
+        )
+    if role is None:
+        return ctx.unknown(f"role {arn}", iam_error(ctx, arn), resource_id=arn)
+    return None
 
 
 @dataclass(frozen=True)
