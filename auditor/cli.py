@@ -27,6 +27,7 @@ from auditor.model import AuditResult, Mode, report_exit_code
 from auditor.run import AuditOptions, nothing_audited, run_audit, utc_now
 from auditor.secrets import ScrubFilter, quoted
 from auditor.sessions import open_session
+from auditor.terminal import printable
 from auditor.veeam_config import load as load_veeam_config
 from reports.diff import BaselineError, change_lines, compare
 from reports.files import write_atomic
@@ -446,7 +447,7 @@ def finish(
     for removed in published.removed:
         logging.getLogger(__name__).info("removed %s (--keep %d)", removed, keep)
     if not quiet:
-        click.echo("\n".join(published.lines))
+        click.echo(printable("\n".join(published.lines)))
     if failure is not None:
         raise failure
     code = report_exit_code(published.report)
@@ -612,7 +613,7 @@ def merge_command(
         raise PreflightError(str(exc)) from None
     published = publish(report, formats, output_dir, utc_now())
     if not quiet:
-        click.echo("\n".join(published.lines))
+        click.echo(printable("\n".join(published.lines)))
     return report_exit_code(published.report)
 
 
@@ -634,7 +635,7 @@ def diff_command(old: Path, new: Path, fmt: str) -> int:
     except BaselineError as exc:
         raise PreflightError(str(exc)) from None
     if fmt == "text":
-        click.echo("\n".join(change_lines(changes)))
+        click.echo(printable("\n".join(change_lines(changes))))
     elif fmt == "json":
         click.echo(json.dumps(changes, indent=2, ensure_ascii=False))
     else:
@@ -673,7 +674,7 @@ def setup_logging(verbose: int, log_format: str = "text") -> None:
 
 
 def fail(message: str, code: int = 2) -> int:
-    click.echo(f"preflight: error: {quoted(message, 2000)}", err=True)
+    click.echo(f"preflight: error: {printable(quoted(message, 2000))}", err=True)
     return code
 
 

@@ -171,3 +171,24 @@ def test_a_source_that_is_not_an_https_address_is_not_shown(demo_report):
 
     assert "javascript:" not in render(edited, "html")
     assert "javascript:" not in render(edited, "md")
+
+
+def test_hostile_strings_stay_inert_in_the_terminal_and_in_markdown(
+    demo_report, tmp_path, preflight
+):
+    hostile = json.loads(json.dumps(demo_report))
+    hostile["targets"][0]["db_instance_id"] = "\x1b[2J\x1b[1;1Hall clear\r"
+    hostile["accounts"][0]["account_id"] = "![x](https://evil.example/p.png)"
+    hostile["units"][0]["account_id"] = "[click](https://evil.example)"
+    saved = tmp_path / "hostile.json"
+    saved.write_text(json.dumps(hostile))
+
+    run = preflight("merge", str(saved), "--output-dir", str(tmp_path / "out"))
+    md = render(hostile, "md")
+
+    assert "\x1b" not in run.out
+    assert "\r" not in run.out
+    assert "\\x1b[2J" in run.out
+    html = MarkdownIt("commonmark").enable("table").render(md)
+    assert 'src="https://evil.example' not in html
+    assert 'href="https://evil.example' not in html

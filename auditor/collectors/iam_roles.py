@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from auditor.collectors.base import Absent, ApiCall, Collector, UnitContext
+from auditor.collectors.fields import Malformed
 from auditor.constants import IAM_ROLES
 from auditor.inventory import IamRole, NamedPolicy
 from auditor.sqlserver import (
@@ -62,6 +63,14 @@ class IamRolesCollector(Collector):
             ctx.inventory.roles.update({r.arn: r for r in roles})
 
     def read_role(self, ctx: UnitContext, arn: str, simulate: bool = True) -> IamRole:
+        """One role; an answer without what a rule needs costs this role only (a gap)."""
+        try:
+            return self._read_role(ctx, arn, simulate)
+        except (Malformed, KeyError, TypeError) as exc:
+            ctx.record_gap(GET_ROLE, "MalformedResponse", f"malformed response: {exc}", arn)
+            return IamRole(arn, unreadable="an IAM answer about it was malformed")
+
+    def _read_role(self, ctx: UnitContext, arn: str, simulate: bool) -> IamRole:
         parts = arn.split(":")
         if len(parts) < 6 or not parts[5].startswith("role/"):
             return IamRole(arn, unreadable=f"{arn!r} is not an IAM role ARN")
