@@ -11,6 +11,7 @@ from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
 
+from auditor import strict_json
 from auditor.errors import PreflightError
 from auditor.policy import (
     NOT_EVALUATED,
@@ -99,13 +100,9 @@ def load_policy(path: Path, what: str) -> Policy:
     except UnicodeDecodeError:
         raise PreflightError(f"the {what} {path} is not UTF-8 text: save it as UTF-8") from None
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PreflightError(
-            f"the {what} {path} is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        ) from None
-    except RecursionError:
-        raise PreflightError(f"the {what} {path} is nested too deeply to be a policy") from None
+        document = strict_json.loads(text)
+    except strict_json.StrictJsonError as exc:
+        raise PreflightError(f"the {what} {path} is {exc}") from None
     if not isinstance(document, dict):
         raise PreflightError(f"the {what} {path} is not a policy: give a JSON object")
     policy = Policy(f"{path.name}", document)

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from auditor import strict_json
 from auditor.serde import SnapshotFormatError, from_data, to_data
 
 SNAPSHOT_VERSION = 1
@@ -327,9 +328,9 @@ class Inventory:
     @classmethod
     def from_json(cls, text: str) -> Inventory:
         try:
-            data: Any = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise SnapshotFormatError(f"not JSON ({exc.msg} at line {exc.lineno})") from None
+            data: Any = strict_json.loads(text)
+        except strict_json.StrictJsonError as exc:
+            raise SnapshotFormatError(str(exc)) from None
         if not isinstance(data, dict):
             raise SnapshotFormatError("a snapshot is a JSON object")
         version = data.get("snapshot_version")

@@ -122,6 +122,10 @@ def load_snapshot(path: Path) -> Inventory:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise PreflightError(f"cannot read the snapshot {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise PreflightError(
+            f"the snapshot {path} is not UTF-8 text: give a saved snapshot"
+        ) from None
     try:
         return Inventory.from_json(text)
     except (SnapshotFormatError, RecursionError) as exc:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from auditor import strict_json
 from auditor.errors import PreflightError
 from auditor.model import SCHEMA_VERSION
 
@@ -17,12 +17,15 @@ def load_report(path: Path, what: str = "report") -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise PreflightError(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
+    except UnicodeDecodeError:
         raise PreflightError(
-            f"the {what} {path} is not JSON ({exc.msg}, line {exc.lineno}): give a preflight "
-            "JSON report"
+            f"the {what} {path} is not UTF-8 text: give a preflight JSON report"
+        ) from None
+    try:
+        data = strict_json.loads(text)
+    except strict_json.StrictJsonError as exc:
+        raise PreflightError(
+            f"the {what} {path} is not a usable JSON report ({exc}): give a preflight JSON report"
         ) from None
     if not isinstance(data, dict) or any(k not in data for k in REQUIRED):
         raise PreflightError(f"the {what} {path} is not a preflight JSON report")

@@ -85,3 +85,33 @@ def test_truncated_or_mangled_regions_are_format_errors(value):
     doc = {"snapshot_version": 1, "accounts": [], "regions": value}
     with contextlib.suppress(SnapshotFormatError):
         Inventory.from_json(json.dumps(doc))
+
+
+@pytest.mark.parametrize(
+    ("content", "phrase"),
+    [
+        ('{"snapshot_version": NaN}', "NaN is not a JSON number"),
+        ('{"snapshot_version": 1, "snapshot_version": 1}', "appears twice"),
+        ("[" * 5000 + "]" * 5000, "nested deeper than"),
+        ("\udcff".encode("utf-8", "surrogateescape").decode("latin-1"), "not JSON"),
+    ],
+)
+def test_hostile_snapshots_are_one_line(preflight, tmp_path, content, phrase):
+    path = tmp_path / "snap.json"
+    path.write_text(content)
+
+    run = preflight("audit", "--from-snapshot", str(path))
+
+    assert run.code == 2
+    assert run.err.count("\n") == 1
+    assert phrase in run.err
+
+
+def test_a_snapshot_that_is_not_utf8_is_one_line(preflight, tmp_path):
+    path = tmp_path / "snap.json"
+    path.write_bytes("{}".encode("utf-16"))
+
+    run = preflight("audit", "--from-snapshot", str(path))
+
+    assert run.code == 2
+    assert "not UTF-8" in run.err
