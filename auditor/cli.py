@@ -298,6 +298,7 @@ def audit(
         save_snapshot=save_snapshot,
         from_snapshot=from_snapshot,
         veeam_config=veeam,
+        redact=redact,
     )
     progress = show_progress if (not quiet and sys.stderr.isatty()) else None
     result = run_audit(options, lambda: open_session(profile), progress)

@@ -41,6 +41,7 @@ from auditor.sessions import (
 )
 from auditor.veeam_config import VeeamConfig
 from reports.files import write_atomic
+from reports.redact import redact_text
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class AuditOptions:
     save_snapshot: Path | None = None
     from_snapshot: Path | None = None
     veeam_config: VeeamConfig | None = None  # --veeam-config, validated before any call
+    redact: bool = False  # --redact: the snapshot too
 
 
 def utc_now() -> datetime:
@@ -87,7 +89,10 @@ def run_audit(
         inventory = gather(options, session(), started, progress)
     if options.save_snapshot is not None:
         try:
-            write_atomic(options.save_snapshot, inventory.to_json(), private=True)
+            text = inventory.to_json()
+            if options.redact:  # --redact covers the evidence file too
+                text = redact_text(text)
+            write_atomic(options.save_snapshot, text, private=True)
         except OSError as exc:
             raise PreflightError(
                 f"cannot write the snapshot {options.save_snapshot}: {exc.strerror or exc}"

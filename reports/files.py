@@ -12,9 +12,12 @@ from datetime import datetime
 from pathlib import Path
 
 
+def report_who(account_ids: list[str]) -> str:
+    return account_ids[0] if len(account_ids) == 1 else "multi"
+
+
 def report_stem(account_ids: list[str], when: datetime) -> str:
-    who = account_ids[0] if len(account_ids) == 1 else "multi"
-    return f"preflight-{who}-{when.strftime('%Y%m%dT%H%M%SZ')}"
+    return f"preflight-{report_who(account_ids)}-{when.strftime('%Y%m%dT%H%M%SZ')}"
 
 
 def write_atomic(path: Path, text: str, private: bool = False) -> None:
@@ -47,17 +50,18 @@ def write_reports(outputs: dict[str, str], output_dir: Path, stem: str) -> list[
     return written
 
 
-STAMPED = re.compile(r"^preflight-.+-(\d{8}T\d{6}Z)\.(json|html|md)$")
+STAMPED = re.compile(r"^preflight-(\d{12}|multi|acct-[0-9a-f]+)-(\d{8}T\d{6}Z)\.(json|html|md)$")
 
 
-def prune(output_dir: Path, keep: int) -> list[Path]:
-    """Keep the ``keep`` newest timestamped reports of each format; return what was removed."""
+def prune(output_dir: Path, keep: int, who: str | None = None) -> list[Path]:
+    """Keep the ``keep`` newest timestamped reports of each format of ``who`` (the account id or
+    "multi" of the reports just written; None: any); other files are never touched."""
     removed: list[Path] = []
     by_ext: dict[str, list[tuple[str, Path]]] = {}
     for path in output_dir.iterdir():
         match = STAMPED.match(path.name)
-        if match:
-            by_ext.setdefault(match.group(2), []).append((match.group(1), path))
+        if match and (who is None or match.group(1) == who):
+            by_ext.setdefault(match.group(3), []).append((match.group(2), path))
     for entries in by_ext.values():
         for _, path in sorted(entries, reverse=True)[keep:]:
             path.unlink(missing_ok=True)

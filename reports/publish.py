@@ -13,7 +13,7 @@ from typing import Any
 from auditor.errors import PreflightError
 from auditor.summary import summary_lines
 from reports.diff import BaselineError, change_lines, compare
-from reports.files import prune, report_stem, write_atomic, write_reports
+from reports.files import prune, report_stem, report_who, write_atomic, write_reports
 from reports.redact import redact as redact_report
 from reports.render import FORMATS, render
 
@@ -60,7 +60,7 @@ def publish(
     outputs = {FORMATS[fmt]: render(report, fmt) for fmt in dict.fromkeys(formats)}
     try:
         paths = write_reports(outputs, output_dir, report_stem(accounts, when))
-        removed = prune(output_dir, keep) if keep is not None else []
+        removed = prune(output_dir, keep, report_who(accounts)) if keep is not None else []
     except OSError as exc:
         raise PreflightError(
             f"cannot write reports to {output_dir}: {exc.strerror or exc}"

@@ -64,3 +64,22 @@ def test_json_logs_are_one_object_per_line(preflight):
     for line in lines:
         record = json.loads(line)
         assert {"time", "level", "logger", "message"} <= set(record)
+
+
+def test_keep_prunes_only_this_accounts_reports(preflight, tmp_path):
+    out = tmp_path / "reports"
+    out.mkdir()
+    others = [
+        "preflight-notes-20261101T000000Z.md",
+        "preflight-444455556666-20261101T000000Z.json",
+        "preflight-multi-20261101T000000Z.json",
+    ]
+    for name in others:
+        (out / name).write_text("keep me")
+    for stamp in ("20261101T000000Z", "20261102T000000Z"):
+        (out / f"preflight-123456789012-{stamp}.json").write_text("old")
+
+    preflight("demo", "-q", "--keep", "1", "--format", "json", "--output-dir", str(out))
+
+    assert all((out / name).exists() for name in others)
+    assert len(list(out.glob("preflight-123456789012-*.json"))) == 1

@@ -192,3 +192,21 @@ def test_hostile_strings_stay_inert_in_the_terminal_and_in_markdown(
     html = MarkdownIt("commonmark").enable("table").render(md)
     assert 'src="https://evil.example' not in html
     assert 'href="https://evil.example' not in html
+
+
+def test_redact_covers_the_snapshot(preflight, tmp_path, monkeypatch):
+    from moto import mock_aws
+
+    from tests.builders import Builder
+
+    with mock_aws():
+        b = Builder("eu-west-1")
+        b.db("orders", "postgres", "16.3", b.ready_network().db_subnet_group)
+        snapshot = tmp_path / "evidence.json"
+        run = preflight(
+            "audit", "--region", "eu-west-1", "--redact", "--save-snapshot", str(snapshot)
+        )
+
+    assert run.code == 0
+    assert "123456789012" not in snapshot.read_text()
+    assert oct(snapshot.stat().st_mode & 0o777) == "0o600"
