@@ -603,13 +603,20 @@ def render_command(report: Path, fmt: str, output: Path | None, redact: bool) ->
     show_default=True,
 )
 @click.option("--quiet", "-q", is_flag=True)
+@click.option(
+    "--allow-partial", is_flag=True, help="Merge even when some --shard reports are missing."
+)
 def merge_command(
-    reports: tuple[Path, ...], formats: tuple[str, ...], output_dir: Path, quiet: bool
+    reports: tuple[Path, ...],
+    formats: tuple[str, ...],
+    output_dir: Path,
+    quiet: bool,
+    allow_partial: bool,
 ) -> int:
     """Join the JSON reports of --shard runs into one report; exits like `audit`."""
     loaded = [load_report(p, "shard report") for p in reports]
     try:
-        report = merge(loaded)
+        report = merge(loaded, allow_partial)
     except MergeError as exc:
         raise PreflightError(str(exc)) from None
     published = publish(report, formats, output_dir, utc_now())

@@ -176,6 +176,7 @@ class AuditResult:
     duration_s: float = 0.0
     checks: list[dict[str, Any]] = field(default_factory=list)  # metadata of reporting checks
     veeam_config: dict[str, Any] | None = None  # --veeam-config, normalised
+    shard: tuple[int, int] | None = None  # --shard i/n
 
     def exit_code(self) -> int:
         return report_exit_code(self.to_dict())
@@ -230,6 +231,7 @@ class AuditResult:
             "not_found": sorted(self.not_found),
             "findings": sorted((f.to_dict() for f in self.findings), key=finding_order),
             "veeam_config": self.veeam_config,
+            "shard": {"index": self.shard[0], "count": self.shard[1]} if self.shard else None,
             "checks": report_checks(self.checks),
             "errors": sorted(
                 (
@@ -268,12 +270,15 @@ def report_headline(report: dict[str, Any]) -> str:
     `ready`. The exit code (report_exit_code) and every rendering's headline come from here."""
     if any(t["verdict"] == "not_ready" for t in report["targets"]):
         return "not_ready"
+    if not report["units"]:
+        return "unknown"  # nothing was audited (no enabled region, no active account): no all clear
     incomplete = (
         any(t["verdict"] == "unknown" for t in report["targets"])
         or bool(report["errors"])
         or any(u["status"] != "audited" for u in report["units"])
         or any(a["status"] != "audited" for a in report["accounts"])
         or bool(report.get("not_found"))
+        or bool(report.get("missing_shards"))
     )
     return "unknown" if incomplete else "ready"
 

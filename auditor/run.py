@@ -98,6 +98,7 @@ def run_audit(
                 f"cannot write the snapshot {options.save_snapshot}: {exc.strerror or exc}"
             ) from None
     result = evaluate(inventory, checks, options.worker_network)
+    result.shard = options.shard
     result.generated_at = generated.strftime("%Y-%m-%dT%H:%M:%SZ")
     result.duration_s = time.monotonic() - started
     return result

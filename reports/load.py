@@ -29,6 +29,18 @@ def load_report(path: Path, what: str = "report") -> dict[str, Any]:
         ) from None
     if not isinstance(data, dict) or any(k not in data for k in REQUIRED):
         raise PreflightError(f"the {what} {path} is not a preflight JSON report")
+    verdicts = {"ready", "not_ready", "unknown"}
+    targets = data["targets"]
+    if not isinstance(targets, list) or not all(
+        isinstance(t, dict)
+        and t.get("verdict") in verdicts
+        and isinstance(t.get("modes"), dict)
+        and all(isinstance(m, dict) and m.get("verdict") in verdicts for m in t["modes"].values())
+        for t in targets
+    ):
+        raise PreflightError(
+            f"the {what} {path} has a target whose verdict is none of ready, not_ready, unknown"
+        )
     if data["schema_version"] != SCHEMA_VERSION:
         raise PreflightError(
             f"the {what} {path} has schema_version {data['schema_version']!r}; this preflight "

@@ -16,9 +16,22 @@ class MergeError(ValueError):
     pass
 
 
-def merge(reports: list[dict[str, Any]]) -> dict[str, Any]:
+def merge(reports: list[dict[str, Any]], allow_partial: bool = False) -> dict[str, Any]:
     if not reports:
         raise MergeError("nothing to merge")
+    shards = [r.get("shard") for r in reports]
+    if any(shards):
+        counts = {s["count"] for s in shards if isinstance(s, dict)}
+        have = {s["index"] for s in shards if isinstance(s, dict)}
+        if len(counts) != 1 or None in shards:
+            raise MergeError("the reports come from different --shard splits (or some from none)")
+        total = counts.pop()
+        missing = sorted(set(range(total)) - have)
+        if missing and not allow_partial:
+            raise MergeError(
+                f"shard(s) {', '.join(f'{i}/{total}' for i in missing)} "
+                "missing: merge every shard, or pass --allow-partial (the report then says so)"
+            )
     first = reports[0]
     for r in reports[1:]:
         for field in ("schema_version", "worker_network"):
@@ -77,5 +90,18 @@ def merge(reports: list[dict[str, Any]]) -> dict[str, Any]:
         "api_retries": dict(sorted(retries.items())),
     }
     merged.pop("changes", None)
+    merged["shard"] = None
+    missing_shards = _missing(reports)
+    if missing_shards:
+        merged["missing_shards"] = missing_shards  # --allow-partial: the audit is incomplete
     merged["summary"] = summary(targets, skipped, ids)
     return merged
+
+
+def _missing(reports: list[dict[str, Any]]) -> list[str]:
+    shards: list[dict[str, Any]] = [r["shard"] for r in reports if isinstance(r.get("shard"), dict)]
+    if not shards:
+        return []
+    total = shards[0]["count"]
+    have = {s["index"] for s in shards}
+    return [f"{i}/{total}" for i in range(total) if i not in have]

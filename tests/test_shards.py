@@ -68,3 +68,58 @@ def test_a_bad_shard_is_a_usage_error(preflight):
 
     assert run.code == 2
     assert "0 <= i < n" in run.err
+
+
+def test_a_missing_shard_is_refused_unless_partial_and_then_incomplete(preflight, tmp_path):
+
+    from auditor.model import report_exit_code
+    from reports.merge import MergeError, merge
+
+    shard = {
+        "schema_version": 1,
+        "worker_network": "public",
+        "accounts": [],
+        "units": [],
+        "targets": [],
+        "skipped": [],
+        "findings": [],
+        "errors": [],
+        "api_calls": {},
+        "api_retries": {},
+        "regions": [],
+        "generated_at": "2026-12-01T00:00:00Z",
+        "duration_s": 1.0,
+        "account_id": None,
+        "caller_arn": None,
+        "not_found": [],
+        "shard": {"index": 0, "count": 2},
+    }
+
+    with pytest.raises(MergeError, match="shard\\(s\\) 1/2 missing"):
+        merge([shard])
+    partial = merge([shard], allow_partial=True)
+
+    assert partial["missing_shards"] == ["1/2"]
+    assert report_exit_code(partial) == 3
+
+
+def test_a_report_with_an_unknown_verdict_word_is_refused(preflight, tmp_path):
+    import json
+
+    bad = tmp_path / "r.json"
+    bad.write_text(
+        json.dumps(
+            {
+                "schema_version": 1,
+                "worker_network": "public",
+                "summary": {},
+                "findings": [],
+                "targets": [{"verdict": "fine", "modes": {}}],
+            }
+        )
+    )
+
+    run = preflight("render", str(bad))
+
+    assert run.code == 2
+    assert "verdict is none of ready, not_ready, unknown" in run.err
