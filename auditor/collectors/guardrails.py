@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from auditor.collectors.base import MAX_PAGES, Absent, ApiCall, Collector, UnitContext
-from auditor.collectors.fields import need, need_list, optional
+from auditor.collectors.fields import Malformed, need, need_list, optional
 from auditor.constants import GUARDRAILS, UNSUPPORTED
 from auditor.inventory import BpaExclusion, KmsKey
 
@@ -206,20 +206,29 @@ class GuardrailsCollector(Collector):
         if reservations is None:
             return
         counts: dict[str, int] = {}
-        for r in reservations:
-            for i in r.get("Instances", []):
-                kind = i.get("InstanceType", "")
-                if kind[:1].lower() in STANDARD_FAMILIES:
-                    counts[kind] = counts.get(kind, 0) + 1
+        with ctx.parsing(INSTANCES):
+            for r in reservations:
+                for i in need_list(r, "Instances"):
+                    kind = need(i, "InstanceType", str)
+                    if kind[:1].lower() in STANDARD_FAMILIES:
+                        counts[kind] = counts.get(kind, 0) + 1
+            if not counts:
+                g.standard_vcpus_running = 0
+                return
         if not counts:
-            g.standard_vcpus_running = 0
-            return
+            return  # malformed: recorded
         types = ctx.paginate(INSTANCE_TYPES, "InstanceTypes", InstanceTypes=sorted(counts))
         if types is not None:
-            vcpus = {
-                t["InstanceType"]: int(t.get("VCpuInfo", {}).get("DefaultVCpus", 0)) for t in types
-            }
-            g.standard_vcpus_running = sum(n * vcpus.get(kind, 0) for kind, n in counts.items())
+            with ctx.parsing(INSTANCE_TYPES):  # a type without its vCPUs is not "0 vCPUs"
+                vcpus = {
+                    need(t, "InstanceType", str): need(
+                        need(t, "VCpuInfo", dict), "DefaultVCpus", int
+                    )
+                    for t in types
+                }
+                if set(counts) - set(vcpus):
+                    raise Malformed(f"no vCPU count for {sorted(set(counts) - set(vcpus))[0]}")
+                g.standard_vcpus_running = sum(n * vcpus[kind] for kind, n in counts.items())
 
     def key(self, ctx: UnitContext, key_id: str) -> KmsKey | None:
         try:
