@@ -102,7 +102,7 @@ def load_policy(path: Path, what: str) -> Policy:
     try:
         document = strict_json.loads(text)
     except strict_json.StrictJsonError as exc:
-        raise PreflightError(f"the {what} {path} is {exc}") from None
+        raise PreflightError(f"the {what} {path} {exc.as_predicate()}") from None
     if not isinstance(document, dict):
         raise PreflightError(f"the {what} {path} is not a policy: give a JSON object")
     policy = Policy(f"{path.name}", document)

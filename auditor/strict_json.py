@@ -11,7 +11,10 @@ MAX_DEPTH = 64  # our snapshots nest about 8 deep
 
 
 class StrictJsonError(ValueError):
-    pass
+    def as_predicate(self) -> str:
+        """For "the FILE ...": "is not JSON (…)" or "is not usable (…)"."""
+        text = str(self)
+        return f"is {text}" if text.startswith("not JSON") else f"is not usable ({text})"
 
 
 def _no_constant(name: str) -> Any:

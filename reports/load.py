@@ -25,7 +25,7 @@ def load_report(path: Path, what: str = "report") -> dict[str, Any]:
         data = strict_json.loads(text)
     except strict_json.StrictJsonError as exc:
         raise PreflightError(
-            f"the {what} {path} is not a usable JSON report ({exc}): give a preflight JSON report"
+            f"the {what} {path} {exc.as_predicate()}: give a preflight JSON report"
         ) from None
     if not isinstance(data, dict) or any(k not in data for k in REQUIRED):
         raise PreflightError(f"the {what} {path} is not a preflight JSON report")
