@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from auditor.collectors.base import Absent, ApiCall, Collector, UnitContext
+from auditor.collectors.fields import need, need_list
 from auditor.constants import OPTION_GROUPS
 from auditor.inventory import OptionGroup
 from auditor.scope import SQLSERVER_FAMILY
@@ -24,7 +25,7 @@ def parse_option_group(raw: dict[str, Any]) -> OptionGroup:
                 for s in o.get("OptionSettings", [])
                 if s.get("Name")
             }
-            for o in raw.get("Options", [])
+            for o in need_list(raw, "Options")
         },
     )
 
@@ -50,9 +51,14 @@ class OptionGroupsCollector(Collector):
                 return name, OptionGroup(name, exists=False)
             if answer is None:
                 return name, None
-            found = [
-                g for g in answer.get("OptionGroupsList", []) if g.get("OptionGroupName") == name
-            ]
-            return name, parse_option_group(found[0]) if found else OptionGroup(name, exists=False)
+            group: OptionGroup | None = None
+            with ctx.parsing(DESCRIBE_OPTION_GROUPS, name):  # a malformed answer is no "absent"
+                found = [
+                    g
+                    for g in need_list(answer, "OptionGroupsList")
+                    if need(g, "OptionGroupName", str) == name
+                ]
+                group = parse_option_group(found[0]) if found else OptionGroup(name, exists=False)
+            return name, group
 
         ctx.inventory.option_groups.update(ctx.fan_out(read, names))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from auditor.collectors.base import Absent, ApiCall, Collector, UnitContext
+from auditor.collectors.fields import need
 from auditor.constants import VPC_ATTRIBUTES
 from auditor.inventory import Vpc
 
@@ -38,8 +39,10 @@ class VpcAttributesCollector(Collector):
             except Absent:
                 vpcs[vpc_id].exists = False
                 return
-            if response is not None and key in response:
-                setattr(vpcs[vpc_id], field_name, bool(response[key].get("Value")))
+            if response is not None:
+                with ctx.parsing(DESCRIBE_VPC_ATTRIBUTE, vpc_id):  # absent is not "off" either
+                    value = need(need(response, key, dict), "Value", bool)
+                    setattr(vpcs[vpc_id], field_name, value)
 
         ctx.fan_out(read, [(v, attr) for v in vpc_ids for attr in DNS_ATTRIBUTES])
         described = ctx.paginate_by_vpc(DESCRIBE_VPCS, "Vpcs")
