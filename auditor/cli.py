@@ -275,7 +275,15 @@ def audit(
             "--from-snapshot replays what a saved run read: drop the options that choose what to "
             "read (--region, --profile, --role-arn, --db-instance, …)"
         )
-    old = load_report(baseline, "baseline") if baseline is not None else None  # fail fast
+    old = None
+    if baseline is not None and not baseline.exists():
+        # The cron recipe's first night: nothing to compare with yet (a corrupt file still fails).
+        logging.getLogger(__name__).warning(
+            "no earlier report at %s: no comparison this time", baseline
+        )
+        fail_on_regression = False
+    elif baseline is not None:
+        old = load_report(baseline, "baseline")  # fail fast
     veeam = load_veeam_config(veeam_config) if veeam_config is not None else None
     options = AuditOptions(
         regions=list(regions),

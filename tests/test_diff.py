@@ -85,3 +85,21 @@ def test_an_unreadable_baseline_fails_before_any_request(preflight, tmp_path):
     assert run.code == 2
     assert "is not JSON" in run.err
     assert run.report is None
+
+
+def test_the_first_night_has_no_baseline_yet_and_is_no_error(preflight, tmp_path):
+    b = Builder("eu-west-1")
+    b.db("orders", "postgres", "16.3", b.ready_network().db_subnet_group)
+
+    run = preflight(
+        "audit",
+        "--region",
+        "eu-west-1",
+        "--baseline",
+        str(tmp_path / "latest.json"),
+        "--fail-on-regression",
+    )
+
+    assert run.code == 0
+    assert "no earlier report" in run.err
+    assert "changes" not in run.report
