@@ -12,6 +12,23 @@ LABEL = {"ready": "READY", "not_ready": "NOT READY", "unknown": "UNKNOWN"}
 SHORT = {"ready": "ready", "not_ready": "not ready", "unknown": "unknown"}
 
 
+def first_blocker(report: dict[str, Any], target: dict[str, Any], width: int = 110) -> str:
+    """The first blocking finding of the target in the headline mode, as one short line."""
+    headline = report["worker_network"]
+    for f in report["findings"]:
+        if (
+            f["check_id"] == target["blocking"][0]
+            and f["status"] == "fail"
+            and headline in f["modes"]
+            and f["account_id"] == target["account_id"]
+            and f["region"] == target["region"]
+            and f["target"] in (target["db_instance_id"], None)
+        ):
+            text = f"{f['check_id']}: {' '.join(str(f['message']).split())}"
+            return text if len(text) <= width else text[: width - 1] + "…"
+    return ""
+
+
 def summary_lines(report: dict[str, Any], paths: list[Path]) -> list[str]:
     """Lines for a person at a terminal, from the JSON contract's dict."""
     accounts = ", ".join(a["account_id"] for a in report["accounts"]) or "-"
@@ -34,6 +51,9 @@ def summary_lines(report: dict[str, Any], paths: list[Path]) -> list[str]:
         )
         if t["blocking"]:
             line += f"\n             blocking: {', '.join(t['blocking'])}"
+            first = first_blocker(report, t)
+            if first:
+                line += f"\n             fix first: {first}"
         if t["unknown"]:
             line += f"\n             could not check: {', '.join(t['unknown'])}"
         lines.append(line)
