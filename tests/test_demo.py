@@ -63,6 +63,7 @@ def test_demo_shows_ready_not_ready_and_skipped_targets(preflight):
     assert [s["db_instance_id"] for s in run.report["skipped"]] == ["crm-mysql"]
     assert run.report["regions"] == ["eu-west-1", "us-east-1"]
     assert run.report["errors"] == []
+    assert "fix first: rds.sqlserver-backup-restore: no SQLSERVER_BACKUP_RESTORE option" in run.out
     assert "Traceback" not in run.err
 
 
