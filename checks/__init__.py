@@ -27,6 +27,7 @@ from checks.rds_snapshot_quota import SnapshotQuota
 from checks.rds_sqlserver_backup_restore import BackupRestoreOption
 from checks.route_internet import InternetRoute
 from checks.s3_public_endpoint import S3PublicEndpoint
+from checks.subnet_db_port_nacl import DbPortNacl
 from checks.subnet_nacl import SubnetNacl
 from checks.subnet_public_ip import PublicIpSubnet
 from checks.subnet_worker_candidate import WorkerCandidateSubnet
@@ -48,6 +49,7 @@ BUILTIN_CHECKS: tuple[type[Check], ...] = (
     S3PublicEndpoint,
     PostgresCaDownload,
     SubnetNacl,
+    DbPortNacl,
     SecurityGroupHeadroom,
     WorkerSecurityGroup,
     WorkerInstanceType,

@@ -156,6 +156,17 @@ def five_db_groups(unit: RegionInventory) -> None:
     db(unit).security_groups = [SecurityGroupMembership(f"sg-{i}", "active") for i in range(5)]
 
 
+def acl_denies(
+    egress: bool, low: int, high: int | None = None
+) -> Callable[[RegionInventory], None]:
+    def run(unit: RegionInventory) -> None:
+        assert unit.network_acls is not None
+        entry = NaclEntry(40, egress, "6", "deny", "0.0.0.0/0", low, high or low)
+        unit.network_acls[0].entries.insert(0, entry)
+
+    return run
+
+
 def acl_denies_https_out(unit: RegionInventory) -> None:
     assert unit.network_acls is not None
     unit.network_acls[0].entries.insert(0, NaclEntry(50, True, "6", "deny", "0.0.0.0/0", 443, 443))
@@ -713,6 +724,31 @@ ROWS: dict[str, list[Row]] = {
         ),
         Row("public mode: the internet route already", nothing, P, None),
         Row("sql server: not its concern", nothing, R, None, engine=SQL),
+    ],
+    "subnet.db-port-nacl": [
+        Row("open", nothing, P, Status.PASS, "let TCP 5432 through"),
+        Row(
+            "the DB port denied out of the worker subnet",
+            acl_denies(True, 5432),
+            R,
+            Status.WARN,
+            "acl-default denies TCP 5432 out to 10.0.2.0/24",
+        ),
+        Row(
+            "replies denied back into the worker subnet",
+            acl_denies(False, 1024, 65535),
+            P,
+            Status.WARN,
+            "denies the replies",
+        ),
+        Row(
+            "no port reported",
+            the_db(port=None),
+            P,
+            Status.UNKNOWN,
+            "gave no port",
+            verdict=READY,  # a warning never decides
+        ),
     ],
     "subnet.nacl": [
         Row("open", nothing, P, Status.PASS, "allows TCP 443"),
