@@ -62,8 +62,12 @@ class WorkerSecurityGroup(Check):
             if vpc is None or vpc.cidrs is None:
                 return ctx.unknown(f"egress of {gid}", unit.error_for("DescribeVpcs"), modes=[mode])
             needs = {"the VPC's endpoints": [IPv4Network(c) for c in vpc.cidrs]}
+            # private: the S3 interface endpoint is one of the VPC's addresses; only the gateway
+            # endpoint of vpc-endpoints takes S3 traffic to S3's own (prefix-list) addresses.
             s3_lists = self.s3_prefix_lists(ctx)
-            if not any(pl in r.prefix_lists for r in group.egress for pl in s3_lists):
+            if mode is Mode.VPC_ENDPOINTS and not any(
+                pl in r.prefix_lists for r in group.egress for pl in s3_lists
+            ):
                 needs["S3 (its prefix list or 0.0.0.0/0)"] = [EVERYWHERE]
         missing, by_reference = [], []
         for what, nets in needs.items():

@@ -799,6 +799,33 @@ ROWS: dict[str, list[Row]] = {
             config=WORKER_GROUP,
         ),
         Row(
+            "private: egress to the VPC is enough (the S3 interface endpoint is in it)",
+            worker_group(SgRule("tcp", 443, 443, cidrs=["10.0.0.0/16"])),
+            R,
+            Status.PASS,
+            "allows outbound TCP 443 to the VPC's endpoints",
+            config=WORKER_GROUP,
+        ),
+        Row(
+            "vpc-endpoints: S3 through the gateway needs its prefix list or 0.0.0.0/0",
+            worker_group(SgRule("tcp", 443, 443, cidrs=["10.0.0.0/16"])),
+            E,
+            Status.FAIL,
+            "S3 (its prefix list or 0.0.0.0/0)",
+            config=WORKER_GROUP,
+        ),
+        Row(
+            "vpc-endpoints: the S3 prefix list will do",
+            worker_group(
+                SgRule("tcp", 443, 443, cidrs=["10.0.0.0/16"]),
+                SgRule("tcp", 443, 443, prefix_lists=["pl-s3"]),
+            ),
+            E,
+            Status.PASS,
+            "allows outbound TCP 443",
+            config=WORKER_GROUP,
+        ),
+        Row(
             "egress by group reference only",
             worker_group(SgRule("tcp", 443, 443, groups=["sg-endpoints"])),
             P,
