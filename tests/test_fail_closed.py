@@ -149,3 +149,26 @@ def hook_everywhere(monkeypatch, operation: str, mutate: Mutate) -> None:
         return c
 
     monkeypatch.setattr(AwsSession, "client", client)
+
+
+def test_one_instance_without_its_type_makes_the_vcpu_count_unknown_not_lower(
+    preflight, monkeypatch
+):
+    b = Builder("eu-west-1")
+    net = b.ready_network()
+    b.db("orders", "postgres", "16.3", net.db_subnet_group)
+    b.ec2.run_instances(ImageId="ami-12c6146b", MinCount=2, MaxCount=2, InstanceType="m5.xlarge")
+
+    def drop_second(parsed: dict[str, Any]) -> None:
+        instances = [i for r in parsed.get("Reservations", []) for i in r.get("Instances", [])]
+        instances[-1].pop("InstanceType", None)  # the first one still counts, the second not
+
+    hook_everywhere(monkeypatch, "DescribeInstances", drop_second)
+
+    run = preflight("audit", "--region", "eu-west-1", "--format", "json")
+
+    (capacity,) = run.findings("ec2.worker-capacity")
+    assert capacity["status"] == "unknown"
+    assert [e["code"] for e in run.report["errors"] if e["operation"] == "DescribeInstances"] == [
+        "MalformedResponse"
+    ]

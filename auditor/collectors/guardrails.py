@@ -205,18 +205,14 @@ class GuardrailsCollector(Collector):
         )
         if reservations is None:
             return
-        counts: dict[str, int] = {}
-        with ctx.parsing(INSTANCES):
-            for r in reservations:
-                for i in need_list(r, "Instances"):
-                    kind = need(i, "InstanceType", str)
-                    if kind[:1].lower() in STANDARD_FAMILIES:
-                        counts[kind] = counts.get(kind, 0) + 1
-            if not counts:
-                g.standard_vcpus_running = 0
-                return
-        if not counts:
+        counts: dict[str, int] | None = None
+        with ctx.parsing(INSTANCES):  # all of them, or none: a partial count would be too low
+            counts = self.standard_counts(reservations)
+        if counts is None:
             return  # malformed: recorded
+        if not counts:
+            g.standard_vcpus_running = 0
+            return
         types = ctx.paginate(INSTANCE_TYPES, "InstanceTypes", InstanceTypes=sorted(counts))
         if types is not None:
             with ctx.parsing(INSTANCE_TYPES):  # a type without its vCPUs is not "0 vCPUs"
@@ -229,6 +225,17 @@ class GuardrailsCollector(Collector):
                 if set(counts) - set(vcpus):
                     raise Malformed(f"no vCPU count for {sorted(set(counts) - set(vcpus))[0]}")
                 g.standard_vcpus_running = sum(n * vcpus[kind] for kind, n in counts.items())
+
+    @staticmethod
+    def standard_counts(reservations: list[dict[str, Any]]) -> dict[str, int]:
+        """Running and pending instances of the On-Demand Standard families, by type."""
+        counts: dict[str, int] = {}
+        for r in reservations:
+            for i in need_list(r, "Instances"):
+                kind = need(i, "InstanceType", str)
+                if kind[:1].lower() in STANDARD_FAMILIES:
+                    counts[kind] = counts.get(kind, 0) + 1
+        return counts
 
     def key(self, ctx: UnitContext, key_id: str) -> KmsKey | None:
         try:
