@@ -15,11 +15,10 @@ from auditor.workers import worker_peer
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
-from checks.support.endpoint_groups import admits_https
+from checks.support.endpoint_groups import RANK, admits_https
 from checks.support.shared_vpc import unknown_shared
 
 SERVICES = ("ssm", "ssmmessages", "sqs")
-_RANK = {Status.PASS: 0, Status.WARN: 1, Status.UNKNOWN: 2, Status.FAIL: 3}
 
 
 class InterfaceEndpoints(Check):
@@ -109,7 +108,7 @@ class InterfaceEndpoints(Check):
                 modes=[mode],
             )
             return
-        worst = max((p[0] for p in problems), key=_RANK.__getitem__)
+        worst = max((p[0] for p in problems), key=RANK.__getitem__)
         fixes = [p[2] for p in problems if p[2]]
         yield ctx.finding(
             worst,

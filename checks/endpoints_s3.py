@@ -20,7 +20,7 @@ from auditor.workers import worker_peer
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
-from checks.support.endpoint_groups import admits_https
+from checks.support.endpoint_groups import admits_https, worst
 from checks.support.route_tables import effective_table, vpc_endpoints
 from checks.support.shared_vpc import unknown_shared
 
@@ -73,7 +73,7 @@ class S3Endpoint(Check):
             peer = worker_peer(unit, db, plan)
             judged = sorted(
                 ((admits_https(unit, e, peer), e) for e in ready),
-                key=lambda pe: (_worst(pe[0]), pe[1].endpoint_id),
+                key=lambda pe: (worst(pe[0]), pe[1].endpoint_id),
             )
             problems, endpoint = judged[0]
             evidence: dict[str, str | list[str]] = {
@@ -90,7 +90,7 @@ class S3Endpoint(Check):
                     evidence=evidence,
                     modes=[Mode.PRIVATE],
                 )
-            status, text, fix = max(problems, key=lambda p: _worst([p]))
+            status, text, fix = max(problems, key=lambda p: worst([p]))
             return ctx.finding(
                 status,
                 f"S3 interface endpoint {endpoint.endpoint_id}: {text}; Veeam: the endpoint's "
@@ -185,10 +185,3 @@ def s3_gateway_route(unit: RegionInventory, subnet: Subnet) -> Outcome:
         subnet.subnet_id,
         evidence=evidence,
     )
-
-
-_RANK = {Status.PASS: 0, Status.WARN: 1, Status.UNKNOWN: 2, Status.FAIL: 3}
-
-
-def _worst(problems: list[tuple[Status, str, str | None]]) -> int:
-    return max((_RANK[p[0]] for p in problems), default=0)

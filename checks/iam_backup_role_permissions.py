@@ -15,7 +15,8 @@ from auditor.veeam_permissions import BACKUP_ROLE, EC2_SERVICE, VEEAM_VERSION
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
-from checks.support.veeam_roles import grant_fix, grants, iam_error, shown
+from checks.support.iam_gaps import iam_error
+from checks.support.veeam_roles import grant_fix, grants, shown, target_partition
 
 NOT_SEEN = "local evaluation cannot see SCPs"
 
@@ -31,7 +32,7 @@ class BackupRolePermissions(Check):
         policy = ctx.policy
         if policy is None:
             return
-        partition = ctx.db.arn.split(":")[1] or "aws"
+        partition = target_partition(ctx)
         arn = policy.backup_role_arn(ctx.region.account_id, partition)
         worker = policy.worker_role_arn(ctx.region.account_id, partition)
         role = ctx.region.roles.get(arn)

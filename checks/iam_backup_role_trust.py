@@ -6,7 +6,6 @@ appliance's Impersonation role may sts:AssumeRole on `*`), and the message says 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import ClassVar
 
@@ -16,7 +15,13 @@ from auditor.policy import Context, Policy, PolicyError, Request, evaluate_resou
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
-from checks.support.veeam_roles import appliance, iam_error, unread_role
+from checks.support.iam_gaps import iam_error
+from checks.support.veeam_roles import (
+    appliance,
+    target_partition,
+    trust_json,
+    unread_role,
+)
 
 
 class BackupRoleTrust(Check):
@@ -29,7 +34,7 @@ class BackupRoleTrust(Check):
         policy, config = ctx.policy, ctx.veeam
         if policy is None or config is None:
             return  # no --veeam-config, or no policy selects this DB instance
-        arn = policy.backup_role_arn(ctx.region.account_id, ctx.db.arn.split(":")[1] or "aws")
+        arn = policy.backup_role_arn(ctx.region.account_id, target_partition(ctx))
         role = ctx.region.roles.get(arn)
         evidence: dict[str, str | list[str]] = {"policy": policy.name, "role": arn}
         if (unread := unread_role(ctx, arn, evidence)) is not None:
@@ -37,16 +42,7 @@ class BackupRoleTrust(Check):
             return
         assert role is not None
         principal = appliance(config)
-        trust_doc = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": config.appliance_principal},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
+        trust = trust_json({"AWS": config.appliance_principal})
         name = arn.rsplit("/", 1)[-1]
         if not role.exists:
             yield ctx.finding(
@@ -55,7 +51,7 @@ class BackupRoleTrust(Check):
                 f"{ctx.region.account_id}",
                 resource_id=arn,
                 remediation=f"aws iam create-role --role-name {name} "
-                f"--assume-role-policy-document '{json.dumps(trust_doc, separators=(',', ':'))}'",
+                f"--assume-role-policy-document '{trust}'",
                 evidence=evidence,
             )
             return
@@ -75,10 +71,7 @@ class BackupRoleTrust(Check):
                 evidence=evidence,
             )
             return
-        fix = (
-            f"aws iam update-assume-role-policy --role-name {name} --policy-document "
-            f"'{json.dumps(trust_doc, separators=(',', ':'))}'"
-        )
+        fix = f"aws iam update-assume-role-policy --role-name {name} --policy-document '{trust}'"
         who = config.appliance_principal
         if verdict.allowed:
             yield ctx.finding(

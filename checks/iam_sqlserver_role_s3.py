@@ -26,8 +26,9 @@ from auditor.sqlserver import (
     partition_of_arn,
 )
 from checks.base import CheckContext
+from checks.support.iam_gaps import iam_error
 from checks.support.s3_grants import bucket_patterns, fixed_buckets
-from checks.support.sqlserver_role import TRUST_ID, RoleCheck, iam_error
+from checks.support.sqlserver_role import TRUST_ID, RoleCheck
 
 NOT_VISIBLE = (
     "local evaluation cannot see SCPs or the bucket policies Veeam sets on its temporary "

@@ -24,7 +24,8 @@ from auditor.sqlserver import (
     partition_of_arn,
 )
 from checks.base import CheckContext
-from checks.support.sqlserver_role import TRUST_ID, RoleCheck, iam_error
+from checks.support.iam_gaps import iam_error
+from checks.support.sqlserver_role import TRUST_ID, RoleCheck
 
 RDS = Principal("Service", "rds.amazonaws.com")
 

@@ -4,7 +4,6 @@ and allowed every action Veeam lists for it (REQUIREMENTS.md §2.2)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import ClassVar
 
@@ -22,12 +21,14 @@ from auditor.veeam_permissions import EC2_SERVICE, VEEAM_VERSION, WORKER_ROLE
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
+from checks.support.iam_gaps import iam_error
 from checks.support.veeam_roles import (
     appliance,
     grant_fix,
     grants,
-    iam_error,
     shown,
+    target_partition,
+    trust_json,
     unread_role,
 )
 
@@ -42,7 +43,7 @@ class WorkerRole(Check):
         policy, config = ctx.policy, ctx.veeam
         if policy is None or config is None:
             return
-        partition = ctx.db.arn.split(":")[1] or "aws"
+        partition = target_partition(ctx)
         backup = policy.backup_role_arn(ctx.region.account_id, partition)
         arn = policy.worker_role_arn(ctx.region.account_id, partition)
         name = arn.rsplit("/", 1)[-1]
@@ -61,22 +62,7 @@ class WorkerRole(Check):
             yield unread
             return
         assert role is not None
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": EC2_SERVICE},
-                    "Action": "sts:AssumeRole",
-                },
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": config.appliance_principal},
-                    "Action": "sts:AssumeRole",
-                },
-            ],
-        }
-        trust_json = json.dumps(trust, separators=(",", ":"))
+        trust = trust_json({"Service": EC2_SERVICE}, {"AWS": config.appliance_principal})
         if not role.exists:
             yield ctx.finding(
                 Status.FAIL,
@@ -84,7 +70,7 @@ class WorkerRole(Check):
                 resource_id=arn,
                 remediation=(
                     f"aws iam create-role --role-name {name} --assume-role-policy-document "
-                    f"'{trust_json}'\naws iam create-instance-profile --instance-profile-name "
+                    f"'{trust}'\naws iam create-instance-profile --instance-profile-name "
                     f"{name}\naws iam add-role-to-instance-profile --instance-profile-name {name} "
                     f"--role-name {name}"
                 ),
@@ -132,8 +118,7 @@ class WorkerRole(Check):
             return
         if any("trust" in p for p in problems):
             fixes.append(
-                f"aws iam update-assume-role-policy --role-name {name} --policy-document "
-                f"'{trust_json}'"
+                f"aws iam update-assume-role-policy --role-name {name} --policy-document '{trust}'"
             )
         judged = grants(role, WORKER_ROLE)
         if isinstance(judged, str):

@@ -22,7 +22,7 @@ from botocore.parsers import ResponseParserError
 from auditor.collectors.fields import Malformed
 from auditor.inventory import DBInstance, ReadError, RegionInventory
 from auditor.secrets import quoted
-from auditor.sessions import AwsSession
+from auditor.sessions import AwsSession, partition_of
 from auditor.veeam_config import VeeamConfig
 
 T = TypeVar("T")
@@ -165,8 +165,6 @@ class UnitContext:
 
     def aws_partition(self) -> str:
         """The unit's partition (aws, aws-cn, aws-us-gov), from its region."""
-        from auditor.sessions import partition_of
-
         return partition_of(self.region) or "aws"
 
     def target_vpc_ids(self) -> list[str]:

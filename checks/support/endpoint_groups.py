@@ -11,6 +11,14 @@ from auditor.inventory import RegionInventory, VpcEndpoint
 from auditor.model import Status
 from auditor.network import sg_admits
 
+Problem = tuple[Status, str, str | None]  # (status, sentence, fix)
+RANK = {Status.PASS: 0, Status.WARN: 1, Status.UNKNOWN: 2, Status.FAIL: 3}
+
+
+def worst(problems: list[Problem]) -> int:
+    """The rank of the worst problem (0: none)."""
+    return max((RANK[p[0]] for p in problems), default=0)
+
 
 def admits_https(
     unit: RegionInventory, endpoint: VpcEndpoint, peer: list[IPv4Network] | None

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from auditor import constants as parts
-from auditor.inventory import IamRole, ReadError
+from auditor.inventory import IamRole
 from auditor.model import Finding, Status
 from auditor.scope import SQLSERVER_FAMILY
 from auditor.sqlserver import (
@@ -16,6 +16,7 @@ from auditor.sqlserver import (
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
+from checks.support.iam_gaps import iam_error
 
 TRUST_ID = "iam.sqlserver-role-trust"
 
@@ -51,8 +52,3 @@ class RoleCheck(Check):
                 Status.UNKNOWN, f"could not check role {arn}: {role.unreadable}", resource_id=arn
             )
         return arn, role
-
-
-def iam_error(ctx: CheckContext, arn: str) -> ReadError | None:
-    errors = [e for e in ctx.region.errors if e.service == "iam"]
-    return next((e for e in errors if e.resource_id == arn), errors[0] if errors else None)

@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from auditor.inventory import IamRole, ReadError
+from auditor.inventory import IamRole
 from auditor.model import Finding, Status
 from auditor.policy import Context, Policy, PolicyError, Principal, Request, Verdict, evaluate
+from auditor.sqlserver import partition_of_arn
 from auditor.veeam_config import VeeamConfig
 from checks.base import CheckContext
+from checks.support.iam_gaps import iam_error
 
 
 def appliance(config: VeeamConfig) -> Principal:
@@ -22,9 +24,19 @@ def appliance(config: VeeamConfig) -> Principal:
     return Principal("AWS", config.appliance_principal)
 
 
-def iam_error(ctx: CheckContext, arn: str) -> ReadError | None:
-    errors = [e for e in ctx.region.errors if e.service == "iam"]
-    return next((e for e in errors if e.resource_id == arn), errors[0] if errors else None)
+def trust_json(*principals: dict[str, str]) -> str:
+    """A trust policy letting ``principals`` sts:AssumeRole, compact, for a CLI argument."""
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": p, "Action": "sts:AssumeRole"} for p in principals
+        ],
+    }
+    return json.dumps(document, separators=(",", ":"))
+
+
+def target_partition(ctx: CheckContext) -> str:
+    return partition_of_arn(ctx.db.arn)
 
 
 def unread_role(
