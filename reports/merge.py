@@ -19,19 +19,12 @@ class MergeError(ValueError):
 def merge(reports: list[dict[str, Any]], allow_partial: bool = False) -> dict[str, Any]:
     if not reports:
         raise MergeError("nothing to merge")
-    shards = [r.get("shard") for r in reports]
-    if any(shards):
-        counts = {s["count"] for s in shards if isinstance(s, dict)}
-        have = {s["index"] for s in shards if isinstance(s, dict)}
-        if len(counts) != 1 or None in shards:
-            raise MergeError("the reports come from different --shard splits (or some from none)")
-        total = counts.pop()
-        missing = sorted(set(range(total)) - have)
-        if missing and not allow_partial:
-            raise MergeError(
-                f"shard(s) {', '.join(f'{i}/{total}' for i in missing)} "
-                "missing: merge every shard, or pass --allow-partial (the report then says so)"
-            )
+    missing_shards = _missing_shards(reports)
+    if missing_shards and not allow_partial:
+        raise MergeError(
+            f"shard(s) {', '.join(missing_shards)} missing: merge every shard, or pass "
+            "--allow-partial (the report then says so)"
+        )
     first = reports[0]
     for r in reports[1:]:
         for field in ("schema_version", "worker_network"):
@@ -91,17 +84,20 @@ def merge(reports: list[dict[str, Any]], allow_partial: bool = False) -> dict[st
     }
     merged.pop("changes", None)
     merged["shard"] = None
-    missing_shards = _missing(reports)
     if missing_shards:
         merged["missing_shards"] = missing_shards  # --allow-partial: the audit is incomplete
     merged["summary"] = summary(targets, skipped, ids)
     return merged
 
 
-def _missing(reports: list[dict[str, Any]]) -> list[str]:
-    shards: list[dict[str, Any]] = [r["shard"] for r in reports if isinstance(r.get("shard"), dict)]
-    if not shards:
+def _missing_shards(reports: list[dict[str, Any]]) -> list[str]:
+    """The `i/n` shards of the --shard split that no report holds ([] without a split)."""
+    shards = [r.get("shard") for r in reports]
+    if not any(shards):
         return []
-    total = shards[0]["count"]
-    have = {s["index"] for s in shards}
+    counts = {s["count"] for s in shards if isinstance(s, dict)}
+    if len(counts) != 1 or None in shards:
+        raise MergeError("the reports come from different --shard splits (or some from none)")
+    total = counts.pop()
+    have = {s["index"] for s in shards if isinstance(s, dict)}
     return [f"{i}/{total}" for i in range(total) if i not in have]
