@@ -15,6 +15,7 @@ from auditor.network import acl_denials, acl_of
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
+from checks.support.worker_acls import worker_acls
 
 EPHEMERAL = (1024, 65535)
 
@@ -32,14 +33,13 @@ class DbPortNacl(Check):
 
     def judge(self, ctx: CheckContext, mode: Mode) -> Iterator[Finding]:
         unit, db = ctx.region, ctx.db
-        best = ctx.workers.plan(db, mode).best
-        if best is None or unit.subnets is None:
-            return  # the subnet checks say why
-        if unit.network_acls is None:
-            yield ctx.unknown(
-                "the network ACLs", unit.error_for("DescribeNetworkAcls"), modes=[mode]
-            )
+        found = worker_acls(ctx, mode)
+        if found is None:
             return
+        if isinstance(found, Finding):
+            yield found
+            return
+        best, acls = found
         if db.port is None:
             yield ctx.finding(
                 Status.UNKNOWN,
@@ -51,12 +51,12 @@ class DbPortNacl(Check):
             return
         port = (db.port, db.port)
         worker = [IPv4Network(best.cidr, strict=False)]
-        db_subnets = [s for s in unit.subnets if s.subnet_id in db.subnet_ids]
+        db_subnets = [s for s in unit.subnets or [] if s.subnet_id in db.subnet_ids]
         problems: list[str] = []
-        worker_acl = acl_of(best, unit.network_acls)
+        worker_acl = acl_of(best, acls)
         for s in db_subnets:
             db_net = [IPv4Network(s.cidr, strict=False)]
-            db_acl = acl_of(s, unit.network_acls)
+            db_acl = acl_of(s, acls)
             if worker_acl is not None and acl_denials(worker_acl, True, port, db_net):
                 problems.append(f"{worker_acl.acl_id} denies TCP {db.port} out to {s.cidr}")
             if worker_acl is not None and acl_denials(worker_acl, False, EPHEMERAL, db_net):

@@ -16,7 +16,7 @@ from auditor.network import acl_denials, acl_of, public_space
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
-from checks.support.shared_vpc import unknown_shared
+from checks.support.worker_acls import worker_acls
 
 EPHEMERAL = (1024, 65535)
 
@@ -34,20 +34,14 @@ class SubnetNacl(Check):
 
     def judge(self, ctx: CheckContext, mode: Mode) -> Iterator[Finding]:
         unit, db = ctx.region, ctx.db
-        best = ctx.workers.plan(db, mode).best
-        if best is None:
-            return  # no worker subnet to speak of: the subnet checks say why
-        if (shared := unknown_shared(unit, db.vpc_id, "the network ACLs")) is not None:
-            yield ctx.report(shared, modes=[mode])
+        found = worker_acls(ctx, mode)
+        if found is None:
             return
-        if unit.network_acls is None:
-            yield ctx.unknown(
-                f"the network ACL of {best.subnet_id}",
-                unit.error_for("DescribeNetworkAcls"),
-                modes=[mode],
-            )
+        if isinstance(found, Finding):
+            yield found
             return
-        acl = acl_of(best, unit.network_acls)
+        best, acls = found
+        acl = acl_of(best, acls)
         if acl is None:
             return
         if mode is Mode.PUBLIC:

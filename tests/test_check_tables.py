@@ -742,6 +742,14 @@ ROWS: dict[str, list[Row]] = {
             "denies the replies",
         ),
         Row(
+            "a shared VPC: the owner's ACLs are not visible",
+            shared_by("999988887777"),
+            P,
+            Status.UNKNOWN,
+            "shared with 111122223333 by account 999988887777",
+            verdict=UNKNOWN,  # from the blocker network checks; this warning decides nothing
+        ),
+        Row(
             "no port reported",
             the_db(port=None),
             P,

@@ -1,0 +1,29 @@
+"""What subnet.nacl and subnet.db-port-nacl both start from: the mode's best worker subnet and
+the network ACLs, or the finding that says why they cannot be judged (not read, or a VPC another
+account owns)."""
+
+from __future__ import annotations
+
+from auditor.inventory import NetworkAcl, Subnet
+from auditor.model import Finding, Mode
+from checks.base import CheckContext
+from checks.support.shared_vpc import unknown_shared
+
+
+def worker_acls(ctx: CheckContext, mode: Mode) -> tuple[Subnet, list[NetworkAcl]] | Finding | None:
+    """(best worker subnet, the unit's ACLs); a Finding when they cannot be judged; None when
+    there is no worker subnet to speak of (the subnet checks say why)."""
+    unit, db = ctx.region, ctx.db
+    best = ctx.workers.plan(db, mode).best
+    if best is None:
+        return None
+    shared = unknown_shared(unit, db.vpc_id, "the network ACLs")
+    if shared is not None:
+        return ctx.report(shared, modes=[mode])
+    if unit.network_acls is None:
+        return ctx.unknown(
+            f"the network ACL of {best.subnet_id}",
+            unit.error_for("DescribeNetworkAcls"),
+            modes=[mode],
+        )
+    return best, unit.network_acls
