@@ -14,14 +14,16 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from auditor import scope
-from auditor.collectors import COLLECTORS
+from auditor.collectors import UNIT_COLLECTORS
 from auditor.collectors.base import Absent, Collector, UnitContext
+from auditor.collectors.repositories import RepositoriesCollector, repository_needs
 from auditor.inventory import (
     AccountRecord,
     DBInstance,
     Inventory,
     ReadError,
     RegionInventory,
+    RepositoryAccount,
     WorkerConfig,
 )
 from auditor.secrets import quoted
@@ -119,6 +121,11 @@ def collect_jobs(
             )
         )
         units.append(late)
+    repositories = (
+        read_repositories(jobs, units, veeam, requested, limiter, max_workers, deadline)
+        if veeam is not None
+        else {}
+    )
     calls, retries = stats.snapshot()
     return Inventory(
         accounts=sorted(accounts, key=lambda a: a.account_id),
@@ -128,7 +135,55 @@ def collect_jobs(
         api_retries=retries,
         worker_config=worker_config or WorkerConfig(),
         veeam_config=veeam.to_dict() if veeam is not None else None,
+        repositories=repositories,
     )
+
+
+def read_repositories(
+    jobs: list[UnitJob],
+    units: list[RegionInventory],
+    veeam: VeeamConfig,
+    requested: list[str],
+    limiter: threading.Semaphore,
+    max_workers: int,
+    deadline: float | None,
+) -> dict[str, RepositoryAccount]:
+    """The repositories of the policies that select a target, once per run, each in the account
+    that owns it with that account's session; an account this run has no session for is
+    recorded as not audited (its checks say which account to add)."""
+    sessions: dict[str, UnitJob] = {}
+    # An account's first region is where S3 is first asked.
+    for unit_job in jobs:
+        sessions.setdefault(unit_job.account_id, unit_job)
+    needs = repository_needs(veeam, units, requested)
+    collector = RepositoriesCollector()
+    out: dict[str, RepositoryAccount] = {}
+    for account_id, need in sorted(needs.items()):
+        job = sessions.get(account_id)
+        if job is None:
+            out[account_id] = RepositoryAccount(account_id, audited=False)
+        elif deadline is not None and time.monotonic() >= deadline:
+            out[account_id] = RepositoryAccount(
+                account_id,
+                errors=[
+                    ReadError(
+                        account_id,
+                        job.region,
+                        "preflight",
+                        "Deadline",
+                        "DeadlineExceeded",
+                        None,
+                        None,
+                        "the repositories were not read before --deadline",
+                    )
+                ],
+            )
+        else:
+            log.info("%s: reading the Veeam repositories", account_id)
+            out[account_id] = collector.collect_account(
+                job.aws, account_id, job.region, need, limiter, max_workers
+            )
+    return out
 
 
 def collect_unit(
@@ -150,10 +205,10 @@ def collect_unit(
     base = UnitContext(
         aws, inventory, targets, limiter, max_fan_out=max_workers, flags=flags, veeam=veeam
     )
-    for stage in sorted({c.stage for c in COLLECTORS}):
+    for stage in sorted({c.stage for c in UNIT_COLLECTORS}):
         if stage > 0 and not inventory.readable:
             break  # nothing to read about targets nobody could list
-        collectors = [cls() for cls in COLLECTORS if cls.stage == stage]
+        collectors = [cls() for cls in UNIT_COLLECTORS if cls.stage == stage]
         log.info(
             "%s %s: stage %d: %s", account_id, region, stage, ", ".join(c.name for c in collectors)
         )

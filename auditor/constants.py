@@ -18,6 +18,7 @@ PREFIX_LISTS = "ec2.prefix_lists"
 IAM_ROLES = "iam.roles"
 GUARDRAILS = "account.guardrails"
 VEEAM_ROLES = "iam.veeam_roles"  # with --veeam-config
+REPOSITORIES = "s3.repositories"  # with --veeam-config: buckets, keys, repository roles
 
 INVENTORY_PARTS: frozenset[str] = frozenset(
     {
@@ -33,6 +34,7 @@ INVENTORY_PARTS: frozenset[str] = frozenset(
         IAM_ROLES,
         GUARDRAILS,
         VEEAM_ROLES,
+        REPOSITORIES,
     }
 )
 

@@ -17,7 +17,7 @@ from typing import Any
 from auditor import scope
 from auditor.constants import INVENTORY_PARTS
 from auditor.errors import PreflightError
-from auditor.inventory import DBInstance, Inventory, RegionInventory
+from auditor.inventory import DBInstance, Inventory, RegionInventory, RepositoryAccount
 from auditor.model import (
     ALL_MODES,
     AuditResult,
@@ -192,7 +192,7 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
         findings += region_findings
         for db in selected.targets:
             found.add(db.db_instance_id)
-            target_findings = run_target(unit, db, checks, plans, veeam)
+            target_findings = run_target(unit, db, checks, plans, veeam, inventory.repositories)
             findings += target_findings
             applicable = [f for f in region_findings if by_id[f.check_id].applies_to(db)]
             result = fold(unit, db, target_findings + applicable, headline, plans)
@@ -209,7 +209,8 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
         targets=targets,
         skipped=skipped,
         findings=findings,
-        errors=[e for u in inventory.regions for e in u.errors],
+        errors=[e for u in inventory.regions for e in u.errors]
+        + [e for r in inventory.repositories.values() for e in r.errors],
         not_found=sorted(set(requested) - found),
         worker_config=inventory.worker_config,
         api_calls=dict(inventory.api_calls),
@@ -237,12 +238,15 @@ def run_target(
     checks: list[Check],
     plans: WorkerPlans,
     veeam: VeeamConfig | None = None,
+    repositories: dict[str, RepositoryAccount] | None = None,
 ) -> list[Finding]:
     """Every applicable target-scope check for one target, prerequisites first."""
     return _run_checks(
         [c for c in checks if "target" in c.scopes],
         lambda check: [db] if check.applies_to(db) else [],
-        lambda check, modes, _: CheckContext(check, unit, db, modes, plans, veeam=veeam),
+        lambda check, modes, _: CheckContext(
+            check, unit, db, modes, plans, veeam=veeam, repositories=repositories or {}
+        ),
         lambda check, ctx: check.run(ctx),
     )
 

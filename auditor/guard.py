@@ -21,6 +21,7 @@ READ_ONLY_EXCEPTIONS = frozenset(
         ("sts", "GetCallerIdentity"),
         ("sts", "AssumeRole"),
         ("iam", "SimulatePrincipalPolicy"),
+        ("s3", "HeadBucket"),  # a HEAD request: whether the bucket exists and may be listed
     }
 )
 

@@ -40,6 +40,17 @@ class ReadError:
         return f"{what} failed ({self.code}): {self.message}"
 
 
+def error_for(
+    errors: list[ReadError], operation: str, resource_id: str | None = None
+) -> ReadError | None:
+    """The gap that explains a missing value: the resource's own, else the operation's."""
+    same_op = [e for e in errors if e.operation == operation]
+    for err in same_op:
+        if err.resource_id == resource_id:
+            return err
+    return same_op[0] if same_op else None
+
+
 @dataclass
 class OptionGroupMembership:
     name: str
@@ -232,6 +243,57 @@ class KmsKey:
     exists: bool = True
     state: str | None = None  # KeyState: Enabled, Disabled, PendingDeletion, …
     manager: str | None = None  # KeyManager: AWS | CUSTOMER
+    arn: str | None = None  # the key's own ARN (an alias resolves to it)
+    spec: str | None = None  # KeySpec: SYMMETRIC_DEFAULT, RSA_2048, …
+    policy: Any = None  # the key policy (repository keys only; None: not read)
+    deletion_date: str | None = None  # PendingDeletion: when
+
+
+@dataclass
+class LifecycleRule:
+    """One rule of a bucket's lifecycle configuration."""
+
+    rule_id: str
+    status: str  # Enabled | Disabled
+    prefix: str  # the key prefix it covers ("" = every object)
+    filtered: bool = False  # also filtered by tag or size: it may not touch every object there
+
+
+@dataclass
+class Bucket:
+    """A repository bucket of --veeam-config, read in the account that owns it. ``None``: not
+    read (the account's `errors` say why); a "not configured" answer is a fact ("" or [])."""
+
+    name: str
+    exists: bool | None = None  # HeadBucket: False = 404 (a fact), None = not read
+    region: str | None = None
+    encryption: list[str] | None = None  # default SSEAlgorithm of each rule ([] = none)
+    encryption_key: str | None = None  # KMSMasterKeyID of an aws:kms default
+    versioning: str | None = None  # Enabled | Suspended | "" (never enabled)
+    object_lock: str | None = None  # Enabled | "" (not configured)
+    default_retention: str | None = None  # "GOVERNANCE 30 days", "" = none
+    policy_public: bool | None = None  # GetBucketPolicyStatus IsPublic (False: no policy)
+    public_access_block: dict[str, bool] | None = None  # the bucket's ({} = none configured)
+    lifecycle: list[LifecycleRule] | None = None
+    policy: Any = None  # the bucket policy document
+    has_policy: bool | None = None  # False: NoSuchBucketPolicy
+
+
+@dataclass
+class RepositoryAccount:
+    """What --veeam-config's repositories need from one account: its buckets, the KMS keys,
+    the repository roles. ``audited`` False: this run has no session there (nothing read)."""
+
+    account_id: str
+    audited: bool = True
+    buckets: dict[str, Bucket] = field(default_factory=dict)
+    keys: dict[str, KmsKey | None] = field(default_factory=dict)  # as the config names them
+    roles: dict[str, IamRole] = field(default_factory=dict)
+    account_public_access_block: dict[str, bool] | None = None  # s3control ({} = none)
+    errors: list[ReadError] = field(default_factory=list)
+
+    def error_for(self, operation: str, resource_id: str | None = None) -> ReadError | None:
+        return error_for(self.errors, operation, resource_id)
 
 
 @dataclass
@@ -284,11 +346,7 @@ class RegionInventory:
 
     def error_for(self, operation: str, resource_id: str | None = None) -> ReadError | None:
         """The gap that explains a missing value (the resource's own, else the operation's)."""
-        same_op = [e for e in self.errors if e.operation == operation]
-        for err in same_op:
-            if err.resource_id == resource_id:
-                return err
-        return same_op[0] if same_op else None
+        return error_for(self.errors, operation, resource_id)
 
     def first_error(self, *operations: str) -> ReadError | None:
         """The first gap of any of these operations (what a multi-read check could not see)."""
@@ -320,6 +378,7 @@ class Inventory:
     api_calls: dict[str, int] = field(default_factory=dict)
     api_retries: dict[str, int] = field(default_factory=dict)
     veeam_config: dict[str, Any] | None = None  # --veeam-config, normalised (replayed with it)
+    repositories: dict[str, RepositoryAccount] = field(default_factory=dict)  # by account id
     snapshot_version: int = SNAPSHOT_VERSION
 
     def to_json(self) -> str:

@@ -62,6 +62,22 @@ class Repository:
     storage_class: str | None = None
     retention_days: int | None = None
 
+    def owner(self, target_account: str) -> str:
+        """The account that owns the bucket: as given, else the target's."""
+        return self.account or target_account
+
+    @property
+    def key_account(self) -> str | None:
+        return self.kms_key.split(":")[4] if self.kms_key else None
+
+    @property
+    def key_region(self) -> str | None:
+        return self.kms_key.split(":")[3] if self.kms_key else None
+
+    @property
+    def role_account(self) -> str | None:
+        return self.role.split(":")[4] if self.role else None
+
 
 @dataclass
 class VeeamPolicy:
@@ -85,6 +101,11 @@ class VeeamPolicy:
             and (not self.regions or region in self.regions)
             and (not self.accounts or account in self.accounts)
         )
+
+    def repositories(self) -> list[tuple[str, Repository]]:
+        """("repository" | "archive", the repository) as the policy names them."""
+        named = (("repository", self.repository), ("archive", self.archive))
+        return [(kind, repo) for kind, repo in named if repo is not None]
 
     def backup_role_arn(self, account: str, partition: str = "aws") -> str:
         """The backup role of a target in ``account`` (organization: the name in that account)."""

@@ -62,4 +62,23 @@ WORKER_ROLE = (
     "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
 )  # fmt: skip
 
+# The repository role (role_permissions_repo; REQUIREMENTS.md §2.4), by the resource each action
+# is asked on: anything, the bucket, the objects under the repository's folder.
+REPOSITORY_ANY = (
+    "ec2:DescribeRegions", "ec2:DescribeVpcEndpoints", "iam:GetContextKeysForPrincipalPolicy",
+    "iam:SimulatePrincipalPolicy", "iam:GetRole", "iam:PassRole", "iam:ListAccountAliases",
+    "kms:ListKeys", "kms:ListAliases", "kms:DescribeKey", "kms:Encrypt", "kms:Decrypt",
+    "s3:ListAllMyBuckets", "s3:CreateJob", "s3:DescribeJob",
+)  # fmt: skip
+REPOSITORY_BUCKET = (
+    "s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation", "s3:GetBucketVersioning",
+    "s3:GetBucketObjectLockConfiguration",
+)  # fmt: skip
+REPOSITORY_OBJECTS = (
+    "s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:RestoreObject",
+    "s3:GetObjectRetention", "s3:PutObjectRetention", "s3:GetObjectVersion",
+    "s3:DeleteObjectVersion",
+)  # fmt: skip
+BATCH_OPERATIONS_SERVICE = "batchoperations.s3.amazonaws.com"
+
 EC2_SERVICE = "ec2.amazonaws.com"

@@ -17,9 +17,11 @@ from checks.endpoints_interface import InterfaceEndpoints
 from checks.endpoints_s3 import S3Endpoint
 from checks.iam_backup_role_permissions import BackupRolePermissions
 from checks.iam_backup_role_trust import BackupRoleTrust
+from checks.iam_repository_role import RepositoryRole
 from checks.iam_sqlserver_role_s3 import RoleS3Permissions
 from checks.iam_sqlserver_role_trust import RoleTrust
 from checks.iam_worker_role import WorkerRole
+from checks.kms_repository_key import RepositoryKey
 from checks.rds_engine_supported import EngineSupported
 from checks.rds_kms_key import DbKmsKey
 from checks.rds_postgres_ca_download import PostgresCaDownload
@@ -27,10 +29,12 @@ from checks.rds_snapshot_quota import SnapshotQuota
 from checks.rds_sqlserver_backup_restore import BackupRestoreOption
 from checks.route_internet import InternetRoute
 from checks.s3_public_endpoint import S3PublicEndpoint
+from checks.s3_repository import S3Repository
 from checks.subnet_db_port_nacl import DbPortNacl
 from checks.subnet_nacl import SubnetNacl
 from checks.subnet_public_ip import PublicIpSubnet
 from checks.subnet_worker_candidate import WorkerCandidateSubnet
+from checks.veeam_archive import VeeamArchive
 from checks.vpc_block_public_access import BlockPublicAccess
 from checks.vpc_dns_hostnames import DnsHostnames
 from checks.vpc_dns_support import DnsSupport
@@ -65,6 +69,10 @@ BUILTIN_CHECKS: tuple[type[Check], ...] = (
     BackupRoleTrust,
     BackupRolePermissions,
     WorkerRole,
+    S3Repository,
+    RepositoryKey,
+    RepositoryRole,
+    VeeamArchive,
 )
 
 

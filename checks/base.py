@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
-from auditor.inventory import DBInstance, ReadError, RegionInventory, Subnet, WorkerConfig
+from auditor.inventory import (
+    DBInstance,
+    ReadError,
+    RegionInventory,
+    RepositoryAccount,
+    Subnet,
+    WorkerConfig,
+)
 from auditor.model import ALL_MODES, Evidence, Finding, Mode, Severity, Status
 from auditor.outcome import Outcome, unknown
 from auditor.veeam_config import VeeamConfig, VeeamPolicy
@@ -82,6 +89,8 @@ class CheckContext:
     workers: WorkerPlans
     targets: tuple[DBInstance, ...] = ()  # the unit's applicable targets (region-scope checks)
     veeam: VeeamConfig | None = None  # --veeam-config
+    # --veeam-config's repositories as read, by the account that owns each bucket, key, role
+    repositories: dict[str, RepositoryAccount] = field(default_factory=dict)
 
     @property
     def policy(self) -> VeeamPolicy | None:

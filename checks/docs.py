@@ -51,6 +51,12 @@ V_SYSTEM_REQUIREMENTS = _veeam(
 V_BACKUP_ROLE = _veeam("RDS Backup IAM role permissions", "role_permissions_backup_rds")
 V_WORKER_ROLE = _veeam("Production worker IAM role permissions", "role_permissions_prod_acc")
 V_APPLIANCE_ROLES = _veeam("IAM roles for the backup appliance (Impersonation role)", "byb_roles")
+V_REPOSITORY_LIMITATIONS = _veeam(
+    "Adding backup repositories: limitations and considerations", "repository_add_limitations"
+)
+V_REPOSITORY_ENCRYPTION = _veeam("Repository encryption settings", "repositories_add_encryption")
+V_REPOSITORY_ROLE = _veeam("Repository IAM role permissions", "role_permissions_repo")
+V_ARCHIVING_RDS = _veeam("Archiving RDS backups", "backup_archiving_rds")
 V_SG_WORKERS = _veeam("Security groups for worker instances", "seciruty_groups_workers")
 
 A_SNAPSHOT = _aws(
@@ -131,4 +137,12 @@ A_ACCOUNT_QUOTA = _aws(
 A_EC2_ERRORS = _aws(
     "Error codes for the Amazon EC2 API",
     "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html",
+)
+A_KMS_KEY_POLICY = _aws(
+    "Key policies in AWS KMS",
+    "https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html",
+)
+A_S3_OBJECT_LOCK = _aws(
+    "Locking objects with Object Lock",
+    "https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html",
 )

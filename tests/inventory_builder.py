@@ -19,11 +19,13 @@ from auditor.constants import SG_PER_INTERFACE, SG_PER_REGION
 from auditor.engine import evaluate, load_checks
 from auditor.inventory import (
     AccountRecord,
+    Bucket,
     DBInstance,
     Guardrails,
     IamRole,
     InternetGateway,
     Inventory,
+    KmsKey,
     NaclEntry,
     NamedPolicy,
     NatGateway,
@@ -31,6 +33,7 @@ from auditor.inventory import (
     OptionGroup,
     OptionGroupMembership,
     RegionInventory,
+    RepositoryAccount,
     Route,
     RouteTable,
     SecurityGroup,
@@ -256,6 +259,7 @@ def audit(
     headline: Mode = Mode.PUBLIC,
     config: WorkerConfig | None = None,
     veeam: VeeamConfig | None = None,
+    repositories: dict[str, RepositoryAccount] | None = None,
 ) -> AuditResult:
     """The engine over this one unit with every built-in check (no AWS, no files)."""
     inventory = Inventory(
@@ -263,6 +267,7 @@ def audit(
         regions=[unit],
         worker_config=config or WorkerConfig(),
         veeam_config=veeam.to_dict() if veeam is not None else None,
+        repositories=repositories or {},
     )
     return evaluate(inventory, CHECKS, headline)
 
@@ -359,3 +364,89 @@ def with_veeam_roles(unit: RegionInventory) -> RegionInventory:
         instance_profiles=["VeeamProdWorker"],
     )
     return unit
+
+
+# --- Veeam's repositories -----------------------------------------------------------------------
+
+REPO_ACCOUNT = "444455556666"
+REPO_BUCKET = "veeam-rds-eu"
+ARCHIVE_BUCKET = "veeam-rds-archive"
+REPO_ROLE = f"arn:aws:iam::{REPO_ACCOUNT}:role/VeeamRepository"
+REPO_KEY = f"arn:aws:kms:{REGION}:{REPO_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+REPOSITORY = {
+    "bucket": REPO_BUCKET,
+    "folder": "rds",
+    "account": REPO_ACCOUNT,
+    "role": REPO_ROLE,
+    "encryption": "kms",
+    "kms_key": REPO_KEY,
+    "storage_class": "STANDARD",
+}
+ARCHIVE = {
+    **REPOSITORY,
+    "bucket": ARCHIVE_BUCKET,
+    "storage_class": "DEEP_ARCHIVE",
+    "retention_days": 365,
+}
+KEY_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{REPO_ACCOUNT}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ],
+}
+
+
+def repository_config(repository: dict[str, Any] | None = None, **policy: Any) -> VeeamConfig:
+    """The baseline policy with a KMS-encrypted repository in the backup account."""
+    return veeam_config(repository={**REPOSITORY, **(repository or {})}, **policy)
+
+
+def bucket(name: str = REPO_BUCKET, **changes: Any) -> Bucket:
+    """A bucket as Veeam wants it: in the region, SSE-S3, no Object Lock, private, no rules."""
+    fields: dict[str, Any] = {
+        "exists": True,
+        "region": REGION,
+        "encryption": ["AES256"],
+        "versioning": "",
+        "object_lock": "",
+        "default_retention": "",
+        "policy_public": False,
+        "public_access_block": dict.fromkeys(
+            ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"),
+            True,
+        ),
+        "lifecycle": [],
+        "has_policy": False,
+    }
+    return Bucket(name, **{**fields, **changes})
+
+
+def repositories() -> dict[str, RepositoryAccount]:
+    """The backup account as a well set-up one reads: both buckets, the key, the role."""
+    actions = veeam.REPOSITORY_ANY + veeam.REPOSITORY_BUCKET + veeam.REPOSITORY_OBJECTS
+    role = IamRole(
+        REPO_ROLE,
+        trust_policy=trust({"AWS": APPLIANCE}, {"Service": veeam.BATCH_OPERATIONS_SERVICE}),
+        policies=[NamedPolicy("veeam-repository", "inline", allow_all(actions))],
+    )
+    key = KmsKey(
+        REPO_KEY,
+        state="Enabled",
+        manager="CUSTOMER",
+        arn=REPO_KEY,
+        spec="SYMMETRIC_DEFAULT",
+        policy=KEY_POLICY,
+    )
+    record = RepositoryAccount(
+        REPO_ACCOUNT,
+        buckets={REPO_BUCKET: bucket(), ARCHIVE_BUCKET: bucket(ARCHIVE_BUCKET)},
+        keys={REPO_KEY: key},
+        roles={REPO_ROLE: role},
+        account_public_access_block={},
+    )
+    return {REPO_ACCOUNT: record}

@@ -9,7 +9,7 @@ change leaves in that mode. The collector paths are proven by the moto scenarios
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 
@@ -18,10 +18,12 @@ from auditor.inventory import (
     BpaExclusion,
     InternetGateway,
     KmsKey,
+    LifecycleRule,
     NaclEntry,
     NamedPolicy,
     ReadError,
     RegionInventory,
+    RepositoryAccount,
     Route,
     SecurityGroup,
     SecurityGroupMembership,
@@ -32,6 +34,8 @@ from auditor.model import Mode, Status, Verdict
 from auditor.veeam_config import VeeamConfig
 from tests.inventory_builder import (
     APPLIANCE,
+    ARCHIVE,
+    ARCHIVE_BUCKET,
     BACKUP_ROLE,
     IGW,
     MAIN_TABLE,
@@ -39,6 +43,10 @@ from tests.inventory_builder import (
     PRIVATE_SUBNET,
     PRIVATE_TABLE,
     PUBLIC_SUBNET,
+    REPO_ACCOUNT,
+    REPO_BUCKET,
+    REPO_KEY,
+    REPO_ROLE,
     ROLE_ARN,
     S3_ANY_BUCKET,
     S3_GATEWAY,
@@ -48,6 +56,8 @@ from tests.inventory_builder import (
     baseline,
     db,
     judge,
+    repositories,
+    repository_config,
     subnet,
     table,
     trust,
@@ -72,6 +82,8 @@ class Row:
     engine: str = "postgres"
     config: WorkerConfig = field(default_factory=WorkerConfig)
     veeam: VeeamConfig | None = None
+    # What changes in the backup account's repository reads (rows with a repository).
+    repos: Callable[[RepositoryAccount], object] | None = None
 
     def expected_verdict(self) -> Verdict:
         if self.verdict is not None:
@@ -238,6 +250,90 @@ def option(**settings: str) -> Callable[[RegionInventory], None]:
 
 SQL = "sqlserver-se"
 KEY = "arn:aws:kms:eu-west-1:111122223333:key/k1"
+
+# --- Veeam's repositories (rows change the backup account's reads) ------------------------------
+RC = repository_config()
+ARCHIVING = repository_config(archive=ARCHIVE)
+IMMUTABLE = repository_config({"immutable": True})
+PASSWORD = repository_config({"encryption": "password", "kms_key": None})  # no key to move
+LOCKED: dict[str, object] = {"object_lock": "Enabled", "versioning": "Enabled"}
+
+
+def in_bucket(name: str = REPO_BUCKET, **changes: object) -> Callable[[RepositoryAccount], None]:
+    def run(record: RepositoryAccount) -> None:
+        record.buckets[name] = replace(record.buckets[name], **changes)  # type: ignore[arg-type]
+
+    return run
+
+
+def in_key(**changes: object) -> Callable[[RepositoryAccount], None]:
+    def run(record: RepositoryAccount) -> None:
+        key = record.keys[REPO_KEY]
+        assert key is not None
+        record.keys[REPO_KEY] = replace(key, **changes)  # type: ignore[arg-type]
+
+    return run
+
+
+def in_role(**changes: object) -> Callable[[RepositoryAccount], None]:
+    def run(record: RepositoryAccount) -> None:
+        role = record.roles[REPO_ROLE]
+        record.roles[REPO_ROLE] = replace(role, **changes)  # type: ignore[arg-type]
+
+    return run
+
+
+def repo_denied(
+    service: str,
+    operation: str,
+    action: str,
+    resource: str,
+    forget: Callable[[RepositoryAccount], None],
+) -> Callable[[RepositoryAccount], None]:
+    def run(record: RepositoryAccount) -> None:
+        forget(record)
+        record.errors.append(
+            ReadError(
+                REPO_ACCOUNT,
+                "eu-west-1",
+                service,
+                operation,
+                "AccessDenied",
+                action,
+                resource,
+                "Access Denied",
+                denied=True,
+            )
+        )
+
+    return run
+
+
+def not_audited(record: RepositoryAccount) -> None:
+    record.audited = False
+    record.buckets.clear()
+    record.keys.clear()
+    record.roles.clear()
+
+
+def forget_key(record: RepositoryAccount) -> None:
+    del record.keys[REPO_KEY]
+
+
+REPO_ACTIONS = veeam_actions.REPOSITORY_ANY + veeam_actions.REPOSITORY_BUCKET
+BUCKET_ARN = f"arn:aws:s3:::{REPO_BUCKET}"
+DENY_DELETE = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:DeleteObject",
+            "Resource": f"{BUCKET_ARN}/*",
+        }
+    ],
+}
+
 
 ROWS: dict[str, list[Row]] = {
     "rds.engine-supported": [
@@ -1446,6 +1542,487 @@ ROWS: dict[str, list[Row]] = {
         ),
     ],
 }
+ROWS.update(
+    {
+        "s3.repository": [
+            Row(
+                "set up",
+                nothing,
+                P,
+                Status.PASS,
+                "default encryption AES256 (not SSE-KMS)",
+                veeam=RC,
+            ),
+            Row(
+                "the bucket does not exist",
+                nothing,
+                P,
+                Status.FAIL,
+                "repository bucket veeam-rds-eu does not exist in account 444455556666",
+                "aws s3api create-bucket --bucket veeam-rds-eu",
+                veeam=RC,
+                repos=in_bucket(exists=False),
+            ),
+            Row(
+                "HeadBucket denied",
+                nothing,
+                P,
+                Status.UNKNOWN,
+                "grant s3:ListBucket",
+                veeam=RC,
+                repos=repo_denied(
+                    "s3", "HeadBucket", "s3:ListBucket", REPO_BUCKET, in_bucket(exists=None)
+                ),
+            ),
+            Row(
+                "default SSE-KMS",
+                nothing,
+                P,
+                Status.FAIL,
+                "encrypts by default with SSE-KMS (aws:kms)",
+                "aws s3api put-bucket-encryption --bucket veeam-rds-eu",
+                veeam=RC,
+                repos=in_bucket(encryption=["aws:kms"]),
+            ),
+            Row(
+                "default DSSE-KMS",
+                nothing,
+                R,
+                Status.FAIL,
+                "SSE-KMS (aws:kms:dsse)",
+                veeam=RC,
+                repos=in_bucket(encryption=["aws:kms:dsse"]),
+            ),
+            Row(
+                "encryption not read",
+                nothing,
+                P,
+                Status.UNKNOWN,
+                "grant s3:GetEncryptionConfiguration",
+                veeam=RC,
+                repos=repo_denied(
+                    "s3",
+                    "GetBucketEncryption",
+                    "s3:GetEncryptionConfiguration",
+                    REPO_BUCKET,
+                    in_bucket(encryption=None),
+                ),
+            ),
+            Row(
+                "immutable without Object Lock",
+                nothing,
+                P,
+                Status.FAIL,
+                "has no Object Lock",
+                "--object-lock-enabled-for-bucket",
+                veeam=IMMUTABLE,
+            ),
+            Row(
+                "immutable with a default retention",
+                nothing,
+                P,
+                Status.FAIL,
+                "default retention (COMPLIANCE 30 days)",
+                "put-object-lock-configuration",
+                veeam=IMMUTABLE,
+                repos=in_bucket(**LOCKED, default_retention="COMPLIANCE 30 days"),
+            ),
+            Row(
+                "immutable with versioning suspended",
+                nothing,
+                P,
+                Status.FAIL,
+                "Versioning is Suspended",
+                "put-bucket-versioning",
+                veeam=IMMUTABLE,
+                repos=in_bucket(object_lock="Enabled", versioning="Suspended"),
+            ),
+            Row(
+                "immutable as Veeam needs",
+                nothing,
+                P,
+                Status.PASS,
+                "(immutable)",
+                veeam=IMMUTABLE,
+                repos=in_bucket(**LOCKED),
+            ),
+            Row(
+                "Object Lock on a mutable repository",
+                nothing,
+                P,
+                Status.FAIL,
+                "Object Lock cannot be turned off",
+                "immutable = true",
+                veeam=RC,
+                repos=in_bucket(**LOCKED),
+            ),
+            Row(
+                "public by its policy",
+                nothing,
+                P,
+                Status.WARN,
+                "is public by its bucket policy",
+                "put-public-access-block",
+                veeam=RC,
+                repos=in_bucket(policy_public=True, public_access_block={}),
+            ),
+            Row(
+                "public status not read",
+                nothing,
+                P,
+                Status.WARN,
+                "its policy status (s3:GetBucketPolicyStatus)",
+                veeam=RC,
+                repos=in_bucket(policy_public=None),
+            ),
+            Row(
+                "a lifecycle rule covers the folder",
+                nothing,
+                P,
+                Status.WARN,
+                "expire-all of veeam-rds-eu cover folder 'rds'",
+                veeam=RC,
+                repos=in_bucket(lifecycle=[LifecycleRule("expire-all", "Enabled", "")]),
+            ),
+            Row(
+                "a lifecycle rule elsewhere",
+                nothing,
+                P,
+                Status.PASS,
+                "no enabled lifecycle rule of veeam-rds-eu covers",
+                veeam=RC,
+                repos=in_bucket(lifecycle=[LifecycleRule("logs", "Enabled", "logs/")]),
+            ),
+            Row(
+                "a disabled lifecycle rule",
+                nothing,
+                P,
+                Status.PASS,
+                "no enabled lifecycle rule",
+                veeam=RC,
+                repos=in_bucket(lifecycle=[LifecycleRule("old", "Disabled", "rds/")]),
+            ),
+            Row(
+                "the backup account not audited",
+                nothing,
+                P,
+                Status.UNKNOWN,
+                "it is in account 444455556666, which this run does not audit",
+                "--role-arn arn:aws:iam::444455556666:role/",
+                veeam=RC,
+                repos=not_audited,
+            ),
+            Row(
+                "another Region, vpc-endpoints",
+                nothing,
+                E,
+                Status.FAIL,
+                "serves only buckets in its own Region",
+                "LocationConstraint=eu-west-1",
+                veeam=PASSWORD,
+                repos=in_bucket(region="us-east-1"),
+            ),
+            Row(
+                "another Region, private",
+                nothing,
+                R,
+                Status.UNKNOWN,
+                "interface endpoint for us-east-1 in a VPC peered",
+                veeam=PASSWORD,
+                repos=in_bucket(region="us-east-1"),
+            ),
+            Row(
+                "another Region, public",
+                nothing,
+                P,
+                Status.PASS,
+                "not SSE-KMS",
+                veeam=PASSWORD,
+                repos=in_bucket(region="us-east-1"),
+            ),
+            Row("no repository in the policy", nothing, P, None, veeam=V),
+        ],
+        "kms.repository-key": [
+            Row(
+                "set up",
+                nothing,
+                P,
+                Status.PASS,
+                "lets arn:aws:iam::444455556666:role/VeeamRepository encrypt",
+                veeam=RC,
+            ),
+            Row(
+                "disabled",
+                nothing,
+                P,
+                Status.FAIL,
+                "is Disabled",
+                "aws kms enable-key",
+                veeam=RC,
+                repos=in_key(state="Disabled"),
+            ),
+            Row(
+                "pending deletion",
+                nothing,
+                R,
+                Status.FAIL,
+                "is PendingDeletion",
+                "aws kms cancel-key-deletion",
+                veeam=RC,
+                repos=in_key(state="PendingDeletion"),
+            ),
+            Row(
+                "AWS managed",
+                nothing,
+                P,
+                Status.FAIL,
+                "is AWS managed",
+                "aws kms create-key",
+                veeam=RC,
+                repos=in_key(manager="AWS"),
+            ),
+            Row(
+                "asymmetric",
+                nothing,
+                P,
+                Status.FAIL,
+                "is RSA_2048: Veeam supports only symmetric",
+                veeam=RC,
+                repos=in_key(spec="RSA_2048"),
+            ),
+            Row(
+                "not in the bucket's Region",
+                nothing,
+                P,
+                Status.FAIL,
+                "Veeam needs the key in the bucket's Region",
+                "--region us-east-1",
+                veeam=RC,
+                repos=in_bucket(region="us-east-1"),
+            ),
+            Row(
+                "the key policy names someone else",
+                nothing,
+                P,
+                Status.FAIL,
+                "does not let repository role",
+                "VeeamRepositoryRole",
+                veeam=RC,
+                repos=in_key(policy=trust({"AWS": "arn:aws:iam::444455556666:role/Other"})),
+            ),
+            Row(
+                "the role may not encrypt",
+                nothing,
+                P,
+                Status.FAIL,
+                "kms:Encrypt",
+                veeam=RC,
+                repos=in_role(
+                    policies=[
+                        NamedPolicy(
+                            "veeam-repository",
+                            "inline",
+                            allow_all(tuple(a for a in REPO_ACTIONS if a != "kms:Encrypt")),
+                        )
+                    ]
+                ),
+            ),
+            Row(
+                "DescribeKey denied",
+                nothing,
+                P,
+                Status.UNKNOWN,
+                "grant kms:DescribeKey",
+                veeam=RC,
+                repos=repo_denied("kms", "DescribeKey", "kms:DescribeKey", REPO_KEY, forget_key),
+            ),
+            Row(
+                "not encrypted with KMS",
+                nothing,
+                P,
+                None,
+                veeam=repository_config({"encryption": "password", "kms_key": None}),
+            ),
+        ],
+        "iam.repository-role": [
+            Row(
+                "set up",
+                nothing,
+                P,
+                Status.PASS,
+                "trusts the appliance and S3 Batch Operations",
+                veeam=RC,
+            ),
+            Row(
+                "S3 Batch Operations not trusted",
+                nothing,
+                P,
+                Status.FAIL,
+                "does not let batchoperations.s3.amazonaws.com assume it",
+                "update-assume-role-policy",
+                veeam=RC,
+                repos=in_role(trust_policy=trust({"AWS": APPLIANCE})),
+            ),
+            Row(
+                "no object permissions",
+                nothing,
+                P,
+                Status.FAIL,
+                "s3:DeleteObject",
+                "veeam-repository",
+                veeam=RC,
+                repos=in_role(
+                    policies=[NamedPolicy("veeam-repository", "inline", allow_all(REPO_ACTIONS))]
+                ),
+            ),
+            Row(
+                "objects only in another folder",
+                nothing,
+                P,
+                Status.FAIL,
+                "s3:PutObject",
+                f"{BUCKET_ARN}/rds/*",
+                veeam=RC,
+                repos=in_role(
+                    policies=[
+                        NamedPolicy("veeam-repository", "inline", allow_all(REPO_ACTIONS)),
+                        NamedPolicy(
+                            "objects",
+                            "inline",
+                            {
+                                "Version": "2012-10-17",
+                                "Statement": [
+                                    {
+                                        "Effect": "Allow",
+                                        "Action": list(veeam_actions.REPOSITORY_OBJECTS),
+                                        "Resource": f"{BUCKET_ARN}/other/*",
+                                    }
+                                ],
+                            },
+                        ),
+                    ]
+                ),
+            ),
+            Row(
+                "the bucket policy denies deletes",
+                nothing,
+                P,
+                Status.FAIL,
+                "s3:DeleteObject explicitly denied",
+                veeam=RC,
+                repos=in_bucket(has_policy=True, policy=DENY_DELETE),
+            ),
+            Row(
+                "the bucket policy not read",
+                nothing,
+                P,
+                Status.UNKNOWN,
+                "the bucket policy of veeam-rds-eu was not read",
+                veeam=RC,
+                repos=in_bucket(has_policy=None),
+            ),
+            Row(
+                "the role does not exist",
+                nothing,
+                P,
+                Status.FAIL,
+                "does not exist",
+                "aws iam create-role --role-name VeeamRepository",
+                veeam=RC,
+                repos=in_role(exists=False, policies=None, trust_policy=None),
+            ),
+            Row(
+                "no role in the file",
+                nothing,
+                P,
+                Status.UNKNOWN,
+                "names no role",
+                'add role = "arn:aws:iam::444455556666:role/',
+                veeam=repository_config({"role": None}),
+            ),
+            Row(
+                "the role in an account not audited",
+                nothing,
+                P,
+                Status.UNKNOWN,
+                "account 777788889999, which this run does not audit",
+                veeam=repository_config({"role": "arn:aws:iam::777788889999:role/VeeamRepository"}),
+            ),
+        ],
+        "veeam.archive": [
+            Row(
+                "set up",
+                nothing,
+                P,
+                Status.PASS,
+                "archives to veeam-rds-archive (Glacier Deep Archive)",
+                veeam=ARCHIVING,
+            ),
+            Row(
+                "a SQL Server target",
+                nothing,
+                P,
+                Status.FAIL,
+                "Veeam cannot archive SQL Server backups",
+                engine=SQL,
+                veeam=ARCHIVING,
+            ),
+            Row(
+                "only the repository encrypted",
+                nothing,
+                P,
+                Status.FAIL,
+                "the repository is encrypted and the archive is not",
+                veeam=repository_config(archive={**ARCHIVE, "encryption": "none", "kms_key": None}),
+            ),
+            Row(
+                "schemes differ",
+                nothing,
+                P,
+                Status.PASS,
+                "encryption matching",
+                veeam=repository_config(
+                    archive={**ARCHIVE, "encryption": "password", "kms_key": None}
+                ),
+            ),
+            Row(
+                "archive in Standard-IA",
+                nothing,
+                P,
+                Status.FAIL,
+                "stores STANDARD_IA",
+                veeam=repository_config(archive={**ARCHIVE, "storage_class": "STANDARD_IA"}),
+            ),
+            Row(
+                "repository in Standard-IA",
+                nothing,
+                P,
+                Status.FAIL,
+                "must be S3 Standard",
+                veeam=repository_config({"storage_class": "STANDARD_IA"}, archive=ARCHIVE),
+            ),
+            Row(
+                "short Deep Archive retention",
+                nothing,
+                P,
+                Status.WARN,
+                "at least 180",
+                veeam=repository_config(archive={**ARCHIVE, "retention_days": 30}),
+            ),
+            Row(
+                "archive bucket with SSE-KMS",
+                nothing,
+                P,
+                Status.FAIL,
+                "archive bucket veeam-rds-archive encrypts by default with SSE-KMS",
+                veeam=ARCHIVING,
+                repos=in_bucket(ARCHIVE_BUCKET, encryption=["aws:kms"]),
+            ),
+            Row("no archive", nothing, P, None, veeam=RC),
+        ],
+    }
+)
+
 
 CASES = [
     pytest.param(check_id, row, id=f"{check_id}: {row.name}")
@@ -1458,8 +2035,19 @@ CASES = [
 def test_check_rule(check_id: str, row: Row) -> None:
     unit = with_veeam_roles(baseline(row.engine)) if row.veeam else baseline(row.engine)
     row.change(unit)
+    repos = repositories()
+    if row.repos is not None:
+        row.repos(repos[REPO_ACCOUNT])
 
-    judged = judge(unit, check_id, row.mode, headline=row.mode, config=row.config, veeam=row.veeam)
+    judged = judge(
+        unit,
+        check_id,
+        row.mode,
+        headline=row.mode,
+        config=row.config,
+        veeam=row.veeam,
+        repositories=repos,
+    )
 
     assert judged.status == row.status, judged.message
     assert row.message in judged.message

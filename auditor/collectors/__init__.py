@@ -11,6 +11,7 @@ from auditor.collectors.iam_roles import IamRolesCollector
 from auditor.collectors.instance_types import InstanceTypesCollector
 from auditor.collectors.option_groups import OptionGroupsCollector
 from auditor.collectors.rds import DBInstancesCollector
+from auditor.collectors.repositories import RepositoriesCollector
 from auditor.collectors.routing import PrefixListsCollector, RoutingCollector
 from auditor.collectors.security_groups import SecurityGroupsCollector
 from auditor.collectors.subnets import SubnetsCollector
@@ -31,7 +32,9 @@ COLLECTORS: tuple[type[Collector], ...] = (
     IamRolesCollector,
     GuardrailsCollector,
     VeeamRolesCollector,
+    RepositoriesCollector,
 )
+UNIT_COLLECTORS = tuple(c for c in COLLECTORS if c.scope == "unit")
 
 # Calls made outside collectors, by the session itself.
 GET_CALLER_IDENTITY = ApiCall("sts", "GetCallerIdentity", "sts:GetCallerIdentity")

@@ -57,6 +57,7 @@ class ApiCall:
     operation: str  # botocore's operation name: "DescribeVpcAttribute"
     iam_action: str  # "ec2:DescribeVpcAttribute"
     flag: str | None = None  # the CLI flag that enables an optional call, if any
+    absent: tuple[str, ...] = ()  # more error codes that mean "not there" for this call only
 
     @property
     def key(self) -> str:
@@ -251,7 +252,8 @@ class UnitContext:
             with self._limiter:
                 return fn(client)
         except (ClientError, BotoCoreError, ResponseParserError, NotImplementedError) as exc:
-            if isinstance(exc, ClientError) and is_absent_code(error_code(exc)):
+            code = error_code(exc) if isinstance(exc, ClientError) else ""
+            if code and (is_absent_code(code) or code in api.absent):
                 raise Absent(api, error_code(exc), resource_id) from None
             self.append_gap(read_error(api, exc, self.account_id, self.region, resource_id))
         return None
@@ -292,6 +294,9 @@ class Collector:
 
     name: ClassVar[str]
     stage: ClassVar[int] = 1
+    # "unit": `collect` once per (account, region). "run": once per run, after every unit
+    # (the collector says how: repositories are read once in the account that owns them).
+    scope: ClassVar[str] = "unit"
     calls: ClassVar[tuple[ApiCall, ...]]
 
     def collect(self, ctx: UnitContext) -> None:
