@@ -159,16 +159,25 @@ def build_demo_account() -> None:
 
 
 APPLIANCE = "arn:aws:iam::999988887777:role/VeeamImpersonation"  # the appliance's account
+REPOSITORY_ROLE = f"arn:aws:iam::{DEMO_ACCOUNT}:role/VeeamRepository"
 DEMO_VEEAM_CONFIG = f"""# Veeam's side of the demo's backup policies (audit --veeam-config FILE).
 # What the Veeam console shows, stated once; preflight checks what AWS can show about it.
 appliance_principal = "{APPLIANCE}"
 
 [[policies]]
-name = "rds-nightly"                 # roles set up as Veeam documents: both checks pass
+name = "rds-nightly"                 # roles and a KMS-encrypted repository as Veeam documents
 db_instances = ["orders-pg", "billing-sql"]
 option = "account"
 backup_role = "arn:aws:iam::{DEMO_ACCOUNT}:role/VeeamRdsBackup"
 worker_role = "arn:aws:iam::{DEMO_ACCOUNT}:role/VeeamProdWorker"
+
+[policies.repository]
+bucket = "veeam-demo-backups"
+folder = "rds"
+role = "{REPOSITORY_ROLE}"
+encryption = "kms"
+kms_key = "arn:aws:kms:eu-west-1:{DEMO_ACCOUNT}:alias/veeam-repository"
+storage_class = "STANDARD"
 
 [[policies]]
 name = "rds-lean"                    # the backup role lacks ec2:RunInstances (image-level)
@@ -183,7 +192,98 @@ db_instances = ["payroll-sql"]
 option = "account"
 backup_role = "arn:aws:iam::{DEMO_ACCOUNT}:role/VeeamRdsBackup"
 worker_role = "arn:aws:iam::{DEMO_ACCOUNT}:role/VeeamWorkerNoProfile"
+
+[[policies]]
+name = "sql-archive"                 # archives a SQL Server target: Veeam cannot
+db_instances = ["audit-sql"]
+option = "account"
+backup_role = "arn:aws:iam::{DEMO_ACCOUNT}:role/VeeamRdsBackup"
+worker_role = "arn:aws:iam::{DEMO_ACCOUNT}:role/VeeamProdWorker"
+
+[policies.repository]
+bucket = "veeam-demo-backups"
+role = "{REPOSITORY_ROLE}"
+
+[policies.archive]
+bucket = "veeam-demo-archive"
+role = "{REPOSITORY_ROLE}"
+storage_class = "GLACIER"
+retention_days = 365
+
+[[policies]]
+name = "pg-archive"                  # the repository is encrypted, the archive is not
+db_instances = ["hr-pg"]
+option = "account"
+backup_role = "arn:aws:iam::{DEMO_ACCOUNT}:role/VeeamRdsBackup"
+worker_role = "arn:aws:iam::{DEMO_ACCOUNT}:role/VeeamProdWorker"
+
+[policies.repository]
+bucket = "veeam-demo-backups-us"
+role = "{REPOSITORY_ROLE}"
+encryption = "password"
+
+[policies.archive]
+bucket = "veeam-demo-archive-us"
+role = "{REPOSITORY_ROLE}"
+storage_class = "DEEP_ARCHIVE"
+encryption = "none"
+
+[[policies]]
+name = "kms-bucket"                  # the bucket encrypts by default with SSE-KMS
+db_instances = ["crowded-pg"]
+option = "account"
+backup_role = "arn:aws:iam::{DEMO_ACCOUNT}:role/VeeamRdsBackup"
+worker_role = "arn:aws:iam::{DEMO_ACCOUNT}:role/VeeamProdWorker"
+
+[policies.repository]
+bucket = "veeam-demo-sse-kms"
+role = "{REPOSITORY_ROLE}"
 """
+
+
+DEMO_BUCKETS = {  # bucket -> (Region, default encryption)
+    "veeam-demo-backups": ("eu-west-1", "AES256"),
+    "veeam-demo-archive": ("eu-west-1", "AES256"),
+    "veeam-demo-backups-us": ("us-east-1", "AES256"),
+    "veeam-demo-archive-us": ("us-east-1", "AES256"),
+    "veeam-demo-sse-kms": ("us-east-1", "aws:kms"),
+}
+
+
+def build_repositories() -> None:
+    """The buckets, the KMS key and the repository role DEMO_VEEAM_CONFIG names."""
+    from auditor import veeam_permissions as veeam
+
+    for name, (region, algorithm) in DEMO_BUCKETS.items():
+        s3 = boto3.client("s3", region_name=region)
+        where: dict[str, Any] = {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        s3.create_bucket(Bucket=name, **(where if region != "us-east-1" else {}))
+        rule = {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": algorithm}}
+        s3.put_bucket_encryption(
+            Bucket=name,
+            ServerSideEncryptionConfiguration={"Rules": [rule]},
+        )
+    kms = boto3.client("kms", region_name="eu-west-1")
+    key = kms.create_key(Description="Veeam repository")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/veeam-repository", TargetKeyId=key)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": p, "Action": "sts:AssumeRole"}
+            for p in ({"AWS": APPLIANCE}, {"Service": veeam.BATCH_OPERATIONS_SERVICE})
+        ],
+    }
+    actions = veeam.REPOSITORY_ANY + veeam.REPOSITORY_BUCKET + veeam.REPOSITORY_OBJECTS
+    iam = boto3.client("iam", region_name="us-east-1")
+    name = REPOSITORY_ROLE.rsplit("/", 1)[-1]
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}],
+    }
+    iam.put_role_policy(
+        RoleName=name, PolicyName="veeam-repository", PolicyDocument=json.dumps(document)
+    )
 
 
 def build_veeam_roles() -> None:
@@ -233,6 +333,7 @@ def run_demo(worker_network: Mode = Mode.PUBLIC) -> AuditResult:
     with offline_aws():
         build_demo_account()
         build_veeam_roles()
+        build_repositories()
         options = AuditOptions(
             regions=list(DEMO_REGIONS), worker_network=worker_network, veeam_config=config
         )

@@ -38,8 +38,9 @@ class S3Repository(Check):
             yield ctx.report(found)
             return
         common = bucket_rules(found)
+        subject = f"repository bucket {found.repo.bucket} (account {found.owner}): "
         yield from ctx.per_mode(
-            lambda mode: reported(ctx, common + self.reachable(ctx, found, mode), mode)
+            lambda mode: reported(ctx, common + self.reachable(ctx, found, mode), mode, subject)
         )
 
     @staticmethod
@@ -52,13 +53,8 @@ class S3Repository(Check):
         if bucket.region is None:
             error = bucket_gap(found.record, name, "GetBucketLocation")
             return [unknown(f"the Region of {name}", error, name)]
-        if bucket.region == db_region:
-            where = (
-                "the S3 gateway endpoint endpoints.s3 checks"
-                if mode is Mode.VPC_ENDPOINTS
-                else "the S3 interface endpoint endpoints.s3 checks"
-            )
-            return [Outcome(Status.PASS, f"{name} is in {db_region}, reached through {where}")]
+        if bucket.region == db_region:  # the Region's S3 endpoint: endpoints.s3 judges it
+            return []
         if mode is Mode.VPC_ENDPOINTS:
             return [
                 Outcome(

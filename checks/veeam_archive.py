@@ -37,13 +37,14 @@ class VeeamArchive(Check):
         policy = ctx.policy
         if policy is None or policy.archive is None:
             return
-        outcomes = self.rules(ctx, policy)
+        rules = self.rules(ctx, policy)
         found = locate(ctx, "archive")
-        if isinstance(found, Outcome):
-            outcomes.append(found)
-        elif found is not None:
-            outcomes += bucket_rules(found)
-        yield from ctx.per_mode(lambda mode: reported(ctx, outcomes, mode))
+        bucket = [found] if isinstance(found, Outcome) else bucket_rules(found) if found else []
+        passed = [o for o in rules if o.status is Status.PASS]
+        # All well: one pass, the archive rules first, then the archive bucket's.
+        subject = f"{passed[0].message}; archive bucket {policy.archive.bucket}: " if passed else ""
+        outcomes = [o for o in rules if o.status is not Status.PASS] + bucket
+        yield from ctx.per_mode(lambda mode: reported(ctx, outcomes, mode, subject))
 
     @staticmethod
     def rules(ctx: CheckContext, policy: VeeamPolicy) -> list[Outcome]:

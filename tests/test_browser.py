@@ -65,7 +65,7 @@ def test_report_opens_offline_with_headline_and_blocking_finding_visible(preflig
 
         headline = page.locator("p.headline")
         assert headline.is_visible()
-        assert "5 of 15 DB instance(s) ready" in headline.inner_text()
+        assert "4 of 15 DB instance(s) ready" in headline.inner_text()
         finding = page.get_by_text("no internet gateway is attached to", exact=False).first
         assert finding.is_visible()
         fix = page.locator("pre code", has_text="aws ec2 attach-internet-gateway").first

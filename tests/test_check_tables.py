@@ -1689,7 +1689,7 @@ ROWS.update(
                 nothing,
                 P,
                 Status.PASS,
-                "no enabled lifecycle rule of veeam-rds-eu covers",
+                "no enabled lifecycle rule covers Veeam's files",
                 veeam=RC,
                 repos=in_bucket(lifecycle=[LifecycleRule("logs", "Enabled", "logs/")]),
             ),

@@ -17,7 +17,7 @@ def test_demo_shows_ready_not_ready_and_skipped_targets(preflight):
     assert modes == {
         "orders-pg": (ready, ready, ready),
         "billing-sql": (ready, ready, ready),
-        "audit-sql": (ready, ready, ready),
+        "audit-sql": (not_ready, not_ready, not_ready),
         "ledger-sql": (not_ready, not_ready, not_ready),
         "payroll-sql": (not_ready, not_ready, not_ready),
         "sales-sql": (not_ready, not_ready, not_ready),
@@ -25,7 +25,7 @@ def test_demo_shows_ready_not_ready_and_skipped_targets(preflight):
         "reports-pg": (ready, not_ready, not_ready),
         "batch-pg": (not_ready, ready, ready),
         "archive-pg": (not_ready, not_ready, not_ready),
-        "hr-pg": (not_ready, ready, ready),
+        "hr-pg": (not_ready, not_ready, not_ready),
         "erp-sql": (ready, not_ready, not_ready),
         "crowded-pg": (not_ready, not_ready, not_ready),
         "paused-pg": (not_ready, not_ready, not_ready),
@@ -38,9 +38,16 @@ def test_demo_shows_ready_not_ready_and_skipped_targets(preflight):
         "vpc.block-public-access",
         "vpc.internet-gateway",
     ]
-    assert blocking["hr-pg"]["public"]["blocking"] == ["route.internet"]
+    # Veeam policy pg-archive: the repository is encrypted, the archive is not.
+    assert blocking["hr-pg"]["public"]["blocking"] == ["route.internet", "veeam.archive"]
+    assert blocking["hr-pg"]["private"]["blocking"] == ["veeam.archive"]
+    # Veeam policy sql-archive archives a SQL Server target.
+    assert blocking["audit-sql"]["public"]["blocking"] == ["veeam.archive"]
     assert blocking["erp-sql"]["private"]["blocking"] == ["endpoints.s3", "s3.public-endpoint"]
-    assert blocking["crowded-pg"]["public"]["blocking"] == ["ec2.security-group-headroom"]
+    assert blocking["crowded-pg"]["public"]["blocking"] == [
+        "ec2.security-group-headroom",
+        "s3.repository",  # Veeam policy kms-bucket: the bucket's default encryption is SSE-KMS
+    ]
     assert blocking["paused-pg"]["public"]["blocking"] == ["rds.engine-supported"]
     assert blocking["archive-pg"]["public"]["blocking"] == ["vpc.dns-support"]
     assert blocking["vault-pg"]["public"]["blocking"] == ["rds.kms-key"]
@@ -51,7 +58,11 @@ def test_demo_shows_ready_not_ready_and_skipped_targets(preflight):
     ]
     policies = {t["db_instance_id"]: t["policy"] for t in run.report["targets"]}
     assert policies["orders-pg"] == policies["billing-sql"] == "rds-nightly"
-    assert policies["hr-pg"] is None
+    assert policies["hr-pg"] == "pg-archive"
+    assert policies["reports-pg"] is None
+    # Veeam policy rds-nightly: its KMS-encrypted repository is set up as Veeam documents.
+    for check in ("s3.repository", "kms.repository-key", "iam.repository-role"):
+        assert [f["status"] for f in run.findings(check, "orders-pg")] == ["pass"], check
     assert run.report["veeam_config"]["source"] == "veeam-demo.toml"
     assert blocking["payroll-sql"]["public"]["blocking"] == [
         "iam.sqlserver-role-trust",

@@ -45,7 +45,7 @@ def test_html_parses_strictly_and_is_self_contained(demo_report):
 def test_html_shows_headline_targets_fixes_and_what_is_not_checked(demo_report):
     html = render(demo_report, "html")
 
-    assert "NOT READY</span>\n  5 of 15 DB instance(s) ready in the <strong>public</strong>" in html
+    assert "NOT READY</span>\n  4 of 15 DB instance(s) ready in the <strong>public</strong>" in html
     assert '<th scope="col">public (headline)</th>' in html
     assert "aws ec2 attach-internet-gateway --internet-gateway-id" in html
     assert 'id="not-checked"' in html

@@ -69,15 +69,18 @@ def locate(ctx: CheckContext, kind: str, account: str | None = None) -> Located 
     return Located(policy, kind, repo, owner, record)
 
 
-def reported(ctx: CheckContext, outcomes: list[Outcome], mode: Mode) -> list[Finding]:
-    """The problems (fail, unknown, warn) each as a finding; else one pass naming them all."""
+def reported(
+    ctx: CheckContext, outcomes: list[Outcome], mode: Mode, subject: str = ""
+) -> list[Finding]:
+    """The problems (fail, unknown, warn) each as a finding; else one pass, ``subject`` first,
+    naming what passed."""
     problems = [o for o in outcomes if o.status is not Status.PASS]
     if problems:
         return [ctx.report(o, modes=[mode]) for o in problems]
     if not outcomes:
         return []
     first = outcomes[0]
-    text = "; ".join(o.message for o in outcomes)
+    text = subject + ", ".join(o.message for o in outcomes)
     return [ctx.finding(Status.PASS, text, resource_id=first.resource_id, modes=[mode])]
 
 
@@ -126,7 +129,7 @@ def encryption_rule(located: Located, bucket: Bucket) -> Outcome:
             {"default_encryption": bucket.encryption},
         )
     shown = ", ".join(bucket.encryption) or "none configured"
-    return Outcome(Status.PASS, f"{name}: default encryption {shown} (not SSE-KMS)", name)
+    return Outcome(Status.PASS, f"default encryption {shown} (not SSE-KMS)", name)
 
 
 def object_lock_rule(located: Located, bucket: Bucket) -> Outcome:
@@ -147,7 +150,7 @@ def object_lock_rule(located: Located, bucket: Bucket) -> Outcome:
                 "set immutable = true for this repository in Veeam (and in the config file), "
                 "or use a new bucket without Object Lock",
             )
-        return Outcome(Status.PASS, f"{name}: Object Lock off, as a mutable repository needs", name)
+        return Outcome(Status.PASS, "Object Lock off (a mutable repository)", name)
     if bucket.versioning is None:
         error = bucket_gap(record, name, "GetBucketVersioning")
         return unknown(f"the versioning of {name}", error, name)
@@ -186,7 +189,7 @@ def object_lock_rule(located: Located, bucket: Bucket) -> Outcome:
         )
     return Outcome(
         Status.PASS,
-        f"{name}: Object Lock and Versioning enabled, no default retention (immutable)",
+        "Object Lock and Versioning enabled, no default retention (immutable)",
         name,
     )
 
@@ -222,7 +225,7 @@ def public_rule(located: Located, bucket: Bucket) -> Outcome:
             f"whether {name} is public was not fully read: " + "; ".join(unread),
             name,
         )
-    return Outcome(Status.PASS, f"{name} is not public by its bucket policy", name)
+    return Outcome(Status.PASS, "not public by its bucket policy", name)
 
 
 def lifecycle_rule(located: Located, bucket: Bucket) -> Outcome:
@@ -248,7 +251,7 @@ def lifecycle_rule(located: Located, bucket: Bucket) -> Outcome:
             f"aws s3api get-bucket-lifecycle-configuration --bucket {name}  # then limit the "
             "rules' prefixes so none covers Veeam's folder",
         )
-    return Outcome(Status.PASS, f"no enabled lifecycle rule of {name} covers Veeam's files", name)
+    return Outcome(Status.PASS, "no enabled lifecycle rule covers Veeam's files", name)
 
 
 def _covers(prefix: str, folder: str) -> bool:
