@@ -32,6 +32,7 @@ from auditor.model import (
     Verdict,
 )
 from auditor.veeam_config import VeeamConfig
+from auditor.veeam_network import unit_worker_config
 from auditor.workers import WorkerPlans
 from checks import BUILTIN_CHECKS, module_for
 from checks.base import Check, CheckContext
@@ -187,7 +188,8 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
             SkippedInstance(unit.account_id, unit.region, db.db_instance_id, db.engine, reason)
             for db, reason in selected.skipped
         ]
-        plans = WorkerPlans(unit, inventory.worker_config, subnet_rules)
+        config = unit_worker_config(unit, selected.targets, veeam, inventory.worker_config)
+        plans = WorkerPlans(unit, config, subnet_rules)
         region_findings = run_region(unit, selected.targets, checks, plans)
         findings += region_findings
         for db in selected.targets:

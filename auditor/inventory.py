@@ -95,6 +95,7 @@ class Vpc:
     dns_hostnames: bool | None = None
     cidrs: list[str] | None = None  # associated IPv4 CIDR blocks
     name: str | None = None  # its Name tag (untrusted text: reports escape it)
+    tags: dict[str, str] | None = None  # None: DescribeVpcs not read
 
 
 @dataclass
@@ -107,6 +108,7 @@ class Subnet:
     available_ips: int
     map_public_ip: bool
     owner_id: str | None = None  # the account that owns it (another one: shared through RAM)
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -194,6 +196,7 @@ class SecurityGroup:
     vpc_id: str
     ingress: list[SgRule]
     egress: list[SgRule]
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

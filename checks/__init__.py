@@ -17,6 +17,7 @@ from checks.endpoints_interface import InterfaceEndpoints
 from checks.endpoints_s3 import S3Endpoint
 from checks.iam_backup_role_permissions import BackupRolePermissions
 from checks.iam_backup_role_trust import BackupRoleTrust
+from checks.iam_organization_roles import OrganizationRoles
 from checks.iam_repository_role import RepositoryRole
 from checks.iam_sqlserver_role_s3 import RoleS3Permissions
 from checks.iam_sqlserver_role_trust import RoleTrust
@@ -69,6 +70,7 @@ BUILTIN_CHECKS: tuple[type[Check], ...] = (
     BackupRoleTrust,
     BackupRolePermissions,
     WorkerRole,
+    OrganizationRoles,
     S3Repository,
     RepositoryKey,
     RepositoryRole,

@@ -16,6 +16,7 @@ import pytest
 from auditor import veeam_permissions as veeam_actions
 from auditor.inventory import (
     BpaExclusion,
+    IamRole,
     InternetGateway,
     KmsKey,
     LifecycleRule,
@@ -2023,6 +2024,107 @@ ROWS.update(
     }
 )
 
+
+ORG = veeam_config(
+    option="organization",
+    backup_role="VeeamRdsBackup",
+    worker_role="VeeamProdWorker",
+)
+ORG_TAGGED = veeam_config(
+    option="organization",
+    backup_role="VeeamRdsBackup",
+    worker_role="VeeamProdWorker",
+    worker_network_tag={"key": "veeam", "value": "worker"},
+)
+
+
+def tagged(*ids: str) -> Callable[[RegionInventory], None]:
+    """Tag these subnets and security groups veeam=worker."""
+
+    def run(unit: RegionInventory) -> None:
+        for s in unit.subnets or []:
+            if s.subnet_id in ids:
+                s.tags["veeam"] = "worker"
+        for g in unit.security_groups or []:
+            if g.group_id in ids:
+                g.tags["veeam"] = "worker"
+
+    return run
+
+
+def no_role(arn: str) -> Callable[[RegionInventory], None]:
+    def run(unit: RegionInventory) -> None:
+        unit.roles[arn] = IamRole(arn, exists=False)
+
+    return run
+
+
+ROWS.update(
+    {
+        "iam.organization-roles": [
+            Row(
+                "both roles there",
+                nothing,
+                P,
+                Status.PASS,
+                "exist in account 111122223333",
+                veeam=ORG,
+            ),
+            Row(
+                "the backup role missing in this account",
+                no_role(BACKUP_ROLE),
+                P,
+                Status.FAIL,
+                "account 111122223333 has no role named VeeamRdsBackup",
+                veeam=ORG,
+                verdict=NOT_READY,
+            ),
+            Row(
+                "the tagged worker network",
+                tagged(PUBLIC_SUBNET, PRIVATE_SUBNET, "sg-endpoints"),
+                P,
+                Status.PASS,
+                "worker network tagged veeam=worker: subnet-public",
+                veeam=ORG_TAGGED,
+            ),
+            Row(
+                "the tagged subnet is the worker configuration",
+                tagged(PRIVATE_SUBNET, "sg-endpoints"),
+                P,
+                Status.PASS,
+                "worker network tagged veeam=worker: subnet-private",
+                veeam=ORG_TAGGED,
+                verdict=NOT_READY,  # public mode: the only tagged subnet is private
+            ),
+            Row(
+                "no tagged subnet",
+                tagged("sg-endpoints"),
+                R,
+                Status.FAIL,
+                "no subnet tagged veeam=worker in vpc-1 (eu-west-1a)",
+                "--tags Key=veeam,Value=worker",
+                veeam=ORG_TAGGED,
+            ),
+            Row(
+                "no tagged security group",
+                tagged(PUBLIC_SUBNET, PRIVATE_SUBNET),
+                R,
+                Status.FAIL,
+                "no security group tagged veeam=worker in vpc-1",
+                veeam=ORG_TAGGED,
+            ),
+            Row(
+                "subnets not read",
+                lambda u: gap(u, "subnets", "DescribeSubnets", "ec2:DescribeSubnets"),
+                R,
+                Status.UNKNOWN,
+                "grant ec2:DescribeSubnets",
+                veeam=ORG_TAGGED,
+            ),
+            Row("the Account option", nothing, P, None, veeam=V),
+        ],
+    }
+)
 
 CASES = [
     pytest.param(check_id, row, id=f"{check_id}: {row.name}")

@@ -33,6 +33,12 @@ def need_list(raw: Any, key: str) -> list[Any]:
     return need(raw, key, list)
 
 
+def tags(raw: Any) -> dict[str, str]:
+    """The resource's tags (AWS leaves ``Tags`` out when there are none: a fact, no tags)."""
+    found = optional(raw, "Tags", list) or []
+    return {need(t, "Key", str): need(t, "Value", str) for t in found}
+
+
 def optional(raw: Any, key: str, kind: type[T]) -> T | None:
     """A field AWS may leave out; present with the wrong type is still Malformed."""
     if not isinstance(raw, dict):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from auditor.collectors.base import Absent, ApiCall, Collector, UnitContext
-from auditor.collectors.fields import need, need_list
+from auditor.collectors.fields import need, need_list, tags
 from auditor.constants import (
     DB_SECURITY_GROUPS_BEFORE_QUOTA,
     SECURITY_GROUPS,
@@ -39,6 +39,7 @@ def parse_security_group(raw: dict[str, Any]) -> SecurityGroup:
         vpc_id=need(raw, "VpcId", str),
         ingress=[parse_rule(r) for r in need_list(raw, "IpPermissions")],
         egress=[parse_rule(r) for r in need_list(raw, "IpPermissionsEgress")],
+        tags=tags(raw),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from auditor.collectors.base import ApiCall, Collector, UnitContext
-from auditor.collectors.fields import need, need_list, optional
+from auditor.collectors.fields import need, need_list, optional, tags
 from auditor.constants import SUBNETS
 from auditor.inventory import NaclEntry, NetworkAcl, Subnet
 
@@ -23,6 +23,7 @@ def parse_subnet(raw: dict[str, Any]) -> Subnet:
         available_ips=need(raw, "AvailableIpAddressCount", int),
         map_public_ip=need(raw, "MapPublicIpOnLaunch", bool),  # off would make private modes
         owner_id=optional(raw, "OwnerId", str),
+        tags=tags(raw),
     )
 
 

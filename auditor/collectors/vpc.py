@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from auditor.collectors.base import Absent, ApiCall, Collector, UnitContext
-from auditor.collectors.fields import need
+from auditor.collectors.fields import need, tags
 from auditor.constants import VPC_ATTRIBUTES
 from auditor.inventory import Vpc
 
@@ -49,8 +49,9 @@ class VpcAttributesCollector(Collector):
         if described is not None:
             for raw in described:
                 if raw["VpcId"] in vpcs:
-                    tags = {t.get("Key"): t.get("Value") for t in raw.get("Tags", [])}
-                    vpcs[raw["VpcId"]].name = tags.get("Name")
+                    with ctx.parsing(DESCRIBE_VPCS, raw["VpcId"]):
+                        vpcs[raw["VpcId"]].tags = tags(raw)
+                    vpcs[raw["VpcId"]].name = (vpcs[raw["VpcId"]].tags or {}).get("Name")
                     vpcs[raw["VpcId"]].cidrs = sorted(
                         a["CidrBlock"]
                         for a in raw.get("CidrBlockAssociationSet", [])
