@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from auditor import scope
 from auditor.collectors import UNIT_COLLECTORS
-from auditor.collectors.base import Absent, Collector, UnitContext
+from auditor.collectors.base import Absent, Collector, SharedReads, UnitContext
 from auditor.collectors.repositories import RepositoriesCollector, repository_needs
 from auditor.inventory import (
     AccountRecord,
@@ -77,6 +77,7 @@ def collect_jobs(
     """Read every unit concurrently (requests bounded by ``max_workers``). Units not finished
     by ``deadline`` (a time.monotonic() value) are recorded as not read."""
     limiter = threading.Semaphore(max_workers)
+    shared = SharedReads()  # IAM roles: once per (account, role), whatever the region
     units: list[RegionInventory] = list(unread or [])
     pool = ThreadPoolExecutor(max_workers=max(1, min(len(jobs), max_workers)))
     futures = {
@@ -90,6 +91,7 @@ def collect_jobs(
             flags,
             max_workers,
             veeam,
+            shared,
         ): j
         for j in jobs
     }
@@ -195,6 +197,7 @@ def collect_unit(
     flags: frozenset[str] = frozenset(),
     max_workers: int = DEFAULT_MAX_WORKERS,
     veeam: VeeamConfig | None = None,
+    shared: SharedReads | None = None,
 ) -> RegionInventory:
     inventory = RegionInventory(account_id=account_id, region=region)
 
@@ -203,7 +206,14 @@ def collect_unit(
 
     # Fan-out pools as wide as the run's request limit: the limiter, not the pool, bounds requests.
     base = UnitContext(
-        aws, inventory, targets, limiter, max_fan_out=max_workers, flags=flags, veeam=veeam
+        aws,
+        inventory,
+        targets,
+        limiter,
+        max_fan_out=max_workers,
+        flags=flags,
+        veeam=veeam,
+        shared=shared,
     )
     for stage in sorted({c.stage for c in UNIT_COLLECTORS}):
         if stage > 0 and not inventory.readable:

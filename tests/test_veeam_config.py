@@ -152,3 +152,35 @@ def test_without_the_file_the_headline_says_what_was_not_checked(preflight, tmp_
     assert run.target("orders")["policy"] is None
     assert "**Not checked:** Veeam's backup and worker roles and repositories" in md
     assert "--veeam-config" in html.split("<dl", 1)[0]  # next to the headline
+
+
+@pytest.mark.usefixtures("aws")
+def test_each_role_is_read_once_per_account_whatever_the_regions(preflight, tmp_path):
+    for region, prefix in (("eu-west-1", "10.0"), ("us-east-1", "10.1")):
+        b = Builder(region)
+        net = b.ready_network(prefix)
+        b.db(
+            "orders" if region == "eu-west-1" else "pg-us", "postgres", "16.3", net.db_subnet_group
+        )
+        b.sql_server(f"erp-{region}", net.db_subnet_group)
+    role("VeeamRdsBackup", trusting({"AWS": APPLIANCE}), allow(veeam.BACKUP_ROLE))
+    role(
+        "VeeamProdWorker",
+        trusting({"Service": "ec2.amazonaws.com"}, {"AWS": APPLIANCE}),
+        allow(veeam.WORKER_ROLE),
+    )
+    config = write(tmp_path, GOOD.split("[policies.repository]")[0])
+
+    run = preflight(
+        "audit", "--region", "eu-west-1", "--region", "us-east-1", "--veeam-config", config
+    )
+
+    assert {t["policy"] for t in run.report["targets"] if t["engine"] == "postgres"} == {
+        "rds-nightly"
+    }
+    # Veeam's two roles and the two SQL Server option roles: one GetRole each, not one per region.
+    assert run.report["api_calls"]["iam.GetRole"] == 4
+    assert run.report["api_calls"]["iam.ListInstanceProfilesForRole"] == 1
+    (orders,) = run.findings("iam.worker-role", "orders")
+    (us,) = run.findings("iam.worker-role", "pg-us")
+    assert orders["message"] == us["message"]

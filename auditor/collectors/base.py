@@ -9,10 +9,10 @@ returns ``None`` and leaves a `ReadError` behind.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, TypeVar
 
 from botocore import xform_name
@@ -124,6 +124,32 @@ def read_error(
     )
 
 
+class SharedReads:
+    """What every unit of a run shares: a read done once (an IAM role per account), its result
+    and the gaps it left, which each unit that uses it records as its own."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._reads: dict[Hashable, Future[tuple[Any, list[ReadError]]]] = {}
+
+    def once(
+        self, key: Hashable, read: Callable[[], tuple[T, list[ReadError]]]
+    ) -> tuple[T, list[ReadError]]:
+        with self._lock:
+            future = self._reads.get(key)
+            first = future is None
+            if future is None:
+                future = self._reads[key] = Future()
+        if first:
+            try:
+                future.set_result(read())
+            except BaseException as exc:
+                future.set_exception(exc)
+                raise
+        result: tuple[T, list[ReadError]] = future.result()
+        return result
+
+
 class UnitContext:
     """Reads for one (account, region) unit, shared by that unit's collectors."""
 
@@ -136,7 +162,9 @@ class UnitContext:
         max_fan_out: int = 8,
         flags: frozenset[str] = frozenset(),
         veeam: VeeamConfig | None = None,
+        shared: SharedReads | None = None,
     ):
+        self.shared = shared or SharedReads()  # the run's reads done once
         self.aws = aws
         self.flags = flags  # the optional-call flags given (e.g. "--simulate")
         self.veeam = veeam  # --veeam-config: whose roles to read
@@ -197,10 +225,35 @@ class UnitContext:
             self._max_fan_out,
             self.flags,
             self.veeam,
+            self.shared,
         )
         ctx._lock = self._lock
         ctx._allowed = frozenset(calls)
         return ctx
+
+    def once(self, key: Hashable, read: Callable[[UnitContext], T]) -> T:
+        """``read`` once per run for ``key`` (which must name the account), through a scratch
+        context of this one; every unit asking records the gaps it left as its own."""
+
+        def scratch_read() -> tuple[T, list[ReadError]]:
+            scratch = RegionInventory(self.account_id, self.region)
+            ctx = UnitContext(
+                self.aws,
+                scratch,
+                self._targets,
+                self._limiter,
+                self._max_fan_out,
+                self.flags,
+                self.veeam,
+                self.shared,
+            )
+            ctx._allowed = self._allowed
+            return read(ctx), scratch.errors
+
+        result, errors = self.shared.once(key, scratch_read)
+        for error in errors:
+            self.append_gap(replace(error, region=self.region))
+        return result
 
     def call(
         self, api: ApiCall, resource_id: str | None = None, **params: Any

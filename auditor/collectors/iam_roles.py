@@ -58,7 +58,13 @@ class IamRolesCollector(Collector):
             }
             - {""}
         )
-        roles = ctx.fan_out(lambda arn: self.read_role(ctx, arn), arns)
+        # Once per (account, role) in the run, however many regions name it.
+        roles = ctx.fan_out(
+            lambda arn: ctx.once(
+                ("sqlserver-role", ctx.account_id, arn), lambda c: self.read_role(c, arn)
+            ),
+            arns,
+        )
         with ctx.lock:
             ctx.inventory.roles.update({r.arn: r for r in roles})
 

@@ -36,13 +36,17 @@ class VeeamRolesCollector(Collector):
             workers.add(policy.worker_role_arn(ctx.account_id, partition))
         reader = IamRolesCollector()
 
-        def read(arn: str) -> IamRole:
-            role = reader.read_role(ctx, arn, simulate=False)
+        def read(scratch: UnitContext, arn: str) -> IamRole:
+            role = reader.read_role(scratch, arn, simulate=False)
             if arn in workers and role.exists and role.unreadable is None:
-                role.instance_profiles = self.instance_profiles(ctx, arn)
+                role.instance_profiles = self.instance_profiles(scratch, arn)
             return role
 
-        roles = ctx.fan_out(read, sorted(backup | workers))
+        # Once per (account, role) in the run, however many regions' targets use it.
+        roles = ctx.fan_out(
+            lambda arn: ctx.once(("veeam-role", ctx.account_id, arn), lambda c: read(c, arn)),
+            sorted(backup | workers),
+        )
         with ctx.lock:
             ctx.inventory.roles.update({r.arn: r for r in roles})
 
