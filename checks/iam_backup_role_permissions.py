@@ -1,7 +1,8 @@
 """iam.backup-role-permissions (with --veeam-config): the backup role's identity policies,
 boundary and denies allow every action Veeam lists for an RDS backup role, base and image-level
 (REQUIREMENTS.md §2.1, `auditor/veeam_permissions.py`), on `*` as Veeam grants them, and
-iam:PassRole on the worker role for ec2.amazonaws.com. SCPs are not seen (--simulate later)."""
+iam:PassRole on the worker role for ec2.amazonaws.com. With --simulate AWS's answer decides
+(SCPs included) and the local one is kept in the evidence."""
 
 from __future__ import annotations
 
@@ -16,9 +17,14 @@ from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
 from checks.support.iam_gaps import iam_error
-from checks.support.veeam_roles import grant_fix, grants, shown, target_partition
-
-NOT_SEEN = "local evaluation cannot see SCPs"
+from checks.support.veeam_roles import (
+    basis,
+    grant_fix,
+    grants,
+    shown,
+    simulated_grants,
+    target_partition,
+)
 
 
 class BackupRolePermissions(Check):
@@ -48,10 +54,14 @@ class BackupRolePermissions(Check):
         # iam:PassRole is asked on the worker role itself, not on `*`: a grant on just that role
         # is what least privilege looks like, and it is enough.
         on_any = tuple(a for a in BACKUP_ROLE if a != "iam:PassRole")
-        judged = grants(role, on_any, (pass_role,))
-        if isinstance(judged, str):
-            yield ctx.finding(Status.UNKNOWN, judged, resource_id=arn, evidence=evidence)
+        local = grants(role, on_any, (pass_role,))
+        if isinstance(local, str):
+            yield ctx.finding(Status.UNKNOWN, local, resource_id=arn)
             return
+        aws = simulated_grants(role, [*on_any, f"iam:PassRole {worker}"])
+        judged, decided = aws or local, basis(local, aws)
+        if aws is not None:
+            evidence["local_refused"] = sorted({*local.missing, *(a for a, _ in local.denied)})
         if judged.denied:
             actions = sorted({a for a, _ in judged.denied})
             by = sorted({s for _, s in judged.denied})
@@ -59,7 +69,7 @@ class BackupRolePermissions(Check):
             yield ctx.finding(
                 Status.FAIL,
                 f"{shown(actions)} explicitly denied to backup role {arn} by {', '.join(by)}: "
-                "Veeam's RDS backup needs them",
+                f"Veeam's RDS backup needs them; {decided}",
                 resource_id=arn,
                 evidence=evidence,
             )
@@ -82,7 +92,7 @@ class BackupRolePermissions(Check):
                 Status.FAIL,
                 f"backup role {arn} of Veeam policy {policy.name!r} lacks {len(judged.missing)} "
                 f"of the actions {VEEAM_VERSION} lists for RDS backups: {shown(judged.missing)}"
-                f"; {NOT_SEEN}",
+                f"; {decided}",
                 resource_id=arn,
                 remediation=fix,
                 evidence=evidence,
@@ -101,7 +111,7 @@ class BackupRolePermissions(Check):
         yield ctx.finding(
             Status.PASS,
             f"backup role {arn} allows all {len(BACKUP_ROLE)} actions of an RDS backup and "
-            f"iam:PassRole on {worker} for EC2; {NOT_SEEN}",
+            f"iam:PassRole on {worker} for EC2; {decided}",
             resource_id=arn,
             evidence=evidence,
         )

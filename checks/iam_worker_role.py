@@ -24,9 +24,11 @@ from checks.docs import Source
 from checks.support.iam_gaps import iam_error
 from checks.support.veeam_roles import (
     appliance,
+    basis,
     grant_fix,
     grants,
     shown,
+    simulated_grants,
     target_partition,
     trust_json,
     unread_role,
@@ -121,12 +123,20 @@ class WorkerRole(Check):
                 f"aws iam update-assume-role-policy --role-name {name} --policy-document '{trust}'"
             )
         judged = grants(role, WORKER_ROLE)
+        decided = ""
         if isinstance(judged, str):
             unsure.append(judged)
         else:
+            aws = simulated_grants(role, list(WORKER_ROLE))
+            if aws is not None:
+                decided = f" ({basis(judged, aws)})"
+                evidence["local_refused"] = sorted(
+                    {*judged.missing, *(a for a, _ in judged.denied)}
+                )
+                judged = aws
             if judged.missing:
                 evidence["missing_actions"] = judged.missing
-                problems.append(f"it lacks {shown(judged.missing)} ({VEEAM_VERSION})")
+                problems.append(f"it lacks {shown(judged.missing)} ({VEEAM_VERSION}){decided}")
                 fixes.append(grant_fix(arn, "veeam-production-worker", judged.missing))
             if judged.denied:
                 problems.append(
@@ -154,7 +164,7 @@ class WorkerRole(Check):
                 Status.PASS,
                 f"worker role {arn} is in instance profile {role.instance_profiles[0]}, trusted by "
                 f"{EC2_SERVICE} and the appliance, and allowed the {len(WORKER_ROLE)} worker "
-                "actions",
+                f"actions{decided}",
                 resource_id=arn,
                 evidence=evidence,
             )

@@ -7,8 +7,16 @@ import json
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.validate import validate_parameters
 
 from auditor import veeam_permissions as veeam
+from auditor.collect import UnitJob, collect_jobs
+from auditor.engine import evaluate, load_checks
+from auditor.inventory import AccountRecord
+from auditor.model import Mode
+from auditor.sessions import AwsSession
+from auditor.veeam_config import load
 from tests.builders import Builder
 from tests.test_cli_errors import assert_one_line_error
 
@@ -184,3 +192,79 @@ def test_each_role_is_read_once_per_account_whatever_the_regions(preflight, tmp_
     (orders,) = run.findings("iam.worker-role", "orders")
     (us,) = run.findings("iam.worker-role", "pg-us")
     assert orders["message"] == us["message"]
+
+
+@pytest.mark.usefixtures("aws")
+def test_simulate_lets_aws_decide_for_veeams_roles(tmp_path):
+    # moto does not implement iam:SimulatePrincipalPolicy: this answer is recorded in botocore's
+    # shape (validated against the service model) and returned before any request is sent;
+    # every other call goes to moto. An SCP denies ec2:RunInstances, which local evaluation
+    # cannot see; iam:PassRole is asked on the worker role with iam:PassedToService.
+    b = Builder("eu-west-1")
+    b.db("orders", "postgres", "16.3", b.ready_network().db_subnet_group)
+    pass_role = allow(["iam:PassRole"], WORKER)
+    role("VeeamRdsBackup", trusting({"AWS": APPLIANCE}), allow(veeam.BACKUP_ROLE), pass_role)
+    role(
+        "VeeamProdWorker",
+        trusting({"Service": "ec2.amazonaws.com"}, {"AWS": APPLIANCE}),
+        allow(veeam.WORKER_ROLE),
+    )
+    iam_setup = boto3.client("iam")
+    iam_setup.create_instance_profile(InstanceProfileName="VeeamProdWorker")
+    iam_setup.add_role_to_instance_profile(
+        InstanceProfileName="VeeamProdWorker", RoleName="VeeamProdWorker"
+    )
+    aws = AwsSession(boto3.Session(region_name="eu-west-1"))
+    iam = aws.client("iam", "eu-west-1")
+    output = iam.meta.service_model.operation_model("SimulatePrincipalPolicy").output_shape
+    asked: list[dict[str, str]] = []
+
+    def recorded(model, params, **_):
+        body = params["body"]
+        asked.append(body)
+        actions = [v for k, v in sorted(body.items()) if k.startswith("ActionNames.member.")]
+        response = {
+            "EvaluationResults": [
+                {
+                    "EvalActionName": action,
+                    "EvalResourceName": body["ResourceArns.member.1"],
+                    "EvalDecision": "explicitDeny" if action == "ec2:RunInstances" else "allowed",
+                    "MatchedStatements": [],
+                    "MissingContextValues": [],
+                }
+                for action in actions
+            ],
+            "IsTruncated": False,
+        }
+        validate_parameters(response, output)
+        return AWSResponse("https://iam.amazonaws.com/", 200, {}, None), response
+
+    iam.meta.events.register("before-call.iam.SimulatePrincipalPolicy", recorded)
+    (tmp_path / "v.toml").write_text(GOOD.split("[policies.repository]")[0])
+    config = load(tmp_path / "v.toml")
+
+    inventory = collect_jobs(
+        [UnitJob(aws, ACCOUNT, "eu-west-1")],
+        [AccountRecord(ACCOUNT, None)],
+        aws.stats,
+        [],
+        flags=frozenset({"--simulate"}),
+        veeam=config,
+    )
+    result = evaluate(inventory, load_checks(), Mode.PUBLIC)
+
+    (perm,) = [f for f in result.findings if f.check_id == "iam.backup-role-permissions"]
+    assert perm.status == "fail"
+    assert "ec2:RunInstances explicitly denied to backup role" in perm.message
+    assert "decided by AWS's policy simulation (SCPs included); local evaluation disagrees" in (
+        perm.message
+    )
+    assert perm.evidence["local_refused"] == []
+    (worker,) = [f for f in result.findings if f.check_id == "iam.worker-role"]
+    assert worker.status == "pass"
+    assert "decided by AWS's policy simulation" in worker.message
+    passes = [a for a in asked if a.get("ActionNames.member.1") == "iam:PassRole"]
+    assert len(passes) == 1
+    assert passes[0]["ResourceArns.member.1"] == WORKER
+    assert passes[0]["ContextEntries.member.1.ContextKeyValues.member.1"] == "ec2.amazonaws.com"
+    assert result.targets[0].verdict == "not_ready"

@@ -106,3 +106,38 @@ def grant_fix(role_arn: str, policy_name: str, actions: list[str]) -> str:
 def shown(actions: list[str], limit: int = 8) -> str:
     text = ", ".join(actions[:limit])
     return text + (f" and {len(actions) - limit} more" if len(actions) > limit else "")
+
+
+def simulated_grants(role: IamRole, keys: list[str]) -> Grants | None:
+    """AWS's answer (--simulate) as `Grants`, for the simulation keys of `VeeamRolesCollector`
+    ("action" on `*`, "iam:PassRole <worker ARN>"); None without a simulation."""
+    if role.simulation is None:
+        return None
+    missing, denied, unsure = [], [], []
+    for key in keys:
+        action = key.split(" ", 1)[0]
+        decision = role.simulation.get(key)
+        if decision == "allowed":
+            continue
+        if decision == "explicitDeny":
+            denied.append((action, "a statement AWS's policy simulation saw (an SCP, a policy)"))
+        elif decision == "implicitDeny":
+            missing.append(action)
+        else:
+            unsure.append((action, "AWS's policy simulation gave no decision for it"))
+    return Grants(missing, denied, unsure)
+
+
+def basis(local: Grants, aws: Grants | None) -> str:
+    """What decided, for the message: AWS (and whether the local evaluation agrees), or the
+    local evaluation alone, which cannot see SCPs."""
+    if aws is None:
+        return "local evaluation cannot see SCPs (--simulate asks AWS)"
+    local_refused = sorted({*local.missing, *(a for a, _ in local.denied)})
+    aws_refused = sorted({*aws.missing, *(a for a, _ in aws.denied)})
+    agreement = (
+        "local evaluation agrees"
+        if local_refused == aws_refused
+        else f"local evaluation disagrees (local refuses: {shown(local_refused) or 'none'})"
+    )
+    return f"decided by AWS's policy simulation (SCPs included); {agreement}"
