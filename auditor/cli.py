@@ -387,6 +387,49 @@ def _moto_installed() -> bool:
         return False
 
 
+@cli.command("veeam-config")
+@click.option("--init", "init", is_flag=True, help="Write a starting file from what AWS shows.")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: stdout); an existing file is never overwritten.",
+)
+@click.option("--region", "regions", multiple=True, help="Where to list DB instances (repeatable).")
+@click.option("--profile", help="AWS profile to use.")
+@click.option("-v", "--verbose", count=True)
+def veeam_config_command(
+    init: bool, output: Path | None, regions: tuple[str, ...], profile: str | None, verbose: int
+) -> None:
+    """Suggest a --veeam-config file (read-only): roles whose trust names a principal outside
+    the account and that hold Veeam's actions, the buckets they name, the DB instances by
+    region. It suggests, never decides: confirm every value in the Veeam console."""
+    import boto3
+
+    from auditor import veeam_init
+    from auditor.sessions import AwsSession, default_region, identify, validate_regions
+
+    setup_logging(verbose)
+    if not init:
+        raise PreflightError("preflight veeam-config: give --init (the only action so far)")
+    if output is not None and output.exists():
+        raise PreflightError(
+            f"{output} exists: preflight never overwrites it; give another --output"
+        )
+    session = boto3.Session(profile_name=profile) if profile else boto3.Session()
+    chosen = validate_regions(list(regions) or [default_region(session)])
+    aws = AwsSession(session)
+    account, _ = identify(aws, chosen[0])
+    text = veeam_init.render(veeam_init.discover(aws, account, chosen[0], chosen))
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        write_atomic(output, text)
+    except OSError as exc:
+        raise PreflightError(f"cannot write {output}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {output}: confirm each value, then preflight audit --veeam-config {output}")
+
+
 @cli.command("checks")
 @click.option(
     "--format",

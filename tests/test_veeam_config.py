@@ -268,3 +268,43 @@ def test_simulate_lets_aws_decide_for_veeams_roles(tmp_path):
     assert passes[0]["ResourceArns.member.1"] == WORKER
     assert passes[0]["ContextEntries.member.1.ContextKeyValues.member.1"] == "ec2.amazonaws.com"
     assert result.targets[0].verdict == "not_ready"
+
+
+@pytest.mark.usefixtures("aws")
+def test_init_suggests_a_file_that_parses_and_never_overwrites(preflight, tmp_path):
+    b = Builder("eu-west-1")
+    b.db("orders", "postgres", "16.3", b.ready_network().db_subnet_group)
+    role("VeeamRdsBackup", trusting({"AWS": APPLIANCE}), allow(veeam.BACKUP_ROLE))
+    role(
+        "VeeamProdWorker",
+        trusting({"Service": "ec2.amazonaws.com"}, {"AWS": APPLIANCE}),
+        allow(veeam.WORKER_ROLE),
+    )
+    role(
+        "VeeamRepository",
+        trusting({"AWS": APPLIANCE}),
+        allow(veeam.REPOSITORY_ANY),
+        allow(veeam.REPOSITORY_OBJECTS, "arn:aws:s3:::veeam-backups/*"),
+    )
+    role("app-role", trusting({"Service": "ec2.amazonaws.com"}), allow(["s3:GetObject"]))
+    path = tmp_path / "suggested.toml"
+
+    run = preflight("veeam-config", "--init", "--region", "eu-west-1", "--output", str(path))
+
+    assert run.code == 0, run.err
+    text = path.read_text()
+    config = load(path)  # the suggestion is a valid file as written
+    assert config.appliance_principal == APPLIANCE
+    (policy,) = config.policies
+    assert policy.backup_role == BACKUP
+    assert policy.worker_role == WORKER
+    assert policy.db_instances == ["orders"]
+    assert "veeam-backups" in text
+    assert "app-role" not in text  # trusted by a service only: not Veeam's
+    assert "never decides" in text
+
+    again = preflight("veeam-config", "--init", "--region", "eu-west-1", "--output", str(path))
+
+    assert again.code == 2
+    assert "never overwrites" in again.err
+    assert len(again.err.strip().splitlines()) == 1

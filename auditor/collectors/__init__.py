@@ -44,11 +44,18 @@ SESSION_CALLS: tuple[ApiCall, ...] = (
     ApiCall("organizations", "ListAccounts", "organizations:ListAccounts", flag="--org-role-name"),
     ApiCall("ec2", "DescribeRegions", "ec2:DescribeRegions", flag="--all-regions"),
 )
+# `preflight veeam-config --init` only: the account's roles, to suggest Veeam's.
+LIST_ROLES = ApiCall("iam", "ListRoles", "iam:ListRoles", flag="veeam-config --init")
+DISCOVERY_CALLS: tuple[ApiCall, ...] = (LIST_ROLES,)
 
 
 def declared_calls() -> list[ApiCall]:
     """Every call preflight can send, each with the IAM action it needs."""
-    calls = {c for collector in COLLECTORS for c in collector.calls} | set(SESSION_CALLS)
+    calls = (
+        {c for collector in COLLECTORS for c in collector.calls}
+        | set(SESSION_CALLS)
+        | set(DISCOVERY_CALLS)
+    )
     return sorted(calls, key=lambda c: c.key)
 
 
