@@ -37,6 +37,22 @@ class BackupRoleTrust(Check):
         arn = policy.backup_role_arn(ctx.region.account_id, target_partition(ctx))
         role = ctx.region.roles.get(arn)
         evidence: dict[str, str | list[str]] = {"policy": policy.name, "role": arn}
+        account = ctx.region.account_id
+        if arn.split(":")[4] != account:
+            yield ctx.finding(
+                Status.FAIL,
+                f"Veeam policy {policy.name!r} selects {ctx.db.db_instance_id} in account "
+                f"{account}, but its backup role {arn} is in account {arn.split(':')[4]}: with "
+                "the Account option Veeam backs up a DB instance with a role of its own account",
+                resource_id=arn,
+                remediation=(
+                    f"add a policy for account {account} (accounts = [\"{account}\"]) naming "
+                    f"that account's backup role, or limit {policy.name!r} with accounts = "
+                    f"[\"{arn.split(':')[4]}\"]"
+                ),
+                evidence=evidence,
+            )
+            return
         if (unread := unread_role(ctx, arn, evidence)) is not None:
             yield unread
             return

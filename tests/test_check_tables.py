@@ -1342,6 +1342,16 @@ ROWS: dict[str, list[Row]] = {
         Row("no --veeam-config: says nothing", nothing, P, None),
         Row("trusts the appliance role", nothing, P, Status.PASS, "admits the appliance", veeam=V),
         Row(
+            "the backup role in another account",
+            nothing,
+            P,
+            Status.FAIL,
+            "its backup role arn:aws:iam::444455556666:role/VeeamRdsBackup is in account "
+            "444455556666",
+            'accounts = ["111122223333"]',
+            veeam=veeam_config(backup_role="arn:aws:iam::444455556666:role/VeeamRdsBackup"),
+        ),
+        Row(
             "trusts the appliance's account",
             vrole(BACKUP_ROLE, trust_policy=trust({"AWS": "999988887777"})),
             R,

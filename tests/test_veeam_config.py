@@ -308,3 +308,42 @@ def test_init_suggests_a_file_that_parses_and_never_overwrites(preflight, tmp_pa
     assert again.code == 2
     assert "never overwrites" in again.err
     assert len(again.err.strip().splitlines()) == 1
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_target_in_another_account_than_the_backup_role_fails_only_there(
+    preflight, tmp_path, monkeypatch
+):
+    from tests.test_accounts import as_account
+
+    other = "111111111111"
+    b = Builder("eu-west-1")
+    b.db("orders", "postgres", "16.3", b.ready_network().db_subnet_group)
+    role("VeeamRdsBackup", trusting({"AWS": APPLIANCE}), allow(veeam.BACKUP_ROLE))
+    role(
+        "VeeamProdWorker",
+        trusting({"Service": "ec2.amazonaws.com"}, {"AWS": APPLIANCE}),
+        allow(veeam.WORKER_ROLE),
+    )
+    boto3.client("iam").create_instance_profile(InstanceProfileName="VeeamProdWorker")
+    boto3.client("iam").add_role_to_instance_profile(
+        InstanceProfileName="VeeamProdWorker", RoleName="VeeamProdWorker"
+    )
+    with monkeypatch.context() as m:
+        as_account(m, other)
+        theirs = Builder("eu-west-1")
+        theirs.db("pg-theirs", "postgres", "16.3", theirs.ready_network().db_subnet_group)
+    boto3.DEFAULT_SESSION = None
+    config = write(tmp_path, GOOD.split("[policies.repository]")[0])
+
+    run = preflight(
+        "audit", "--region", "eu-west-1", "--veeam-config", config,
+        "--role-arn", f"arn:aws:iam::{ACCOUNT}:role/audit",
+        "--role-arn", f"arn:aws:iam::{other}:role/audit",
+    )  # fmt: skip
+
+    assert run.target("orders")["verdict"] == "ready"
+    (trust,) = run.findings("iam.backup-role-trust", "pg-theirs")
+    assert trust["status"] == "fail"
+    assert f"its backup role {BACKUP} is in account {ACCOUNT}" in trust["message"]
+    assert run.target("pg-theirs")["blocking"] == ["iam.backup-role-trust"]
