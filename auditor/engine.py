@@ -31,6 +31,7 @@ from auditor.model import (
     UnitInfo,
     Verdict,
 )
+from auditor.paths import build_path
 from auditor.veeam_config import VeeamConfig
 from auditor.veeam_network import unit_worker_config
 from auditor.workers import WorkerPlans
@@ -337,7 +338,10 @@ def fold(
             verdict = Verdict.UNKNOWN
         else:
             verdict = Verdict.READY
-        modes[mode] = ModeVerdict(verdict, blocking, unknown, plans.plan(db, mode).passing)
+        plan = plans.plan(db, mode)
+        best = plan.best.subnet_id if plan.best else None
+        path = build_path(db, mode, best, findings)
+        modes[mode] = ModeVerdict(verdict, blocking, unknown, plan.passing, path)
     return TargetResult(
         account_id=unit.account_id,
         region=unit.region,

@@ -85,6 +85,7 @@ class ModeVerdict:
     blocking: list[str]
     unknown: list[str]
     worker_subnets: list[str] = field(default_factory=list)
+    path: list[Any] = field(default_factory=list)  # auditor.paths.Hop, DB instance first
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +93,7 @@ class ModeVerdict:
             "blocking": self.blocking,
             "unknown": self.unknown,
             "worker_subnets": self.worker_subnets,
+            "path": [hop.to_dict() for hop in self.path],
         }
 
 

@@ -46,9 +46,9 @@ class BackupRoleTrust(Check):
                 "the Account option Veeam backs up a DB instance with a role of its own account",
                 resource_id=arn,
                 remediation=(
-                    f"add a policy for account {account} (accounts = [\"{account}\"]) naming "
+                    f'add a policy for account {account} (accounts = ["{account}"]) naming '
                     f"that account's backup role, or limit {policy.name!r} with accounts = "
-                    f"[\"{arn.split(':')[4]}\"]"
+                    f'["{arn.split(":")[4]}"]'
                 ),
                 evidence=evidence,
             )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from collections import Counter
 from functools import cache
 from typing import Any
@@ -60,7 +61,18 @@ def _environment(html: bool) -> jinja2.Environment:
     env.filters["fence"] = fence
     env.filters["verdict"] = lambda v: VERDICT_TEXT.get(str(v), str(v).upper())
     env.filters["pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False)
+    env.filters["lines"] = text_lines
     return env
+
+
+def text_lines(value: Any, width: int, count: int) -> list[str]:
+    """At most ``count`` lines of at most ``width`` characters (an ellipsis when cut): SVG text
+    does not wrap by itself."""
+    wrapped = textwrap.wrap(" ".join(str(value or "").split()), width) or [""]
+    if len(wrapped) > count:
+        wrapped = wrapped[:count]
+        wrapped[-1] = wrapped[-1][: width - 1].rstrip() + "…"
+    return wrapped
 
 
 def md_escape(value: Any) -> str:

@@ -70,6 +70,19 @@ def test_report_opens_offline_with_headline_and_blocking_finding_visible(preflig
         assert finding.is_visible()
         fix = page.locator("pre code", has_text="aws ec2 attach-internet-gateway").first
         assert fix.is_visible()
+        # The path picture: an inline SVG per target, sized, whose words are real text.
+        svgs = page.locator("#paths svg.path")
+        assert svgs.count() == 15 * 3
+        batch = page.locator("#paths details[open] svg.path").nth(1)  # batch-pg, headline mode
+        box = batch.bounding_box()
+        assert box is not None
+        assert box["width"] > 600
+        assert box["height"] > 300
+        text = batch.locator("text").all_text_contents()
+        assert "✗ FAIL route.internet" in text
+        assert any(t.startswith("batch-pg (") for t in text)
+        assert page.get_by_text("✗ FAIL vpc.internet-gateway").first.is_visible()
+        page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
         browser.close()
 
     assert outside == []

@@ -84,3 +84,27 @@ def test_demo_headline_follows_worker_network(preflight):
     assert run.report["worker_network"] == "vpc-endpoints"
     assert run.target("reports-pg")["verdict"] == "not_ready"
     assert run.target("batch-pg")["verdict"] == "ready"
+
+
+def test_every_path_marks_exactly_the_blocking_checks_of_its_verdict(preflight):
+    run = preflight("demo")
+
+    for t in run.report["targets"]:
+        for mode, mv in t["modes"].items():
+            hops = mv["path"]
+            assert [h["hop"] for h in hops][:6] == [
+                "db", "subnet", "vpc", "route", "gateway", "destination"
+            ]  # fmt: skip
+            on_fail = {c for h in hops if h["status"] == "fail" for c in h["checks"]}
+            marked = {c for h in hops if h["status"] in ("fail", "unknown") for c in h["checks"]}
+            where = (t["db_instance_id"], mode)
+            assert set(mv["blocking"]) <= on_fail, where
+            assert marked == set(mv["blocking"]) | set(mv["unknown"]), where
+            assert (mv["verdict"] == "ready") == (not marked), where
+            reached = hops[5]["status"]
+            assert (reached == "unreached") == any(
+                h["status"] in ("fail", "unknown") for h in hops[:5]
+            ), where
+    batch = run.target("batch-pg")["modes"]["public"]["path"]
+    assert batch[3]["title"].startswith("route table: 0.0.0.0/0 -> igw-")
+    assert "(not attached to this VPC)" in batch[3]["title"]
