@@ -40,6 +40,9 @@ def test_html_parses_strictly_and_is_self_contained(demo_report):
     assert outside_references(html) == []
     assert "<style>" in html
     assert "<script" not in html  # readable with JavaScript off: there is none
+    # A path picture per target and mode, and the file still attaches to a ticket.
+    assert html.count('<svg class="path"') == 3 * len(demo_report["targets"])
+    assert len(html.encode()) < 300_000
 
 
 def test_html_shows_headline_targets_fixes_and_what_is_not_checked(demo_report):
