@@ -218,4 +218,10 @@ def identify(aws: AwsSession, region: str) -> tuple[str, str]:
         ) from None
     except BotoCoreError as exc:
         raise PreflightError(f"AWS credentials could not be used: {quoted(str(exc))}") from None
-    return str(response["Account"]), str(response["Arn"])
+    account, arn = response.get("Account"), response.get("Arn")
+    if not (isinstance(account, str) and account.isdigit() and isinstance(arn, str)):
+        raise PreflightError(
+            "sts:GetCallerIdentity answered without an account id or ARN (malformed response): "
+            "check AWS_ENDPOINT_URL and any proxy in between"
+        )
+    return account, arn

@@ -139,3 +139,45 @@ def test_the_smallest_valid_shapes_are_malformed_where_a_rule_needs_a_field():
         parse_nacl({"NetworkAclId": "acl-1", "VpcId": "vpc-1", "Entries": [{}]})
     with pytest.raises(Malformed, match="VpcId is missing"):
         parse_security_group({"GroupId": "sg-1"})
+
+
+GARBLED = {
+    "not XML": b"<html>proxy says hi",
+    "no account": (
+        b'<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+        b"<GetCallerIdentityResult><UserId>x</UserId></GetCallerIdentityResult>"
+        b"</GetCallerIdentityResponse>"
+    ),
+}
+
+
+@pytest.mark.parametrize("garbled", sorted(GARBLED))
+def test_a_garbled_identity_in_an_assumed_account_makes_that_account_unknown(
+    endpoint, preflight, monkeypatch, garbled
+):
+    demo_network()
+    identities = []
+
+    def third_identity(number: int, body: bytes) -> tuple[int, bytes] | None:
+        if b"Action=GetCallerIdentity" not in body:
+            return None
+        identities.append(number)
+        # The caller's own, then the first --role-arn's, then the second's: garble that one.
+        return (200, GARBLED[garbled]) if len(identities) == 3 else None
+
+    with FaultProxy(endpoint, third_identity) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+        run = preflight(
+            "audit", "--region", "eu-west-1", "--format", "json",
+            "--role-arn", "arn:aws:iam::123456789012:role/audit",
+            "--role-arn", "arn:aws:iam::111111111111:role/audit",
+        )  # fmt: skip
+
+    assert "Traceback" not in run.err
+    accounts = {a["account_id"]: a for a in run.report["accounts"]}
+    assert accounts["123456789012"]["status"] == "audited"
+    assert accounts["111111111111"]["status"] == "unknown"
+    assert "GetCallerIdentity" in accounts["111111111111"]["reason"]
+    units = {u["account_id"]: u["status"] for u in run.report["units"]}
+    assert units == {"123456789012": "audited", "111111111111": "unknown"}
+    assert run.code in (1, 3)  # the first account's verdicts stand; the second is unknown
