@@ -331,16 +331,33 @@ def rule_admits_port(rule: SgRule, port: int) -> bool:
     return lo == -1 or lo <= port <= hi
 
 
-def sg_admits(rules: list[SgRule], port: int, peer: IPv4Network) -> str:
-    """ "cidr" when a rule admits TCP ``port`` for all of ``peer`` by CIDR; "reference" when only
-    rules by security group or prefix list could; else "no"."""
-    by_reference = False
+def sg_admits(
+    rules: list[SgRule],
+    port: int,
+    peer: IPv4Network,
+    prefix_lists: dict[str, list[str] | None] | None = None,
+) -> str:
+    """ "cidr" when a rule admits TCP ``port`` for all of ``peer`` by CIDR or by a prefix list
+    whose entries (``prefix_lists``: id -> CIDRs, None when unread) cover it; "unread" when only a
+    prefix list that was not read could; "reference" when only a security-group reference could;
+    else "no"."""
+    known = prefix_lists or {}
+    by_reference = unread = False
     for rule in rules:
         if not rule_admits_port(rule, port):
             continue
-        if any(peer.subnet_of(IPv4Network(c, strict=False)) for c in rule.cidrs if ":" not in c):
+        cidrs = list(rule.cidrs)
+        for pl in rule.prefix_lists:
+            entries = known.get(pl)
+            if entries is None:
+                unread = True
+            else:
+                cidrs += entries
+        if any(peer.subnet_of(IPv4Network(c, strict=False)) for c in cidrs if ":" not in c):
             return "cidr"
-        by_reference = by_reference or bool(rule.groups or rule.prefix_lists)
+        by_reference = by_reference or bool(rule.groups)
+    if unread:
+        return "unread"
     return "reference" if by_reference else "no"
 
 

@@ -69,11 +69,13 @@ class WorkerSecurityGroup(Check):
                 pl in r.prefix_lists for r in group.egress for pl in s3_lists
             ):
                 needs["S3 (its prefix list or 0.0.0.0/0)"] = [EVERYWHERE]
-        missing, by_reference = [], []
+        missing, by_reference, unread = [], [], []
         for what, nets in needs.items():
-            verdicts = {sg_admits(group.egress, 443, n) for n in nets}
+            verdicts = {sg_admits(group.egress, 443, n, unit.prefix_lists) for n in nets}
             if "no" in verdicts:
                 missing.append(what)
+            elif "unread" in verdicts:
+                unread.append(what)
             elif "reference" in verdicts:
                 by_reference.append(what)
         evidence: dict[str, str | list[str]] = {"security_group": gid}
@@ -89,6 +91,22 @@ class WorkerSecurityGroup(Check):
                     f"--port 443 --cidr {cidr}"
                 ),
                 evidence=evidence,
+                modes=[mode],
+            )
+        if unread:
+            lists = sorted(
+                {
+                    pl
+                    for r in group.egress
+                    for pl in r.prefix_lists
+                    if unit.prefix_lists.get(pl) is None
+                }
+            )
+            return ctx.unknown(
+                f"outbound TCP 443 of {gid} to {', '.join(unread)} "
+                f"(prefix list {', '.join(lists)})",
+                next((unit.error_for("GetManagedPrefixListEntries", pl) for pl in lists), None),
+                resource_id=gid,
                 modes=[mode],
             )
         if by_reference:

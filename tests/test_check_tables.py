@@ -646,7 +646,37 @@ ROWS: dict[str, list[Row]] = {
             endpoint_group_admits(SgRule("tcp", 443, 443, groups=["sg-other"])),
             R,
             Status.WARN,
-            "security-group or prefix-list references",
+            "admitted only by security-group references",
+        ),
+        Row(
+            "group admits by a prefix list holding the workers' CIDR",
+            both(
+                endpoint_group_admits(SgRule("tcp", 443, 443, prefix_lists=["pl-corp"])),
+                lambda u: u.prefix_lists.update({"pl-corp": ["10.0.0.0/8"]}),
+            ),
+            R,
+            Status.PASS,
+            "admit",
+        ),
+        Row(
+            "group admits by a prefix list of other CIDRs",
+            both(
+                endpoint_group_admits(SgRule("tcp", 443, 443, prefix_lists=["pl-corp"])),
+                lambda u: u.prefix_lists.update({"pl-corp": ["192.168.0.0/16"]}),
+            ),
+            R,
+            Status.FAIL,
+            "do not admit TCP 443 from the workers",
+        ),
+        Row(
+            "group admits by a prefix list not read",
+            both(
+                endpoint_group_admits(SgRule("tcp", 443, 443, prefix_lists=["pl-corp"])),
+                lambda u: u.prefix_lists.update({"pl-corp": None}),
+            ),
+            R,
+            Status.UNKNOWN,
+            "prefix list pl-corp, which was not read",
         ),
         Row(
             "a shared VPC: the owner's endpoints are not visible",
@@ -928,6 +958,28 @@ ROWS: dict[str, list[Row]] = {
             E,
             Status.PASS,
             "allows outbound TCP 443",
+            config=WORKER_GROUP,
+        ),
+        Row(
+            "public: egress by a prefix list of everything",
+            both(
+                worker_group(SgRule("tcp", 443, 443, prefix_lists=["pl-all"])),
+                lambda u: u.prefix_lists.update({"pl-all": ["0.0.0.0/0"]}),
+            ),
+            P,
+            Status.PASS,
+            "allows outbound TCP 443",
+            config=WORKER_GROUP,
+        ),
+        Row(
+            "public: egress by a prefix list not read",
+            both(
+                worker_group(SgRule("tcp", 443, 443, prefix_lists=["pl-all"])),
+                lambda u: u.prefix_lists.update({"pl-all": None}),
+            ),
+            P,
+            Status.UNKNOWN,
+            "(prefix list pl-all)",
             config=WORKER_GROUP,
         ),
         Row(

@@ -446,3 +446,26 @@ def test_a_raised_per_interface_quota_only_warns():
     ]
     assert check.status == "warn"
     assert "the interface quota is 10" in check.message
+
+
+def test_an_endpoint_group_admitting_the_workers_by_prefix_list_is_judged_by_its_cidrs(preflight):
+    b = Builder("eu-west-1")
+    net = b.ready_network()
+    https = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}
+    b.ec2.revoke_security_group_ingress(
+        GroupId=net.endpoint_group, IpPermissions=[{**https, "IpRanges": [{"CidrIp": net.cidr}]}]
+    )
+    corp = b.ec2.create_managed_prefix_list(
+        PrefixListName="corp", MaxEntries=5, AddressFamily="IPv4", Entries=[{"Cidr": net.cidr}]
+    )["PrefixList"]["PrefixListId"]
+    b.ec2.authorize_security_group_ingress(
+        GroupId=net.endpoint_group,
+        IpPermissions=[{**https, "PrefixListIds": [{"PrefixListId": corp}]}],
+    )
+    b.db("orders", "postgres", "16.3", net.db_subnet_group)
+
+    run = preflight("audit", "--region", "eu-west-1", "--worker-network", "private")
+
+    assert run.target("orders")["verdict"] == "ready", run.target("orders")
+    assert all(f["status"] == "pass" for f in run.findings("endpoints.interface"))
+    assert run.report["api_calls"]["ec2.GetManagedPrefixListEntries"] >= 1

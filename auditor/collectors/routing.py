@@ -125,7 +125,8 @@ class RoutingCollector(Collector):
 
 
 class PrefixListsCollector(Collector):
-    """Stage 2: the CIDRs behind every prefix list the target VPCs' routes point at."""
+    """Stage 2: the CIDRs behind every prefix list the target VPCs' routes point at and their
+    security groups' rules name (a rule by prefix list is judged like the CIDRs it holds)."""
 
     name: ClassVar[str] = PREFIX_LISTS
     stage: ClassVar[int] = 2
@@ -138,6 +139,12 @@ class PrefixListsCollector(Collector):
                 for t in ctx.inventory.route_tables or []
                 for r in t.routes
                 if r.prefix_list_id
+            }
+            | {
+                pl
+                for g in ctx.inventory.security_groups or []
+                for rule in (*g.ingress, *g.egress)
+                for pl in rule.prefix_lists
             }
         )
 

@@ -35,16 +35,33 @@ def admits_https(
             )
         ]
     rules = [r for g in groups if g.group_id in endpoint.security_group_ids for r in g.ingress]
-    verdicts = {sg_admits(rules, 443, net) for net in peer}
+    verdicts = {sg_admits(rules, 443, net, unit.prefix_lists) for net in peer}
     if verdicts == {"cidr"}:
         return []
     who = ", ".join(str(n) for n in peer)
+    if "unread" in verdicts and "no" not in verdicts:
+        unread = sorted(
+            {
+                pl
+                for r in rules
+                for pl in r.prefix_lists
+                if pl not in unit.prefix_lists or unit.prefix_lists[pl] is None
+            }
+        )
+        return [
+            (
+                Status.UNKNOWN,
+                f"TCP 443 from {who} rests on prefix list {', '.join(unread)}, which was not read "
+                "(ec2:GetManagedPrefixListEntries)",
+                None,
+            )
+        ]
     if "no" not in verdicts:
         return [
             (
                 Status.WARN,
-                f"TCP 443 from {who} is admitted only by security-group or prefix-list "
-                "references (the workers' group is not known to this audit)",
+                f"TCP 443 from {who} is admitted only by security-group references (the "
+                "workers' group is not known to this audit)",
                 None,
             )
         ]
