@@ -331,6 +331,9 @@ class RegionInventory:
     vpc_endpoints: list[VpcEndpoint] | None = None
     network_acls: list[NetworkAcl] | None = None
     prefix_lists: dict[str, list[str] | None] = field(default_factory=dict)  # id -> CIDRs
+    # The Region's S3 addresses (AWS's managed prefix list com.amazonaws.<region>.s3); None: not
+    # read. A public prefix routed elsewhere fails only when it overlaps them (route.internet).
+    s3_ranges: list[str] | None = None
     # Security groups of the target VPCs in full; all of the region's counted.
     security_groups: list[SecurityGroup] | None = None
     security_group_count: int | None = None

@@ -146,3 +146,7 @@ A_S3_OBJECT_LOCK = _aws(
     "Locking objects with Object Lock",
     "https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html",
 )
+A_AWS_PREFIX_LISTS = _aws(
+    "AWS-managed prefix lists",
+    "https://docs.aws.amazon.com/vpc/latest/userguide/working-with-aws-managed-prefix-lists.html",
+)

@@ -5,6 +5,7 @@ subnet: the planner judges every candidate with `InternetRoute.subnet_rule`."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from ipaddress import IPv4Network
 from typing import ClassVar
 
 from auditor import constants as parts
@@ -33,6 +34,7 @@ class InternetRoute(Check):
     reads: ClassVar[tuple[str, ...]] = (parts.SUBNETS, parts.ROUTING, parts.PREFIX_LISTS)
     docs: ClassVar[tuple[Source, ...]] = (
         docs.V_TARGET_SETTINGS_RDS,
+        docs.A_AWS_PREFIX_LISTS,
         docs.A_ROUTE_TABLES,
         docs.A_IGW,
     )
@@ -42,6 +44,43 @@ class InternetRoute(Check):
 
     def subnet_rule(self, unit: RegionInventory, db: DBInstance, subnet: Subnet) -> Outcome:
         return route_internet(unit, subnet)
+
+
+def diverted_outcome(
+    unit: RegionInventory,
+    subnet: Subnet,
+    where: str,
+    igw: str,
+    stray: list[Stray],
+    went: str,
+    evidence: Evidence,
+) -> Outcome | None:
+    """The default route reaches the gateway and more specific routes divert some public
+    prefixes: Veeam asks for "routes that direct internet-bound traffic to this internet
+    gateway", not for every address, so a diversion fails only where it takes the Region's S3
+    addresses (the workers' backup traffic) away; elsewhere it warns. None: it fails."""
+    if unit.s3_ranges is None:
+        error = unit.error_for("GetManagedPrefixListEntries") or unit.error_for(
+            "DescribeManagedPrefixLists"
+        )
+        found = unknown(f"whether {went} takes the Region's S3 addresses away", error)
+        return Outcome(
+            Status.UNKNOWN, found.message, subnet.subnet_id, None, {**evidence, **found.evidence}
+        )
+    s3 = [IPv4Network(c) for c in unit.s3_ranges if ":" not in c]
+    hitting = [s for s in stray if any(n.overlaps(m) for n in s.nets for m in s3)]
+    if hitting:
+        evidence["s3_prefixes_diverted"] = [s.describe() for s in hitting]
+        return None
+    return Outcome(
+        Status.WARN,
+        f"{where} sends the internet to {igw}, but more specific routes divert {went}: none of "
+        f"them covers the Region's S3 addresses; they must not cover the other AWS service "
+        "endpoints the workers use (ssm, ssmmessages, sqs) either",
+        subnet.subnet_id,
+        None,
+        evidence,
+    )
 
 
 def route_internet(unit: RegionInventory, subnet: Subnet) -> Outcome:
@@ -111,6 +150,10 @@ def route_internet(unit: RegionInventory, subnet: Subnet) -> Outcome:
         )
     igw = igws[0]
     default = next((c for c in candidates if str(c.cidr) == "0.0.0.0/0" and c.rank == 0), None)
+    if default is not None and default.route.target == igw:
+        diverted = diverted_outcome(unit, subnet, where, igw, stray, went, evidence)
+        if diverted is not None:
+            return diverted
     default_route = f"--route-table-id {rtb} --destination-cidr-block 0.0.0.0/0 --gateway-id {igw}"
     fix: str | None
     if default is None:

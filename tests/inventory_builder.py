@@ -192,6 +192,7 @@ def baseline(engine: str = "postgres") -> RegionInventory:
         ],
         network_acls=[open_acl()],
         prefix_lists={S3_PREFIX_LIST: ["52.218.0.0/17", "3.5.64.0/21"]},
+        s3_ranges=["52.218.0.0/17", "3.5.64.0/21"],
         security_groups=[
             SecurityGroup(
                 ENDPOINT_GROUP,

@@ -463,6 +463,51 @@ ROWS: dict[str, list[Row]] = {
     "route.internet": [
         Row("default route to the gateway", nothing, P, Status.PASS, "every public IPv4 address"),
         Row(
+            "a partner prefix diverted, clear of S3",
+            lambda u: routes(
+                u,
+                MAIN_TABLE,
+                Route(IGW, "active", "CreateRoute", "0.0.0.0/0"),
+                Route("pcx-partner", "active", "CreateRoute", "8.8.8.0/24"),
+            ),
+            P,
+            Status.WARN,
+            "divert 8.8.8.0/24 -> pcx-partner: none of them covers the Region's S3 addresses",
+        ),
+        Row(
+            "a diverted prefix takes S3 addresses away",
+            lambda u: routes(
+                u,
+                MAIN_TABLE,
+                Route(IGW, "active", "CreateRoute", "0.0.0.0/0"),
+                Route("pcx-partner", "active", "CreateRoute", "52.218.0.0/20"),
+            ),
+            P,
+            Status.FAIL,
+            "52.218.0.0/20 -> pcx-partner",
+            "delete-route",
+        ),
+        Row(
+            "a diverted prefix, S3's ranges not read",
+            both(
+                lambda u: routes(
+                    u,
+                    MAIN_TABLE,
+                    Route(IGW, "active", "CreateRoute", "0.0.0.0/0"),
+                    Route("pcx-partner", "active", "CreateRoute", "8.8.8.0/24"),
+                ),
+                lambda u: gap(
+                    u,
+                    "s3_ranges",
+                    "DescribeManagedPrefixLists",
+                    "ec2:DescribeManagedPrefixLists",
+                ),
+            ),
+            P,
+            Status.UNKNOWN,
+            "grant ec2:DescribeManagedPrefixLists",
+        ),
+        Row(
             "default route to a NAT gateway",
             lambda u: routes(u, MAIN_TABLE, Route(NAT, "active", "CreateRoute", "0.0.0.0/0")),
             P,

@@ -469,3 +469,24 @@ def test_an_endpoint_group_admitting_the_workers_by_prefix_list_is_judged_by_its
     assert run.target("orders")["verdict"] == "ready", run.target("orders")
     assert all(f["status"] == "pass" for f in run.findings("endpoints.interface"))
     assert run.report["api_calls"]["ec2.GetManagedPrefixListEntries"] >= 1
+
+
+def test_a_diverted_prefix_clear_of_the_regions_s3_ranges_only_warns(preflight):
+    # moto serves AWS's managed prefix list com.amazonaws.eu-west-1.s3 (52.216.0.0/15, …).
+    b = Builder("eu-west-1")
+    net = vpc_with_db(b)
+    subnet = b.subnet(net.vpc_id, "10.0.1.0/24", "a", public=True)
+    peer = b.ec2.create_vpc_peering_connection(
+        VpcId=net.vpc_id, PeerVpcId=b.vpc("10.5.0.0/16", "p")
+    )
+    pcx = peer["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+    b.route_table(net.vpc_id, [subnet], {"0.0.0.0/0": net.igw, "8.8.8.0/24": pcx})
+    add_db(net)
+
+    run = preflight("audit", "--region", "eu-west-1")
+
+    route = finding(run, "route.internet")
+    assert route["status"] == "warn"
+    assert f"8.8.8.0/24 -> {pcx}" in route["message"]
+    assert run.target("orders")["modes"]["public"]["verdict"] == "ready"
+    assert run.report["api_calls"]["ec2.DescribeManagedPrefixLists"] == 1

@@ -15,6 +15,9 @@ DESCRIBE_INTERNET_GATEWAYS = ApiCall(
     "ec2", "DescribeInternetGateways", "ec2:DescribeInternetGateways"
 )
 DESCRIBE_NAT_GATEWAYS = ApiCall("ec2", "DescribeNatGateways", "ec2:DescribeNatGateways")
+DESCRIBE_MANAGED_PREFIX_LISTS = ApiCall(
+    "ec2", "DescribeManagedPrefixLists", "ec2:DescribeManagedPrefixLists"
+)
 GET_PREFIX_LIST_ENTRIES = ApiCall(
     "ec2", "GetManagedPrefixListEntries", "ec2:GetManagedPrefixListEntries"
 )
@@ -130,7 +133,7 @@ class PrefixListsCollector(Collector):
 
     name: ClassVar[str] = PREFIX_LISTS
     stage: ClassVar[int] = 2
-    calls: ClassVar[tuple[ApiCall, ...]] = (GET_PREFIX_LIST_ENTRIES,)
+    calls: ClassVar[tuple[ApiCall, ...]] = (GET_PREFIX_LIST_ENTRIES, DESCRIBE_MANAGED_PREFIX_LISTS)
 
     def collect(self, ctx: UnitContext) -> None:
         ids = sorted(
@@ -163,3 +166,30 @@ class PrefixListsCollector(Collector):
             return pl_id, cidrs
 
         ctx.inventory.prefix_lists.update(ctx.fan_out(read, ids))
+        self.s3_ranges(ctx, read)
+
+    @staticmethod
+    def s3_ranges(ctx: UnitContext, read: Any) -> None:
+        """The Region's S3 addresses, from AWS's managed prefix list for S3."""
+        name = f"com.amazonaws.{ctx.region}.s3"
+        found = ctx.paginate(
+            DESCRIBE_MANAGED_PREFIX_LISTS,
+            "PrefixLists",
+            resource_id=name,
+            Filters=[{"Name": "prefix-list-name", "Values": [name]}],
+        )
+        if found is None:
+            return
+        ids: list[str] | None = None
+        with ctx.parsing(DESCRIBE_MANAGED_PREFIX_LISTS, name):
+            ids = [need(p, "PrefixListId", str) for p in found]
+        if not ids:
+            if ids is not None:  # no such list in this Region: a gap, not "no S3 addresses"
+                ctx.record_gap(
+                    DESCRIBE_MANAGED_PREFIX_LISTS, "NotFound", f"no prefix list {name}", name
+                )
+            return
+        known = ctx.inventory.prefix_lists.get(ids[0])
+        cidrs = known if known is not None else read(ids[0])[1]
+        if cidrs is not None:
+            ctx.inventory.s3_ranges = list(cidrs)
