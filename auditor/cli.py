@@ -52,6 +52,19 @@ def _on_sigterm(signum: int, frame: object) -> None:
 EXIT_INTERNAL = 70  # EX_SOFTWARE
 
 
+def split_formats(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> tuple[str, ...]:
+    """`--format json,html` and `--format json --format html` alike; an unknown one is exit 2."""
+    chosen = [f.strip().lower() for v in value for f in v.split(",") if f.strip()]
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown:
+        raise click.BadParameter(
+            f"{unknown[0]!r} is not a report format (known: {', '.join(FORMATS)})"
+        )
+    return tuple(dict.fromkeys(chosen))
+
+
 def output_options(default_dir: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Options shared by `audit` and `demo`."""
 
@@ -70,10 +83,11 @@ def output_options(default_dir: str) -> Callable[[Callable[..., Any]], Callable[
                     "--format",
                     "formats",
                     multiple=True,
-                    type=click.Choice(sorted(FORMATS)),
+                    callback=split_formats,
                     default=("json", "html", "md"),
                     show_default=True,
-                    help="Report format (repeatable).",
+                    help=f"Report format: {', '.join(FORMATS)} (repeatable, or comma-separated: "
+                    "--format json,junit).",
                 ),
                 click.option(
                     "--output-dir",

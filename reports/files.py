@@ -50,7 +50,9 @@ def write_reports(outputs: dict[str, str], output_dir: Path, stem: str) -> list[
     return written
 
 
-STAMPED = re.compile(r"^preflight-(\d{12}|multi|acct-[0-9a-f]+)-(\d{8}T\d{6}Z)\.(json|html|md)$")
+STAMPED = re.compile(
+    r"^preflight-(\d{12}|multi|acct-[0-9a-f]+)-(\d{8}T\d{6}Z)\.(json|html|md|junit\.xml)$"
+)
 
 
 def prune(output_dir: Path, keep: int, who: str | None = None) -> list[Path]:

@@ -17,7 +17,8 @@ import jinja2
 
 from auditor.model import report_headline
 
-FORMATS: dict[str, str] = {"json": "json", "html": "html", "md": "md"}  # name -> extension
+# name -> extension
+FORMATS: dict[str, str] = {"json": "json", "html": "html", "md": "md", "junit": "junit.xml"}
 MODES = ("public", "private", "vpc-endpoints")
 VERDICT_TEXT = {"ready": "READY", "not_ready": "NOT READY", "unknown": "UNKNOWN"}
 
@@ -41,6 +42,10 @@ def render(report: dict[str, Any], fmt: str) -> str:
     """The report as text in ``fmt`` ("json", "html" or "md")."""
     if fmt == "json":
         return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "junit":
+        from reports.junit import render_junit
+
+        return render_junit(report) + "\n"
     if fmt not in ("html", "md"):
         raise UnknownFormat(f"unknown report format {fmt!r} (known: {', '.join(FORMATS)})")
     template = _environment(fmt == "html").get_template(f"report.{fmt}.j2")

@@ -213,3 +213,37 @@ def test_redact_covers_the_snapshot(preflight, tmp_path, monkeypatch):
     assert run.code == 0
     assert "123456789012" not in snapshot.read_text()
     assert oct(snapshot.stat().st_mode & 0o777) == "0o600"
+
+
+def test_junit_has_a_suite_per_unit_and_a_case_per_db_instance(demo_report):
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(render(demo_report, "junit"))
+
+    suites = {s.get("name"): s for s in root.iter("testsuite")}
+    assert set(suites) == {"123456789012 eu-west-1", "123456789012 us-east-1"}
+    cases = {c.get("name"): c for c in root.iter("testcase")}
+    assert len(cases) == len(demo_report["targets"]) + len(demo_report["skipped"])
+    batch = cases["batch-pg"].find("failure")
+    assert batch is not None
+    assert batch.get("message") == (
+        "not ready: route.internet, vpc.block-public-access, vpc.internet-gateway"
+    )
+    assert "no internet gateway is attached to" in (batch.text or "")
+    assert cases["orders-pg"].find("failure") is None
+    skipped = cases["crm-mysql"].find("skipped")
+    assert skipped is not None
+    assert "MySQL" in (skipped.get("message") or "")
+    ready = sum(1 for t in demo_report["targets"] if t["verdict"] == "ready")
+    assert root.get("failures") == str(len(demo_report["targets"]) - ready)
+
+
+def test_format_takes_commas_and_refuses_an_unknown_one_in_one_line(preflight, tmp_path):
+    run = preflight("demo", "--format", "json,junit", "--output-dir", str(tmp_path))
+
+    assert sorted(p.name for p in tmp_path.glob("latest.*")) == ["latest.json", "latest.junit.xml"]
+    bad = preflight("demo", "--format", "json,junt")
+    assert bad.code == 2
+    assert "'junt' is not a report format" in bad.err
+    assert len(bad.err.strip().splitlines()) == 1
+    assert run.code == 1
