@@ -417,7 +417,6 @@ def veeam_config_command(
     """Suggest a --veeam-config file (read-only): roles whose trust names a principal outside
     the account and that hold Veeam's actions, the buckets they name, the DB instances by
     region. It suggests, never decides: confirm every value in the Veeam console."""
-    import boto3
 
     from auditor import veeam_init
     from auditor.sessions import AwsSession, default_region, identify, validate_regions
@@ -429,7 +428,7 @@ def veeam_config_command(
         raise PreflightError(
             f"{output} exists: preflight never overwrites it; give another --output"
         )
-    session = boto3.Session(profile_name=profile) if profile else boto3.Session()
+    session = open_session(profile)
     chosen = validate_regions(list(regions) or [default_region(session)])
     aws = AwsSession(session)
     account, _ = identify(aws, chosen[0])

@@ -6,7 +6,9 @@ retry and timeout settings, counts its requests into `ApiStats`, and carries the
 
 from __future__ import annotations
 
+import difflib
 import functools
+import os
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -123,9 +125,12 @@ def share_loader(session: boto3.Session) -> None:
 
 
 def open_session(profile: str | None) -> boto3.Session:
-    """A boto3 session from the default chain or a named profile (exit 2 if it is unknown)."""
+    """A boto3 session from the default chain or a named profile (exit 2 if it is unknown).
+    `AWS_REGION` is honoured as the AWS CLI and SDKs do (it wins over `AWS_DEFAULT_REGION` and
+    the profile's region); botocore itself reads only `AWS_DEFAULT_REGION`."""
+    region = os.environ.get("AWS_REGION", "").strip() or None
     try:
-        return boto3.Session(profile_name=profile)
+        return boto3.Session(profile_name=profile, region_name=region)
     except ProfileNotFound:
         raise PreflightError(
             f"unknown AWS profile {profile!r}: list profiles with `aws configure list-profiles` "
@@ -156,16 +161,20 @@ def partition_of(region: str) -> str | None:
 
 
 def validate_regions(regions: list[str]) -> list[str]:
-    """The regions, de-duplicated and sorted; an unknown name is exit 2 before any request."""
+    """The regions (any case), de-duplicated and sorted; an unknown name is exit 2 before any
+    request, with the nearest names of its partition (an isolated partition only when the name
+    says "iso")."""
     known = known_regions()
-    for region in regions:
+    names = [r.strip().lower() for r in regions]
+    for region in names:
         if region not in known:
-            close = sorted(r for r in known if r.split("-")[0] == region.split("-")[0])[:6]
-            hint = f" (known in that area: {', '.join(close)})" if close else ""
+            pool = sorted(r for r in known if ("-iso" in r) == ("-iso" in region))
+            close = difflib.get_close_matches(region, pool, n=3, cutoff=0.6)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
             raise PreflightError(
                 f"unknown region {region!r}{hint}: pass a region name such as eu-west-1 to --region"
             )
-    return sorted(set(regions))
+    return sorted(set(names))
 
 
 def default_region(session: boto3.Session) -> str:

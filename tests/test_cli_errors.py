@@ -66,9 +66,16 @@ def assert_one_line_error(run, *phrases: str) -> None:
 def test_unknown_region_exits_2_before_any_request(preflight, loopback_endpoint):
     run = preflight("audit", "--region", "eu-west-9")
 
-    assert_one_line_error(run, "unknown region 'eu-west-9'", "--region")
+    assert_one_line_error(run, "unknown region 'eu-west-9'", "--region", "eu-west-1")
+    assert "iso" not in run.err  # the nearest names of its own partition
     assert loopback_endpoint == []
     assert run.report is None
+
+
+def test_a_region_in_upper_case_is_accepted():
+    from auditor.sessions import validate_regions
+
+    assert validate_regions(["EU-WEST-1", "eu-west-1", " us-east-1 "]) == ["eu-west-1", "us-east-1"]
 
 
 def test_expired_token_exits_2_with_one_line(preflight, loopback_endpoint):
@@ -127,3 +134,14 @@ def test_bad_values_are_one_line_never_an_internal_error(preflight, args, phrase
     run = preflight("audit", "--region", "eu-west-1", *args)
 
     assert_one_line_error(run, phrase)
+
+
+@pytest.mark.usefixtures("aws")
+def test_aws_region_is_honoured_over_aws_default_region(preflight, monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")  # botocore alone would ignore it
+
+    run = preflight("audit", "--format", "json")
+
+    assert run.report is not None, run.err
+    assert run.report["regions"] == ["eu-west-1"]
