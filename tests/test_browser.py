@@ -83,6 +83,14 @@ def test_report_opens_offline_with_headline_and_blocking_finding_visible(preflig
         assert any(t.startswith("batch-pg (") for t in text)
         assert page.get_by_text("✗ FAIL vpc.internet-gateway").first.is_visible()
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+        # At 800 px the DB instance table stacks: nothing scrolls the page sideways, every
+        # column stays (its label beside each value).
+        narrow = context.new_page()
+        narrow.route("**/*", only_the_file)
+        narrow.set_viewport_size({"width": 800, "height": 1000})
+        narrow.goto(report.as_uri())
+        assert narrow.evaluate("document.documentElement.scrollWidth") <= 800
+        assert narrow.locator("#targets td[data-label='vpc-endpoints']").first.is_visible()
         browser.close()
 
     assert outside == []
