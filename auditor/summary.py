@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -29,8 +31,41 @@ def first_blocker(report: dict[str, Any], target: dict[str, Any], width: int = 1
     return ""
 
 
-def summary_lines(report: dict[str, Any], paths: list[Path]) -> list[str]:
-    """Lines for a person at a terminal, from the JSON contract's dict."""
+INDENT = " " * 13
+NOT_A_TERMINAL = 100  # columns when the width cannot be read (a pipe, cron's mail)
+
+
+def fit(lines: list[str], columns: int) -> list[str]:
+    """Each line wrapped to ``columns`` (continuations indented); ids, ARNs and paths are never
+    broken inside."""
+    out: list[str] = []
+    for block in lines:
+        for raw in block.split("\n"):
+            line = raw.rstrip()
+            if len(line) <= columns or line.startswith("report: "):  # a path stays whole
+                out.append(line)
+                continue
+            indent = INDENT if line.startswith(INDENT) or line.startswith("  ") else "  "
+            out += textwrap.wrap(
+                line,
+                columns,
+                subsequent_indent=indent,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+    return out
+
+
+def summary_lines(
+    report: dict[str, Any], paths: list[Path], columns: int | None = None
+) -> list[str]:
+    """Lines for a person at a terminal, from the JSON contract's dict, fitted to the
+    terminal's width (`COLUMNS`, else the terminal's, else 100)."""
+    width_now = columns or shutil.get_terminal_size((NOT_A_TERMINAL, 24)).columns
+    return fit(_lines(report, paths, max(40, width_now - 24)), max(40, width_now))
+
+
+def _lines(report: dict[str, Any], paths: list[Path], fix_width: int) -> list[str]:
     accounts = ", ".join(a["account_id"] for a in report["accounts"]) or "-"
     headline = report["worker_network"]
     lines = [
@@ -47,11 +82,17 @@ def summary_lines(report: dict[str, Any], paths: list[Path]) -> list[str]:
         )
         line = (
             f"  {LABEL[t['verdict']]:<9}  {t['region']:<14} {t['db_instance_id']:<{width}}  "
-            f"{t['engine'] + ' ' + t['engine_version']:<{engine_width}}  [{other}]"
+            f"{t['engine'] + ' ' + t['engine_version']:<{engine_width}}"
+        )
+        # The other modes beside it when they fit, else on the next line.
+        line += (
+            f"  [{other}]"
+            if len(line) + len(other) + 4 <= fix_width + 24
+            else (f"\n{INDENT}[{other}]")
         )
         if t["blocking"]:
             line += f"\n             blocking: {', '.join(t['blocking'])}"
-            first = first_blocker(report, t)
+            first = first_blocker(report, t, fix_width)
             if first:
                 line += f"\n             fix first: {first}"
         if t["unknown"]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 
-def test_demo_shows_ready_not_ready_and_skipped_targets(preflight):
+def test_demo_shows_ready_not_ready_and_skipped_targets(preflight, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")  # the summary fits the terminal: make it a wide one
     run = preflight("demo")
 
     assert run.code == 1  # the sample holds not-ready targets
@@ -108,3 +109,15 @@ def test_every_path_marks_exactly_the_blocking_checks_of_its_verdict(preflight):
     batch = run.target("batch-pg")["modes"]["public"]["path"]
     assert batch[3]["title"].startswith("route table: 0.0.0.0/0 -> igw-")
     assert "(not attached to this VPC)" in batch[3]["title"]
+
+
+def test_the_terminal_summary_fits_the_terminal_width(preflight, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+
+    run = preflight("demo")
+
+    lines = run.out.splitlines()
+    assert max(len(line) for line in lines if not line.startswith("report: ")) <= 80
+    assert sum(line.startswith("report: ") for line in lines) == 3  # paths stay whole
+    assert any(line.startswith("             fix first: route.internet: ") for line in lines)
+    assert all(line == line.rstrip() for line in lines)
