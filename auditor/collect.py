@@ -111,15 +111,8 @@ def collect_jobs(
         job = futures[future]
         late = RegionInventory(job.account_id, job.region)
         late.errors.append(
-            ReadError(
-                job.account_id,
-                job.region,
-                "preflight",
-                "Deadline",
-                "DeadlineExceeded",
-                None,
-                None,
-                "the unit was not read completely before --deadline",
+            deadline_gap(
+                job.account_id, job.region, "the unit was not read completely before --deadline"
             )
         )
         units.append(late)
@@ -138,6 +131,20 @@ def collect_jobs(
         worker_config=worker_config or WorkerConfig(),
         veeam_config=veeam.to_dict() if veeam is not None else None,
         repositories=repositories,
+    )
+
+
+def deadline_gap(account_id: str, region: str, message: str) -> ReadError:
+    """What --deadline left unread, as a gap."""
+    return ReadError(
+        account_id,
+        region,
+        "preflight",
+        "Deadline",
+        "DeadlineExceeded",
+        None,
+        None,
+        message,
     )
 
 
@@ -165,21 +172,10 @@ def read_repositories(
         if job is None:
             out[account_id] = RepositoryAccount(account_id, audited=False)
         elif deadline is not None and time.monotonic() >= deadline:
-            out[account_id] = RepositoryAccount(
-                account_id,
-                errors=[
-                    ReadError(
-                        account_id,
-                        job.region,
-                        "preflight",
-                        "Deadline",
-                        "DeadlineExceeded",
-                        None,
-                        None,
-                        "the repositories were not read before --deadline",
-                    )
-                ],
+            gap = deadline_gap(
+                account_id, job.region, "the repositories were not read before --deadline"
             )
+            out[account_id] = RepositoryAccount(account_id, errors=[gap])
         else:
             log.info("%s: reading the Veeam repositories", account_id)
             out[account_id] = collector.collect_account(

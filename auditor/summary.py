@@ -45,7 +45,7 @@ def fit(lines: list[str], columns: int) -> list[str]:
             if len(line) <= columns or line.startswith("report: "):  # a path stays whole
                 out.append(line)
                 continue
-            indent = INDENT if line.startswith(INDENT) or line.startswith("  ") else "  "
+            indent = INDENT if line.startswith("  ") else "  "
             out += textwrap.wrap(
                 line,
                 columns,

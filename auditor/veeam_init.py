@@ -20,7 +20,7 @@ from auditor.collectors.base import UnitContext
 from auditor.collectors.iam_roles import ROLE_READS, IamRolesCollector
 from auditor.collectors.rds import DBInstancesCollector
 from auditor.inventory import IamRole, RegionInventory
-from auditor.policy import Policy, PolicyError, parse_document, statements
+from auditor.policy import PolicyError, parse_document, statements
 from auditor.sessions import AwsSession
 from auditor.veeam_permissions import (
     BACKUP_ROLE,
@@ -91,8 +91,7 @@ def named_buckets(role: IamRole) -> list[str]:
     names: set[str] = set()
     for p in role.policies or []:
         try:
-            compiled = Policy(p.name, p.document)
-            document = parse_document(compiled.document)
+            document = parse_document(p.document)
         except PolicyError:
             continue
         for stmt in statements(document):

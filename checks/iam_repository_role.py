@@ -35,11 +35,11 @@ from checks.base import Check, CheckContext
 from checks.docs import Source
 from checks.support.repositories import (
     Located,
-    identity_of,
     locate,
     repository_role,
     session_of,
 )
+from checks.support.role_policies import identity_of
 from checks.support.veeam_roles import appliance, shown, trust_json
 
 

@@ -27,6 +27,7 @@ from auditor.sqlserver import (
 )
 from checks.base import CheckContext
 from checks.support.iam_gaps import iam_error
+from checks.support.role_policies import identity_of
 from checks.support.s3_grants import bucket_patterns, fixed_buckets
 from checks.support.sqlserver_role import TRUST_ID, RoleCheck
 
@@ -52,12 +53,7 @@ class RoleS3Permissions(RoleCheck):
         if role.policies is None or (role.boundary_arn and role.boundary is None):
             yield ctx.unknown(f"the policies of {arn}", iam_error(ctx, arn), resource_id=arn)
             return
-        identity = [Policy(f"{p.kind} policy {p.name}", p.document) for p in role.policies]
-        boundary = (
-            Policy(f"permissions boundary {role.boundary.name}", role.boundary.document)
-            if role.boundary
-            else None
-        )
+        identity, boundary = identity_of(role)
         partition = partition_of_arn(arn)
         try:
             local = decide(identity, boundary, partition, PROBE_BUCKET)

@@ -21,11 +21,11 @@ from checks.docs import Source
 from checks.support.kms_state import key_problem
 from checks.support.repositories import (
     Located,
-    identity_of,
     locate,
     repository_role,
     session_of,
 )
+from checks.support.role_policies import identity_of
 
 KEY_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:DescribeKey")
 

@@ -10,6 +10,12 @@ from typing import Any
 
 from auditor.terminal import printable as clean
 
+# verdict -> (element, counter, finding status, mode key with the check ids, message lead)
+OUTCOMES = {
+    "not_ready": ("failure", "failures", "fail", "blocking", "not ready"),
+    "unknown": ("error", "errors", "unknown", "unknown", "could not check"),
+}
+
 
 def render_junit(report: dict[str, Any]) -> str:
     headline = str(report["worker_network"])
@@ -38,34 +44,21 @@ def render_junit(report: dict[str, Any]) -> str:
             related = findings.get((account, region, t["db_instance_id"]), []) + findings.get(
                 (account, region, ""), []
             )
-            if mode["verdict"] == "not_ready":
-                counts["failures"] += 1
-                lines = [
+            outcome = OUTCOMES.get(mode["verdict"])
+            if outcome is not None:
+                element, counter, status, ids, lead = outcome
+                counts[counter] += 1
+                marked = ET.SubElement(
+                    case,
+                    element,
+                    message=f"{lead}: {', '.join(mode[ids])}",
+                    type=mode["verdict"],
+                )
+                marked.text = "\n".join(
                     f"{f['check_id']}: {clean(f['message'])}"
                     for f in related
-                    if f["status"] == "fail"
-                ]
-                failure = ET.SubElement(
-                    case,
-                    "failure",
-                    message=f"not ready: {', '.join(mode['blocking'])}",
-                    type="not_ready",
+                    if f["status"] == status
                 )
-                failure.text = "\n".join(lines)
-            elif mode["verdict"] == "unknown":
-                counts["errors"] += 1
-                lines = [
-                    f"{f['check_id']}: {clean(f['message'])}"
-                    for f in related
-                    if f["status"] == "unknown"
-                ]
-                error = ET.SubElement(
-                    case,
-                    "error",
-                    message=f"could not check: {', '.join(mode['unknown'])}",
-                    type="unknown",
-                )
-                error.text = "\n".join(lines)
         for s in (
             s for s in report["skipped"] if (s["account_id"], s["region"]) == (account, region)
         ):

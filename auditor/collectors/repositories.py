@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from auditor import scope
 from auditor.collectors.base import Absent, ApiCall, Collector, UnitContext
-from auditor.collectors.fields import Malformed, need, need_list, optional
+from auditor.collectors.fields import need, need_list, optional
 from auditor.collectors.iam_roles import ROLE_READS, IamRolesCollector
 from auditor.constants import REPOSITORIES
 from auditor.inventory import (
@@ -336,12 +336,8 @@ class RepositoriesCollector(Collector):
         record.keys[key] = found
 
     def role(self, record: RepositoryAccount, arn: str, ctx: UnitContext) -> None:
-        try:
-            role = IamRolesCollector().read_role(ctx, arn, simulate=False)
-        except Malformed as exc:  # read_role turns its own into gaps; belt and braces
-            ctx.record_gap(ROLE_READS[0], "MalformedResponse", f"malformed response: {exc}", arn)
-            return
-        record.roles[arn] = role
+        # read_role turns a malformed answer into a gap and an unreadable role itself.
+        record.roles[arn] = IamRolesCollector().read_role(ctx, arn, simulate=False)
 
 
 __all__ = ["Needs", "RepositoriesCollector", "repository_needs"]

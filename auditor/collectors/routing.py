@@ -151,25 +151,28 @@ class PrefixListsCollector(Collector):
             }
         )
 
-        def read(pl_id: str) -> tuple[str, list[str] | None]:
-            try:
-                entries = ctx.paginate(
-                    GET_PREFIX_LIST_ENTRIES, "Entries", resource_id=pl_id, PrefixListId=pl_id
-                )
-            except Absent:  # the route points at a prefix list that no longer exists
-                return pl_id, []
-            if entries is None:
-                return pl_id, None
-            cidrs: list[str] | None = None
-            with ctx.parsing(GET_PREFIX_LIST_ENTRIES, pl_id):
-                cidrs = sorted(need(e, "Cidr", str) for e in entries)
-            return pl_id, cidrs
-
-        ctx.inventory.prefix_lists.update(ctx.fan_out(read, ids))
-        self.s3_ranges(ctx, read)
+        ctx.inventory.prefix_lists.update(
+            ctx.fan_out(lambda pl_id: (pl_id, self.entries(ctx, pl_id)), ids)
+        )
+        self.s3_ranges(ctx)
 
     @staticmethod
-    def s3_ranges(ctx: UnitContext, read: Any) -> None:
+    def entries(ctx: UnitContext, pl_id: str) -> list[str] | None:
+        """The CIDRs of one prefix list; None when they could not be read (a gap)."""
+        try:
+            entries = ctx.paginate(
+                GET_PREFIX_LIST_ENTRIES, "Entries", resource_id=pl_id, PrefixListId=pl_id
+            )
+        except Absent:  # a route or rule names a prefix list that no longer exists
+            return []
+        if entries is None:
+            return None
+        cidrs: list[str] | None = None
+        with ctx.parsing(GET_PREFIX_LIST_ENTRIES, pl_id):
+            cidrs = sorted(need(e, "Cidr", str) for e in entries)
+        return cidrs
+
+    def s3_ranges(self, ctx: UnitContext) -> None:
         """The Region's S3 addresses, from AWS's managed prefix list for S3."""
         name = f"com.amazonaws.{ctx.region}.s3"
         found = ctx.paginate(
@@ -190,6 +193,6 @@ class PrefixListsCollector(Collector):
                 )
             return
         known = ctx.inventory.prefix_lists.get(ids[0])
-        cidrs = known if known is not None else read(ids[0])[1]
+        cidrs = known if known is not None else self.entries(ctx, ids[0])
         if cidrs is not None:
             ctx.inventory.s3_ranges = list(cidrs)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from auditor.inventory import Bucket, IamRole, ReadError, RepositoryAccount
 from auditor.model import Finding, Mode, Status
 from auditor.outcome import Outcome, unknown
-from auditor.policy import Policy, Principal
+from auditor.policy import Principal
 from auditor.veeam_config import Repository, VeeamPolicy
 from checks.base import CheckContext
 
@@ -293,17 +293,6 @@ def repository_role(ctx: CheckContext, located: Located) -> IamRole | Outcome:
         error = next((e for e in record.errors if e.resource_id == repo.role), None)
         return unknown(f"the policies of {repo.role}", error, repo.role)
     return role
-
-
-def identity_of(role: IamRole) -> tuple[list[Policy], Policy | None]:
-    """The role's identity policies and boundary, as the evaluator takes them."""
-    identity = [Policy(f"{p.kind} policy {p.name}", p.document) for p in role.policies or []]
-    boundary = (
-        Policy(f"permissions boundary {role.boundary.name}", role.boundary.document)
-        if role.boundary
-        else None
-    )
-    return identity, boundary
 
 
 def session_of(role_arn: str) -> Principal:

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 
 from auditor.inventory import IamRole
 from auditor.model import Finding, Status
-from auditor.policy import Context, Policy, PolicyError, Principal, Request, Verdict, evaluate
+from auditor.policy import Context, PolicyError, Principal, Request, Verdict, evaluate
 from auditor.sqlserver import partition_of_arn
 from auditor.veeam_config import VeeamConfig
 from checks.base import CheckContext
 from checks.support.iam_gaps import iam_error
+from checks.support.role_policies import identity_of
 
 
 def appliance(config: VeeamConfig) -> Principal:
@@ -69,12 +70,7 @@ def grants(
     """How the role's identity policies and boundary decide ``actions`` on `*` (and ``extra``
     requests); a string when a policy could not be read."""
     assert role.policies is not None
-    identity = [Policy(f"{p.kind} policy {p.name}", p.document) for p in role.policies]
-    boundary = (
-        Policy(f"permissions boundary {role.boundary.name}", role.boundary.document)
-        if role.boundary
-        else None
-    )
+    identity, boundary = identity_of(role)
     requests = [Request(a, "*", None, Context()) for a in actions] + list(extra)
     missing, denied, unsure = [], [], []
     try:
