@@ -31,7 +31,7 @@ from auditor.model import (
     UnitInfo,
     Verdict,
 )
-from auditor.paths import build_path
+from auditor.paths import HOP_ORDER, build_path
 from auditor.veeam_config import VeeamConfig
 from auditor.veeam_network import unit_worker_config
 from auditor.workers import WorkerPlans
@@ -116,6 +116,8 @@ def validate_check(cls: type[Check], entry_name: str | None = None) -> None:
         )
     if cls.requires_modes is not None and not set(cls.requires_modes) <= set(cls.modes):
         raise CheckLoadError(f"{where}: requires_modes must be among the check's modes")
+    if cls.path_hop not in HOP_ORDER:
+        raise CheckLoadError(f"{where}: path_hop {cls.path_hop!r} must be one of {HOP_ORDER}")
     if not all(
         isinstance(d, Source) and d.title and d.url.startswith("https://") for d in cls.docs
     ):
@@ -174,6 +176,7 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
     found: set[str] = set()
     by_id = {c.id: c for c in checks}
     subnet_rules = [c for c in checks if c.subnet_modes]
+    hop_of = {c.id: c.path_hop for c in checks}  # where each check sits on the drawn path
     veeam = VeeamConfig.from_dict(inventory.veeam_config) if inventory.veeam_config else None
     for unit in inventory.regions:
         if unit.db_instances is None:
@@ -198,7 +201,7 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
             target_findings = run_target(unit, db, checks, plans, veeam, inventory.repositories)
             findings += target_findings
             applicable = [f for f in region_findings if by_id[f.check_id].applies_to(db)]
-            result = fold(unit, db, target_findings + applicable, headline, plans)
+            result = fold(unit, db, target_findings + applicable, headline, plans, hop_of)
             chosen = (
                 veeam.policy_for(db.db_instance_id, unit.account_id, unit.region) if veeam else None
             )
@@ -326,6 +329,7 @@ def fold(
     findings: list[Finding],
     headline: Mode,
     plans: WorkerPlans,
+    hop_of: dict[str, str] | None = None,
 ) -> TargetResult:
     modes: dict[Mode, ModeVerdict] = {}
     for mode in ALL_MODES:
@@ -340,7 +344,7 @@ def fold(
             verdict = Verdict.READY
         plan = plans.plan(db, mode)
         best = plan.best.subnet_id if plan.best else None
-        path = build_path(db, mode, best, findings)
+        path = build_path(db, mode, best, findings, hop_of or {})
         modes[mode] = ModeVerdict(verdict, blocking, unknown, plan.passing, path)
     return TargetResult(
         account_id=unit.account_id,

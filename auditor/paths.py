@@ -5,7 +5,8 @@ a blocking check on it fails.
 
 DB instance (AZ) -> worker subnet -> VPC -> effective route table -> what the route reaches
 (internet gateway, interface or gateway endpoints) -> the destination; Veeam's roles and
-repositories, and any check without a place on the path, as hops after it.
+repositories, and any check without a place on the path, as hops after it. Each check says
+which hop it judges (`Check.path_hop`), so a plugin places itself.
 """
 
 from __future__ import annotations
@@ -26,41 +27,6 @@ HOP_TITLES = {
     "destination": "destination",
     "veeam": "Veeam's side",
     "other": "other checks",
-}
-CHECK_HOP = {
-    "rds.engine-supported": "db",
-    "rds.kms-key": "db",
-    "rds.snapshot-quota": "db",
-    "rds.sqlserver-backup-restore": "db",
-    "iam.sqlserver-role-trust": "db",
-    "iam.sqlserver-role-s3": "db",
-    "ec2.security-group-headroom": "db",
-    "subnet.public-ip": "subnet",
-    "subnet.worker-candidate": "subnet",
-    "subnet.nacl": "subnet",
-    "subnet.db-port-nacl": "subnet",
-    "ec2.worker-security-group": "subnet",
-    "ec2.worker-instance-type": "subnet",
-    "ec2.worker-capacity": "subnet",
-    "ec2.allowed-amis": "subnet",
-    "ec2.ebs-default-encryption": "subnet",
-    "vpc.dns-support": "vpc",
-    "vpc.dns-hostnames": "vpc",
-    "vpc.block-public-access": "vpc",
-    "route.internet": "route",
-    "s3.public-endpoint": "route",
-    "rds.postgres-ca-download": "route",
-    "vpc.internet-gateway": "gateway",
-    "endpoints.interface": "gateway",
-    "endpoints.s3": "gateway",
-    "iam.backup-role-trust": "veeam",
-    "iam.backup-role-permissions": "veeam",
-    "iam.worker-role": "veeam",
-    "iam.organization-roles": "veeam",
-    "iam.repository-role": "veeam",
-    "s3.repository": "veeam",
-    "kms.repository-key": "veeam",
-    "veeam.archive": "veeam",
 }
 NEXT_HOP = {
     Mode.PUBLIC: "internet gateway",
@@ -101,13 +67,18 @@ class Hop:
 
 
 def build_path(
-    db: DBInstance, mode: Mode, best_subnet: str | None, findings: list[Finding]
+    db: DBInstance,
+    mode: Mode,
+    best_subnet: str | None,
+    findings: list[Finding],
+    hop_of: dict[str, str],
 ) -> list[Hop]:
-    """The hops of ``db`` in ``mode`` from its findings there and the plan's best subnet."""
+    """The hops of ``db`` in ``mode`` from its findings there and the plan's best subnet;
+    ``hop_of`` says where each check sits (its `Check.path_hop`)."""
     here = [f for f in findings if mode in f.modes]
     by_hop: dict[str, list[Finding]] = {}
     for f in here:
-        by_hop.setdefault(CHECK_HOP.get(f.check_id, "other"), []).append(f)
+        by_hop.setdefault(hop_of.get(f.check_id, "other"), []).append(f)
     region = db.availability_zone[:-1] if db.availability_zone else "the Region"
     labels = {
         "db": f"{db.db_instance_id} ({db.availability_zone or 'AZ not reported'})",

@@ -45,6 +45,8 @@ class Check:
     # The modes in which this check must hold on the chosen worker subnet: the planner judges
     # every candidate with `subnet_rule` and keeps those that pass all such rules of the mode.
     subnet_modes: ClassVar[frozenset[Mode]] = frozenset()
+    # Which hop of the drawn worker path this check judges (auditor.paths.HOP_ORDER).
+    path_hop: ClassVar[str] = "other"
 
     @classmethod
     def metadata(cls) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from checks.docs import Source
 class AllowedAmis(Check):
     id: ClassVar[str] = "ec2.allowed-amis"
     title: ClassVar[str] = "Allowed AMIs admits the Amazon-provided worker image"
+    path_hop: ClassVar[str] = "subnet"
     scopes: ClassVar[frozenset[str]] = frozenset({"region"})
     reads: ClassVar[tuple[str, ...]] = (parts.GUARDRAILS,)
     docs: ClassVar[tuple[Source, ...]] = (docs.A_ALLOWED_AMIS,)

@@ -17,6 +17,7 @@ from checks.support.kms_state import key_problem
 class EbsDefaultEncryption(Check):
     id: ClassVar[str] = "ec2.ebs-default-encryption"
     title: ClassVar[str] = "EBS encryption by default uses a key the worker launch can use"
+    path_hop: ClassVar[str] = "subnet"
     scopes: ClassVar[frozenset[str]] = frozenset({"region"})
     reads: ClassVar[tuple[str, ...]] = (parts.GUARDRAILS,)
     docs: ClassVar[tuple[Source, ...]] = (docs.A_EBS_DEFAULT_KEY,)

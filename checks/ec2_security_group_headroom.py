@@ -18,6 +18,7 @@ from checks.docs import Source
 class SecurityGroupHeadroom(Check):
     id: ClassVar[str] = "ec2.security-group-headroom"
     title: ClassVar[str] = "Room for the security group Veeam adds to the DB instance"
+    path_hop: ClassVar[str] = "db"
     scopes: ClassVar[frozenset[str]] = frozenset({"target", "region"})
     reads: ClassVar[tuple[str, ...]] = (parts.DB_INSTANCES, parts.SECURITY_GROUPS)
     docs: ClassVar[tuple[Source, ...]] = (

@@ -17,6 +17,7 @@ from checks.support.worker_sizing import WORKER_VCPUS, worker_type
 class WorkerCapacity(Check):
     id: ClassVar[str] = "ec2.worker-capacity"
     title: ClassVar[str] = "vCPU quota and free addresses for one worker per DB instance"
+    path_hop: ClassVar[str] = "subnet"
     severity: ClassVar[Severity] = Severity.WARNING
     scopes: ClassVar[frozenset[str]] = frozenset({"region"})
     reads: ClassVar[tuple[str, ...]] = (parts.GUARDRAILS, parts.SUBNETS)

@@ -17,6 +17,7 @@ from checks.support.worker_sizing import worker_type
 class WorkerInstanceType(Check):
     id: ClassVar[str] = "ec2.worker-instance-type"
     title: ClassVar[str] = "The default worker instance type is offered in the AZ"
+    path_hop: ClassVar[str] = "subnet"
     severity: ClassVar[Severity] = Severity.WARNING
     reads: ClassVar[tuple[str, ...]] = (parts.INSTANCE_TYPE_OFFERINGS,)
     docs: ClassVar[tuple[Source, ...]] = (docs.V_WORKERS_LOCATION,)

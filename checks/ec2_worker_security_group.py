@@ -20,6 +20,7 @@ from checks.docs import Source
 class WorkerSecurityGroup(Check):
     id: ClassVar[str] = "ec2.worker-security-group"
     title: ClassVar[str] = "The worker configuration's security group lets HTTPS out"
+    path_hop: ClassVar[str] = "subnet"
     reads: ClassVar[tuple[str, ...]] = (parts.SECURITY_GROUPS, parts.VPC_ATTRIBUTES)
     docs: ClassVar[tuple[Source, ...]] = (
         docs.V_WORKER_NETWORK,

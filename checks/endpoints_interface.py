@@ -24,6 +24,7 @@ SERVICES = ("ssm", "ssmmessages", "sqs")
 class InterfaceEndpoints(Check):
     id: ClassVar[str] = "endpoints.interface"
     title: ClassVar[str] = "ssm, ssmmessages and sqs interface endpoints in the VPC"
+    path_hop: ClassVar[str] = "gateway"
     modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PRIVATE, Mode.VPC_ENDPOINTS})
     reads: ClassVar[tuple[str, ...]] = (parts.VPC_ENDPOINTS, parts.SUBNETS, parts.SECURITY_GROUPS)
     docs: ClassVar[tuple[Source, ...]] = (

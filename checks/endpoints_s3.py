@@ -28,6 +28,7 @@ from checks.support.shared_vpc import unknown_shared
 class S3Endpoint(Check):
     id: ClassVar[str] = "endpoints.s3"
     title: ClassVar[str] = "The S3 endpoint Veeam's private setup needs"
+    path_hop: ClassVar[str] = "gateway"
     modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PRIVATE, Mode.VPC_ENDPOINTS})
     subnet_modes: ClassVar[frozenset[Mode]] = frozenset({Mode.VPC_ENDPOINTS})
     requires: ClassVar[tuple[str, ...]] = ("subnet.worker-candidate",)

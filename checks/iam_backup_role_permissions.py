@@ -30,6 +30,7 @@ from checks.support.veeam_roles import (
 class BackupRolePermissions(Check):
     id: ClassVar[str] = "iam.backup-role-permissions"
     title: ClassVar[str] = "Veeam's backup role holds every permission of an RDS backup"
+    path_hop: ClassVar[str] = "veeam"
     requires: ClassVar[tuple[str, ...]] = ("iam.backup-role-trust",)
     reads: ClassVar[tuple[str, ...]] = (parts.VEEAM_ROLES,)
     docs: ClassVar[tuple[Source, ...]] = (docs.V_BACKUP_ROLE,)

@@ -27,6 +27,7 @@ from checks.support.veeam_roles import (
 class BackupRoleTrust(Check):
     id: ClassVar[str] = "iam.backup-role-trust"
     title: ClassVar[str] = "Veeam's backup role exists and trusts the appliance"
+    path_hop: ClassVar[str] = "veeam"
     reads: ClassVar[tuple[str, ...]] = (parts.VEEAM_ROLES,)
     docs: ClassVar[tuple[Source, ...]] = (docs.V_BACKUP_ROLE, docs.V_APPLIANCE_ROLES)
 

@@ -24,6 +24,7 @@ class OrganizationRoles(Check):
     title: ClassVar[str] = (
         "Organization option: Veeam's roles and tagged worker network per account"
     )
+    path_hop: ClassVar[str] = "veeam"
     reads: ClassVar[tuple[str, ...]] = (parts.VEEAM_ROLES, parts.SUBNETS, parts.SECURITY_GROUPS)
     docs: ClassVar[tuple[Source, ...]] = (docs.V_TARGET_SETTINGS_RDS, docs.V_WORKER_NETWORK)
 

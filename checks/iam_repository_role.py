@@ -46,6 +46,7 @@ from checks.support.veeam_roles import appliance, shown, trust_json
 class RepositoryRole(Check):
     id: ClassVar[str] = "iam.repository-role"
     title: ClassVar[str] = "Veeam's repository role: trust and permissions on the bucket"
+    path_hop: ClassVar[str] = "veeam"
     reads: ClassVar[tuple[str, ...]] = (parts.REPOSITORIES,)
     docs: ClassVar[tuple[Source, ...]] = (
         docs.V_REPOSITORY_ROLE,

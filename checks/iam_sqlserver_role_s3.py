@@ -40,6 +40,7 @@ NOT_VISIBLE = (
 class RoleS3Permissions(RoleCheck):
     id: ClassVar[str] = "iam.sqlserver-role-s3"
     title: ClassVar[str] = "The native-backup role may use S3 buckets not known in advance"
+    path_hop: ClassVar[str] = "db"
 
     def judge_role(self, ctx: CheckContext, arn: str, role: IamRole | None) -> Iterator[Finding]:
         if role is None or not role.exists:

@@ -33,6 +33,7 @@ RDS = Principal("Service", "rds.amazonaws.com")
 class RoleTrust(RoleCheck):
     id: ClassVar[str] = TRUST_ID
     title: ClassVar[str] = "The native-backup role exists and trusts rds.amazonaws.com"
+    path_hop: ClassVar[str] = "db"
 
     def judge_role(self, ctx: CheckContext, arn: str, role: IamRole | None) -> Iterator[Finding]:
         db = ctx.db

@@ -38,6 +38,7 @@ from checks.support.veeam_roles import (
 class WorkerRole(Check):
     id: ClassVar[str] = "iam.worker-role"
     title: ClassVar[str] = "Veeam's production worker role: same account, instance profile, trust"
+    path_hop: ClassVar[str] = "veeam"
     reads: ClassVar[tuple[str, ...]] = (parts.VEEAM_ROLES,)
     docs: ClassVar[tuple[Source, ...]] = (docs.V_WORKER_ROLE, docs.V_TARGET_SETTINGS_RDS)
 

@@ -33,6 +33,7 @@ KEY_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:DescribeKey")
 class RepositoryKey(Check):
     id: ClassVar[str] = "kms.repository-key"
     title: ClassVar[str] = "The KMS key Veeam encrypts a repository with is usable by its role"
+    path_hop: ClassVar[str] = "veeam"
     reads: ClassVar[tuple[str, ...]] = (parts.REPOSITORIES,)
     docs: ClassVar[tuple[Source, ...]] = (
         docs.V_REPOSITORY_LIMITATIONS,

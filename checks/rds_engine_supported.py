@@ -113,6 +113,7 @@ def state_problem(db: DBInstance) -> tuple[Status, str, str | None]:
 class EngineSupported(Check):
     id: ClassVar[str] = "rds.engine-supported"
     title: ClassVar[str] = "Engine, version and state Veeam can back up"
+    path_hop: ClassVar[str] = "db"
     reads: ClassVar[tuple[str, ...]] = (parts.DB_INSTANCES,)
     docs: ClassVar[tuple[Source, ...]] = (docs.V_OVERVIEW_RDS, docs.V_LIMITATIONS, docs.A_SNAPSHOT)
 

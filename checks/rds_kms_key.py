@@ -17,6 +17,7 @@ from checks.support.kms_state import key_problem
 class DbKmsKey(Check):
     id: ClassVar[str] = "rds.kms-key"
     title: ClassVar[str] = "An encrypted DB instance's KMS key is usable"
+    path_hop: ClassVar[str] = "db"
     reads: ClassVar[tuple[str, ...]] = (parts.GUARDRAILS,)
     docs: ClassVar[tuple[Source, ...]] = (docs.A_RDS_ENCRYPTION,)
 

@@ -23,6 +23,7 @@ TRUSTSTORE = "truststore.pki.rds.amazonaws.com"
 class PostgresCaDownload(Check):
     id: ClassVar[str] = "rds.postgres-ca-download"
     title: ClassVar[str] = "PostgreSQL: the worker subnet can download the RDS certificate bundle"
+    path_hop: ClassVar[str] = "route"
     severity: ClassVar[Severity] = Severity.WARNING
     modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PRIVATE, Mode.VPC_ENDPOINTS})
     engines: ClassVar[frozenset[str] | None] = POSTGRES_ENGINES

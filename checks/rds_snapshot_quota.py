@@ -16,6 +16,7 @@ from checks.docs import Source
 class SnapshotQuota(Check):
     id: ClassVar[str] = "rds.snapshot-quota"
     title: ClassVar[str] = "Room for one more manual DB snapshot per DB instance"
+    path_hop: ClassVar[str] = "db"
     scopes: ClassVar[frozenset[str]] = frozenset({"region"})
     reads: ClassVar[tuple[str, ...]] = (parts.GUARDRAILS,)
     docs: ClassVar[tuple[Source, ...]] = (docs.A_ACCOUNT_QUOTA, docs.A_RDS_QUOTAS)

@@ -19,6 +19,7 @@ from checks.docs import Source
 class BackupRestoreOption(Check):
     id: ClassVar[str] = "rds.sqlserver-backup-restore"
     title: ClassVar[str] = "SQLSERVER_BACKUP_RESTORE with an IAM role in the applied option group"
+    path_hop: ClassVar[str] = "db"
     engines: ClassVar[frozenset[str] | None] = SQLSERVER_FAMILY
     reads: ClassVar[tuple[str, ...]] = (parts.DB_INSTANCES, parts.OPTION_GROUPS)
     docs: ClassVar[tuple[Source, ...]] = (

@@ -28,6 +28,7 @@ from checks.support.route_tables import effective_table
 class InternetRoute(Check):
     id: ClassVar[str] = "route.internet"
     title: ClassVar[str] = "Every public IPv4 address routes to the internet gateway"
+    path_hop: ClassVar[str] = "route"
     modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PUBLIC})
     subnet_modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PUBLIC})
     requires: ClassVar[tuple[str, ...]] = ("subnet.public-ip",)

@@ -28,6 +28,7 @@ from checks.support.route_tables import vpc_endpoints
 class S3PublicEndpoint(Check):
     id: ClassVar[str] = "s3.public-endpoint"
     title: ClassVar[str] = "SQL Server: a path to the public s3.<region>.amazonaws.com"
+    path_hop: ClassVar[str] = "route"
     modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PRIVATE, Mode.VPC_ENDPOINTS})
     subnet_modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PRIVATE, Mode.VPC_ENDPOINTS})
     engines: ClassVar[frozenset[str] | None] = SQLSERVER_FAMILY

@@ -22,6 +22,7 @@ from checks.support.repositories import Located, bucket_gap, bucket_rules, locat
 class S3Repository(Check):
     id: ClassVar[str] = "s3.repository"
     title: ClassVar[str] = "Veeam's repository bucket: usable as Veeam requires, reachable"
+    path_hop: ClassVar[str] = "veeam"
     reads: ClassVar[tuple[str, ...]] = (parts.REPOSITORIES,)
     docs: ClassVar[tuple[Source, ...]] = (
         docs.V_REPOSITORY_LIMITATIONS,

@@ -23,6 +23,7 @@ EPHEMERAL = (1024, 65535)
 class DbPortNacl(Check):
     id: ClassVar[str] = "subnet.db-port-nacl"
     title: ClassVar[str] = "Network ACLs let the DB port through between workers and the DB"
+    path_hop: ClassVar[str] = "subnet"
     severity: ClassVar[Severity] = Severity.WARNING
     reads: ClassVar[tuple[str, ...]] = (parts.DB_INSTANCES, parts.SUBNETS)
     docs: ClassVar[tuple[Source, ...]] = (docs.A_NACL, docs.V_BACKUP_HIW_RDS)

@@ -24,6 +24,7 @@ EPHEMERAL = (1024, 65535)
 class SubnetNacl(Check):
     id: ClassVar[str] = "subnet.nacl"
     title: ClassVar[str] = "The worker subnet's network ACL allows HTTPS and its replies"
+    path_hop: ClassVar[str] = "subnet"
     severity: ClassVar[Severity] = Severity.WARNING
     reads: ClassVar[tuple[str, ...]] = (parts.SUBNETS,)
     docs: ClassVar[tuple[Source, ...]] = (docs.A_NACL, docs.V_WORKER_NETWORK)

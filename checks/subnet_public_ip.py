@@ -14,6 +14,7 @@ from checks.support.worker_subnet import WorkerSubnetCheck
 class PublicIpSubnet(WorkerSubnetCheck):
     id: ClassVar[str] = "subnet.public-ip"
     title: ClassVar[str] = "A subnet with public IPv4 auto-assign in the DB instance's AZ"
+    path_hop: ClassVar[str] = "subnet"
     modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PUBLIC})
     plan_mode: ClassVar[Mode] = Mode.PUBLIC
     wants: ClassVar[str] = "is available, has free addresses and auto-assigns public IPv4"

@@ -14,6 +14,7 @@ from checks.support.worker_subnet import WorkerSubnetCheck
 class WorkerCandidateSubnet(WorkerSubnetCheck):
     id: ClassVar[str] = "subnet.worker-candidate"
     title: ClassVar[str] = "A subnet without public IPv4 auto-assign in the DB instance's AZ"
+    path_hop: ClassVar[str] = "subnet"
     modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PRIVATE, Mode.VPC_ENDPOINTS})
     plan_mode: ClassVar[Mode] = Mode.PRIVATE  # both private modes have the same candidates
     wants: ClassVar[str] = "is available, has free addresses and does not auto-assign public IPv4"

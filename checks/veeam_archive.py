@@ -26,6 +26,7 @@ ARCHIVE_NAMES = {"GLACIER": "Glacier Flexible Retrieval", "DEEP_ARCHIVE": "Glaci
 class VeeamArchive(Check):
     id: ClassVar[str] = "veeam.archive"
     title: ClassVar[str] = "Veeam's archive rules for a policy that archives"
+    path_hop: ClassVar[str] = "veeam"
     reads: ClassVar[tuple[str, ...]] = (parts.REPOSITORIES,)
     docs: ClassVar[tuple[Source, ...]] = (
         docs.V_TARGET_SETTINGS_RDS,

@@ -20,6 +20,7 @@ from checks.support import block_public_access as bpa
 class BlockPublicAccess(Check):
     id: ClassVar[str] = "vpc.block-public-access"
     title: ClassVar[str] = "VPC Block Public Access lets the workers use the internet gateway"
+    path_hop: ClassVar[str] = "vpc"
     modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PUBLIC})
     subnet_modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PUBLIC})
     reads: ClassVar[tuple[str, ...]] = (parts.GUARDRAILS,)

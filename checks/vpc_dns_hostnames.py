@@ -14,6 +14,7 @@ from checks.support.vpc_attribute import VpcAttributeCheck
 class DnsHostnames(VpcAttributeCheck):
     id: ClassVar[str] = "vpc.dns-hostnames"
     title: ClassVar[str] = "DNS hostnames on the DB instance's VPC (private DNS of endpoints)"
+    path_hop: ClassVar[str] = "vpc"
     modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PRIVATE, Mode.VPC_ENDPOINTS})
     attribute: ClassVar[str] = "enableDnsHostnames"
     field: ClassVar[str] = "dns_hostnames"

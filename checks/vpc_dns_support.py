@@ -13,6 +13,7 @@ from checks.support.vpc_attribute import VpcAttributeCheck
 class DnsSupport(VpcAttributeCheck):
     id: ClassVar[str] = "vpc.dns-support"
     title: ClassVar[str] = "DNS resolution on the DB instance's VPC"
+    path_hop: ClassVar[str] = "vpc"
     attribute: ClassVar[str] = "enableDnsSupport"
     field: ClassVar[str] = "dns_support"
     option: ClassVar[str] = "enable-dns-support"

@@ -17,6 +17,7 @@ from checks.support.shared_vpc import unknown_shared
 class InternetGatewayAttached(Check):
     id: ClassVar[str] = "vpc.internet-gateway"
     title: ClassVar[str] = "An internet gateway attached to the DB instance's VPC"
+    path_hop: ClassVar[str] = "gateway"
     modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PUBLIC})
     reads: ClassVar[tuple[str, ...]] = (parts.ROUTING,)
     docs: ClassVar[tuple[Source, ...]] = (docs.V_TARGET_SETTINGS_RDS, docs.A_IGW)
