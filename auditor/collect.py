@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from auditor import scope
 from auditor.collectors import UNIT_COLLECTORS
 from auditor.collectors.base import Absent, Collector, SharedReads, UnitContext
+from auditor.collectors.peering import PeerNetworksCollector, peer_needs
 from auditor.collectors.repositories import RepositoriesCollector, repository_needs
 from auditor.inventory import (
     AccountRecord,
@@ -25,6 +26,7 @@ from auditor.inventory import (
     RegionInventory,
     RepositoryAccount,
     WorkerConfig,
+    peer_key,
 )
 from auditor.secrets import quoted
 from auditor.sessions import ApiStats, AwsSession
@@ -121,6 +123,9 @@ def collect_jobs(
         if veeam is not None
         else {}
     )
+    peers = read_peer_networks(
+        jobs, units, veeam, repositories, requested, limiter, max_workers, deadline
+    )
     calls, retries = stats.snapshot()
     return Inventory(
         accounts=sorted(accounts, key=lambda a: a.account_id),
@@ -131,6 +136,7 @@ def collect_jobs(
         worker_config=worker_config or WorkerConfig(),
         veeam_config=veeam.to_dict() if veeam is not None else None,
         repositories=repositories,
+        peer_networks=peers,
     )
 
 
@@ -180,6 +186,46 @@ def read_repositories(
             log.info("%s: reading the Veeam repositories", account_id)
             out[account_id] = collector.collect_account(
                 job.aws, account_id, job.region, need, limiter, max_workers
+            )
+    return out
+
+
+def read_peer_networks(
+    jobs: list[UnitJob],
+    units: list[RegionInventory],
+    veeam: VeeamConfig | None,
+    repositories: dict[str, RepositoryAccount],
+    requested: list[str],
+    limiter: threading.Semaphore,
+    max_workers: int,
+    deadline: float | None,
+) -> dict[str, RegionInventory | None]:
+    """The peered VPCs that may hold a worker VPC's S3 interface endpoint, once per run, by
+    (account, region), with the session of the account that owns them; ``None`` for an account
+    this run has no session for (its checks say which account to add)."""
+    sessions: dict[str, UnitJob] = {}
+    for unit_job in jobs:
+        sessions.setdefault(unit_job.account_id, unit_job)
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for peer in peer_needs(units, requested, veeam, repositories):
+        grouped.setdefault((peer.owner_id, peer.region), []).append(peer.vpc_id)
+    collector = PeerNetworksCollector()
+    out: dict[str, RegionInventory | None] = {}
+    for (account_id, region), vpc_ids in sorted(grouped.items()):
+        key = peer_key(account_id, region)
+        job = sessions.get(account_id)
+        if job is None:
+            out[key] = None
+        elif deadline is not None and time.monotonic() >= deadline:
+            late = RegionInventory(account_id, region)
+            late.errors.append(
+                deadline_gap(account_id, region, "the peered VPCs were not read before --deadline")
+            )
+            out[key] = late
+        else:
+            log.info("%s %s: reading the peered VPCs %s", account_id, region, ", ".join(vpc_ids))
+            out[key] = collector.collect_region(
+                job.aws, account_id, region, vpc_ids, limiter, max_workers
             )
     return out
 

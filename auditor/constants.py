@@ -19,6 +19,8 @@ IAM_ROLES = "iam.roles"
 GUARDRAILS = "account.guardrails"
 VEEAM_ROLES = "iam.veeam_roles"  # with --veeam-config
 REPOSITORIES = "s3.repositories"  # with --veeam-config: buckets, keys, repository roles
+PEERINGS = "ec2.vpc_peerings"  # the target VPCs' peering connections
+PEER_NETWORKS = "ec2.peer_networks"  # peered VPCs' S3 interface endpoints, routes, groups
 
 INVENTORY_PARTS: frozenset[str] = frozenset(
     {
@@ -35,6 +37,8 @@ INVENTORY_PARTS: frozenset[str] = frozenset(
         GUARDRAILS,
         VEEAM_ROLES,
         REPOSITORIES,
+        PEERINGS,
+        PEER_NETWORKS,
     }
 )
 

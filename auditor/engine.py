@@ -198,7 +198,9 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
         findings += region_findings
         for db in selected.targets:
             found.add(db.db_instance_id)
-            target_findings = run_target(unit, db, checks, plans, veeam, inventory.repositories)
+            target_findings = run_target(
+                unit, db, checks, plans, veeam, inventory.repositories, inventory.peer_networks
+            )
             findings += target_findings
             applicable = [f for f in region_findings if by_id[f.check_id].applies_to(db)]
             result = fold(unit, db, target_findings + applicable, headline, plans, hop_of)
@@ -216,7 +218,8 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
         skipped=skipped,
         findings=findings,
         errors=[e for u in inventory.regions for e in u.errors]
-        + [e for r in inventory.repositories.values() for e in r.errors],
+        + [e for r in inventory.repositories.values() for e in r.errors]
+        + [e for n in inventory.peer_networks.values() if n is not None for e in n.errors],
         not_found=sorted(set(requested) - found),
         worker_config=inventory.worker_config,
         api_calls=dict(inventory.api_calls),
@@ -245,13 +248,21 @@ def run_target(
     plans: WorkerPlans,
     veeam: VeeamConfig | None = None,
     repositories: dict[str, RepositoryAccount] | None = None,
+    peer_networks: dict[str, RegionInventory | None] | None = None,
 ) -> list[Finding]:
     """Every applicable target-scope check for one target, prerequisites first."""
     return _run_checks(
         [c for c in checks if "target" in c.scopes],
         lambda check: [db] if check.applies_to(db) else [],
         lambda check, modes, _: CheckContext(
-            check, unit, db, modes, plans, veeam=veeam, repositories=repositories or {}
+            check,
+            unit,
+            db,
+            modes,
+            plans,
+            veeam=veeam,
+            repositories=repositories or {},
+            peer_networks=peer_networks or {},
         ),
         lambda check, ctx: check.run(ctx),
     )

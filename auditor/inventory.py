@@ -161,6 +161,37 @@ class VpcEndpoint:
 
 
 @dataclass
+class PeeringSide:
+    """One VPC of a peering connection, as DescribeVpcPeeringConnections gives it."""
+
+    owner_id: str
+    vpc_id: str
+    region: str
+    cidrs: list[str] = field(default_factory=list)  # IPv4 CIDR blocks of that VPC
+
+
+@dataclass
+class VpcPeering:
+    peering_id: str
+    status: str  # Status.Code: active | pending-acceptance | deleted | ...
+    requester: PeeringSide
+    accepter: PeeringSide
+
+    def other_side(self, vpc_id: str) -> PeeringSide | None:
+        """The VPC on the other end from ``vpc_id`` (None: the connection does not join it)."""
+        if self.requester.vpc_id == vpc_id:
+            return self.accepter
+        if self.accepter.vpc_id == vpc_id:
+            return self.requester
+        return None
+
+
+def peer_key(account_id: str, region: str) -> str:
+    """The key of a peered network in ``Inventory.peer_networks``."""
+    return f"{account_id}/{region}"
+
+
+@dataclass
 class NaclEntry:
     rule_number: int
     egress: bool
@@ -330,6 +361,8 @@ class RegionInventory:
     nat_gateways: list[NatGateway] | None = None
     vpc_endpoints: list[VpcEndpoint] | None = None
     network_acls: list[NetworkAcl] | None = None
+    # VPC peering connections of the target VPCs (None: not read).
+    peerings: list[VpcPeering] | None = None
     prefix_lists: dict[str, list[str] | None] = field(default_factory=dict)  # id -> CIDRs
     # The Region's S3 addresses (AWS's managed prefix list com.amazonaws.<region>.s3); None: not
     # read. A public prefix routed elsewhere fails only when it overlaps them (route.internet).
@@ -385,6 +418,10 @@ class Inventory:
     api_retries: dict[str, int] = field(default_factory=dict)
     veeam_config: dict[str, Any] | None = None  # --veeam-config, normalised (replayed with it)
     repositories: dict[str, RepositoryAccount] = field(default_factory=dict)  # by account id
+    # The VPCs peered with a worker VPC that may hold its S3 interface endpoint, by
+    # "<account>/<region>": their endpoints, route tables and the endpoints' groups, read with
+    # the owning account's session; None: this run does not audit that account (nothing read).
+    peer_networks: dict[str, RegionInventory | None] = field(default_factory=dict)
     snapshot_version: int = SNAPSHOT_VERSION
 
     def to_json(self) -> str:

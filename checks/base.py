@@ -93,6 +93,8 @@ class CheckContext:
     veeam: VeeamConfig | None = None  # --veeam-config
     # --veeam-config's repositories as read, by the account that owns each bucket, key, role
     repositories: dict[str, RepositoryAccount] = field(default_factory=dict)
+    # Peered VPCs by "<account>/<region>" (None: that account is not audited by this run)
+    peer_networks: dict[str, RegionInventory | None] = field(default_factory=dict)
 
     @property
     def policy(self) -> VeeamPolicy | None:

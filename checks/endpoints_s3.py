@@ -1,7 +1,8 @@
 """endpoints.s3: the workers' way to S3 in Veeam's two private setups.
 
 - private ("private network deployment"): an S3 *interface* endpoint, chosen by id in Veeam's
-  repository settings; gateway endpoints are not supported there.
+  repository settings, in the worker VPC or in a VPC peered with it
+  (checks/support/s3_interface.py); gateway endpoints are not supported there.
 - vpc-endpoints ("Appendix C"): an S3 *gateway* endpoint on the worker subnet's route table;
   this part holds on the chosen worker subnet (`S3Endpoint.subnet_rule`).
 """
@@ -16,13 +17,11 @@ from auditor.inventory import DBInstance, RegionInventory, Subnet
 from auditor.model import Evidence, Finding, Mode, Status
 from auditor.network import available, is_service, service_name, strays
 from auditor.outcome import Outcome
-from auditor.workers import worker_peer
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
-from checks.support.endpoint_groups import admits_https, worst
 from checks.support.route_tables import effective_table, vpc_endpoints
-from checks.support.shared_vpc import unknown_shared
+from checks.support.s3_interface import s3_interface_path
 
 
 class S3Endpoint(Check):
@@ -33,11 +32,18 @@ class S3Endpoint(Check):
     subnet_modes: ClassVar[frozenset[Mode]] = frozenset({Mode.VPC_ENDPOINTS})
     requires: ClassVar[tuple[str, ...]] = ("subnet.worker-candidate",)
     requires_modes: ClassVar[frozenset[Mode] | None] = frozenset({Mode.VPC_ENDPOINTS})
-    reads: ClassVar[tuple[str, ...]] = (parts.VPC_ENDPOINTS, parts.ROUTING, parts.PREFIX_LISTS)
+    reads: ClassVar[tuple[str, ...]] = (
+        parts.VPC_ENDPOINTS,
+        parts.ROUTING,
+        parts.PREFIX_LISTS,
+        parts.PEERINGS,
+        parts.PEER_NETWORKS,
+    )
     docs: ClassVar[tuple[Source, ...]] = (
         docs.V_ENABLE_PRIVATE,
         docs.V_REPO_S3_ENDPOINT,
         docs.V_CONFIGURE_ENDPOINTS,
+        docs.V_WORKERS_PRIVATE,
         docs.A_GATEWAY_ENDPOINTS,
     )
 
@@ -54,75 +60,8 @@ class S3Endpoint(Check):
         return s3_gateway_route(unit, subnet)
 
     def interface_endpoint(self, ctx: CheckContext) -> Finding:
-        db, unit = ctx.db, ctx.region
-        vpc_id = db.vpc_id or ""
-        if (shared := unknown_shared(unit, vpc_id, f"the S3 endpoints of {vpc_id}")) is not None:
-            return ctx.report(shared, modes=[Mode.PRIVATE])
-        if unit.vpc_endpoints is None:
-            error = unit.error_for("DescribeVpcEndpoints")
-            return ctx.unknown(f"VPC endpoints of {vpc_id}", error, modes=[Mode.PRIVATE])
-        s3 = [
-            e
-            for e in unit.vpc_endpoints
-            if e.vpc_id == vpc_id
-            and e.endpoint_type == "Interface"
-            and is_service(e, unit.region, "s3")
-        ]
-        ready = [e for e in s3 if available(e.state)]
-        plan = ctx.workers.plan(db, Mode.PRIVATE)
-        if ready:
-            peer = worker_peer(unit, db, plan)
-            judged = sorted(
-                ((admits_https(unit, e, peer), e) for e in ready),
-                key=lambda pe: (worst(pe[0]), pe[1].endpoint_id),
-            )
-            problems, endpoint = judged[0]
-            evidence: dict[str, str | list[str]] = {
-                "s3_interface_endpoints": [e.endpoint_id for e in ready],
-                "security_groups": endpoint.security_group_ids,
-            }
-            if not problems:
-                return ctx.finding(
-                    Status.PASS,
-                    f"S3 interface endpoint {endpoint.endpoint_id} is available in {vpc_id} and "
-                    "admits TCP 443 from the workers (select it in each repository's settings "
-                    "in Veeam)",
-                    resource_id=endpoint.endpoint_id,
-                    evidence=evidence,
-                    modes=[Mode.PRIVATE],
-                )
-            status, text, fix = max(problems, key=lambda p: worst([p]))
-            return ctx.finding(
-                status,
-                f"S3 interface endpoint {endpoint.endpoint_id}: {text}; Veeam: the endpoint's "
-                "group must allow inbound HTTPS from the appliance and the worker instances",
-                resource_id=endpoint.endpoint_id,
-                remediation=fix,
-                evidence=evidence,
-                modes=[Mode.PRIVATE],
-            )
-        subnet = (
-            plan.best.subnet_id
-            if plan.best
-            else "<a subnet in " + (db.availability_zone or "") + ">"
-        )
-        states = ", ".join(f"{e.endpoint_id} is '{e.state}'" for e in s3)
-        return ctx.finding(
-            Status.FAIL,
-            f"no available S3 interface endpoint in {vpc_id}"
-            + (f" ({states})" if states else "")
-            + ": Veeam's private network deployment needs one (gateway endpoints are not "
-            "supported there). Veeam also allows one in the repository's VPC reached over VPC "
-            "peering, which this audit does not follow",
-            resource_id=vpc_id,
-            remediation=(
-                f"aws ec2 create-vpc-endpoint --vpc-id {vpc_id} --vpc-endpoint-type Interface "
-                f"--service-name {service_name(unit.region, 's3')} --subnet-ids {subnet} "
-                "--security-group-ids <a group allowing TCP 443 from the workers and the appliance>"
-            ),
-            evidence={"vpc": vpc_id},
-            modes=[Mode.PRIVATE],
-        )
+        """An S3 interface endpoint for the target's Region: in its VPC or a peered one."""
+        return ctx.report(s3_interface_path(ctx, ctx.region.region), modes=[Mode.PRIVATE])
 
 
 def s3_gateway_route(unit: RegionInventory, subnet: Subnet) -> Outcome:

@@ -2,8 +2,9 @@
 exists and is readable in the account that owns it; no default SSE-KMS; Object Lock as the
 repository's immutability needs (Versioning, no default retention) or off; a warning when it is
 public or an enabled lifecycle rule covers Veeam's folder; in vpc-endpoints the bucket is in the
-DB instance's Region (a gateway endpoint works only within its Region); in private, the S3
-interface endpoint for the bucket's Region (REQUIREMENTS.md §5 "Repositories")."""
+DB instance's Region (a gateway endpoint works only within its Region); in private, a bucket in
+another Region needs an S3 interface endpoint there, in a VPC peered with the worker VPC
+(checks/support/s3_interface.py; REQUIREMENTS.md §5 "Repositories")."""
 
 from __future__ import annotations
 
@@ -17,17 +18,19 @@ from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
 from checks.support.repositories import Located, bucket_gap, bucket_rules, locate, reported
+from checks.support.s3_interface import s3_interface_path
 
 
 class S3Repository(Check):
     id: ClassVar[str] = "s3.repository"
     title: ClassVar[str] = "Veeam's repository bucket: usable as Veeam requires, reachable"
     path_hop: ClassVar[str] = "veeam"
-    reads: ClassVar[tuple[str, ...]] = (parts.REPOSITORIES,)
+    reads: ClassVar[tuple[str, ...]] = (parts.REPOSITORIES, parts.PEERINGS, parts.PEER_NETWORKS)
     docs: ClassVar[tuple[Source, ...]] = (
         docs.V_REPOSITORY_LIMITATIONS,
         docs.V_LIMITATIONS,
         docs.V_REPO_S3_ENDPOINT,
+        docs.V_WORKERS_PRIVATE,
         docs.A_GATEWAY_ENDPOINTS,
     )
 
@@ -70,16 +73,17 @@ class S3Repository(Check):
                     {"bucket_region": bucket.region},
                 )
             ]
+        path = s3_interface_path(ctx, bucket.region)  # another Region: over VPC peering
         return [
             Outcome(
-                Status.UNKNOWN,
-                f"repository bucket {name} is in {bucket.region}, not in {db_region}: Veeam's "
-                f"private deployment then needs an S3 interface endpoint for {bucket.region} in "
-                "a VPC peered with the worker VPC, which this audit does not follow",
-                name,
-                f"check by hand that a VPC in {bucket.region} peered with {ctx.db.vpc_id} has an "
-                "available S3 interface endpoint admitting TCP 443 from the workers, with routes "
-                "both ways, or use a bucket in " + db_region,
-                {"bucket_region": bucket.region},
+                path.status,
+                f"in {bucket.region}, reached from {db_region}: {path.message}"
+                if path.status is Status.PASS
+                else f"repository bucket {name} is in {bucket.region}, not in {db_region}: "
+                + path.message,
+                path.resource_id,
+                path.remediation,
+                {"bucket_region": bucket.region, **path.evidence},
+                path.error,
             )
         ]

@@ -32,6 +32,7 @@ from auditor.inventory import (
     NetworkAcl,
     OptionGroup,
     OptionGroupMembership,
+    PeeringSide,
     RegionInventory,
     RepositoryAccount,
     Route,
@@ -42,7 +43,9 @@ from auditor.inventory import (
     Subnet,
     Vpc,
     VpcEndpoint,
+    VpcPeering,
     WorkerConfig,
+    peer_key,
 )
 from auditor.model import AuditResult, Finding, Mode, Status, Verdict
 from auditor.sqlserver import ACTIVE, OPTION, ROLE_SETTING
@@ -191,6 +194,7 @@ def baseline(engine: str = "postgres") -> RegionInventory:
             endpoint("s3", "Gateway", endpoint_id=S3_GATEWAY),
         ],
         network_acls=[open_acl()],
+        peerings=[],
         prefix_lists={S3_PREFIX_LIST: ["52.218.0.0/17", "3.5.64.0/21"]},
         s3_ranges=["52.218.0.0/17", "3.5.64.0/21"],
         security_groups=[
@@ -261,6 +265,7 @@ def audit(
     config: WorkerConfig | None = None,
     veeam: VeeamConfig | None = None,
     repositories: dict[str, RepositoryAccount] | None = None,
+    peer_networks: dict[str, RegionInventory | None] | None = None,
 ) -> AuditResult:
     """The engine over this one unit with every built-in check (no AWS, no files)."""
     inventory = Inventory(
@@ -269,6 +274,7 @@ def audit(
         worker_config=config or WorkerConfig(),
         veeam_config=veeam.to_dict() if veeam is not None else None,
         repositories=repositories or {},
+        peer_networks=peer_networks or {},
     )
     return evaluate(inventory, CHECKS, headline)
 
@@ -451,3 +457,66 @@ def repositories() -> dict[str, RepositoryAccount]:
         account_public_access_block={},
     )
     return {REPO_ACCOUNT: record}
+
+
+# --- VPC peering: the S3 interface endpoint in another VPC (private) ----------------------------
+
+PEERING = "pcx-repo"
+PEER_VPC = "vpc-repo"
+PEER_CIDR = "11.0.0.0/16"
+PEER_SUBNET = "subnet-repo"
+PEER_TABLE = "rtb-repo"
+PEER_GROUP = "sg-repo-endpoint"
+PEER_ENDPOINT = "vpce-s3-repo"
+
+
+@dataclass(frozen=True)
+class PeerSetup:
+    """A VPC of the repository account, peered with the worker VPC, holding an S3 interface
+    endpoint for ``region``, as Veeam's private example sets it up; one field per thing to
+    break."""
+
+    region: str = REGION
+    status: str = "active"
+    route: bool = True  # the worker subnet's table sends PEER_CIDR to the peering
+    back: bool = True  # the endpoint subnet's table sends the workers back
+    cidr: str = PEER_CIDR
+    audited: bool = True  # the run has a session for REPO_ACCOUNT
+    admits: bool = True  # the endpoint's group admits 443 from the workers
+    endpoint_state: str = "available"
+
+    def apply(self, unit: RegionInventory) -> dict[str, RegionInventory | None]:
+        """Peer the unit's VPC; the peer networks as the run would have read them."""
+        mine = PeeringSide(unit.account_id, VPC, unit.region, ["10.0.0.0/16"])
+        there = PeeringSide(REPO_ACCOUNT, PEER_VPC, self.region, [self.cidr])
+        unit.peerings = [*(unit.peerings or []), VpcPeering(PEERING, self.status, mine, there)]
+        if self.route:
+            for t in unit.route_tables or []:
+                t.routes.append(Route(PEERING, "active", "CreateRoute", self.cidr))
+        if not self.audited:
+            return {peer_key(REPO_ACCOUNT, self.region): None}
+        routes = [Route("local", "active", "CreateRouteTable", self.cidr)]
+        if self.back:
+            routes.append(Route(PEERING, "active", "CreateRoute", "10.0.0.0/16"))
+        admitted = "10.0.0.0/16" if self.admits else "192.168.0.0/16"
+        network = RegionInventory(
+            REPO_ACCOUNT,
+            self.region,
+            vpc_endpoints=[
+                endpoint(
+                    "s3",
+                    endpoint_id=PEER_ENDPOINT,
+                    vpc_id=PEER_VPC,
+                    service_name=f"com.amazonaws.{self.region}.s3",
+                    private_dns=False,
+                    state=self.endpoint_state,
+                    subnet_ids=[PEER_SUBNET],
+                    security_group_ids=[PEER_GROUP],
+                )
+            ],
+            route_tables=[RouteTable(PEER_TABLE, PEER_VPC, True, [], routes)],
+            security_groups=[
+                SecurityGroup(PEER_GROUP, PEER_VPC, [SgRule("tcp", 443, 443, cidrs=[admitted])], [])
+            ],
+        )
+        return {peer_key(REPO_ACCOUNT, self.region): network}

@@ -53,6 +53,7 @@ from tests.inventory_builder import (
     S3_GATEWAY,
     VPC,
     WORKER_ROLE,
+    PeerSetup,
     allow_all,
     baseline,
     db,
@@ -85,6 +86,8 @@ class Row:
     veeam: VeeamConfig | None = None
     # What changes in the backup account's repository reads (rows with a repository).
     repos: Callable[[RepositoryAccount], object] | None = None
+    # A VPC peered with the worker VPC, holding an S3 interface endpoint (private).
+    peers: PeerSetup | None = None
 
     def expected_verdict(self) -> Verdict:
         if self.verdict is not None:
@@ -129,6 +132,9 @@ def endpoints_without(*ids: str) -> Callable[[RegionInventory], None]:
         unit.vpc_endpoints = [e for e in unit.vpc_endpoints if e.endpoint_id not in ids]
 
     return run
+
+
+NO_LOCAL_S3 = endpoints_without("vpce-s3-interface")
 
 
 def set_attr(get: Callable[[RegionInventory], object], **values: object) -> Callable:
@@ -741,6 +747,101 @@ ROWS: dict[str, list[Row]] = {
             Status.FAIL,
             "no available S3 interface endpoint",
             "--vpc-endpoint-type Interface",
+        ),
+        Row(
+            "an S3 interface endpoint in a peered VPC (private)",
+            NO_LOCAL_S3,
+            R,
+            Status.PASS,
+            "vpce-s3-repo is available in vpc-repo (account 444455556666, eu-west-1, peered over "
+            "pcx-repo), routes join the two VPCs both ways",
+            peers=PeerSetup(),
+        ),
+        Row(
+            "the peering is not accepted yet",
+            NO_LOCAL_S3,
+            R,
+            Status.FAIL,
+            "pcx-repo to vpc-repo is 'pending-acceptance'",
+            peers=PeerSetup(status="pending-acceptance"),
+        ),
+        Row(
+            "no route from the worker subnet to the peer",
+            NO_LOCAL_S3,
+            R,
+            Status.FAIL,
+            "rtb-private (explicit route table of worker subnet subnet-private) does not send the "
+            "peered VPC's addresses to pcx-repo",
+            "aws ec2 create-route --route-table-id rtb-private --destination-cidr-block "
+            "11.0.0.0/16 --vpc-peering-connection-id pcx-repo",
+            peers=PeerSetup(route=False),
+        ),
+        Row(
+            "no route back from the endpoint's subnet",
+            NO_LOCAL_S3,
+            R,
+            Status.FAIL,
+            "does not send the workers' addresses back to pcx-repo",
+            "--route-table-id rtb-repo --destination-cidr-block 10.0.2.0/24",
+            peers=PeerSetup(back=False),
+        ),
+        Row(
+            "overlapping CIDRs",
+            NO_LOCAL_S3,
+            R,
+            Status.FAIL,
+            "have overlapping CIDRs (10.0.0.0/16 and 10.0.0.0/8)",
+            peers=PeerSetup(cidr="10.0.0.0/8"),
+        ),
+        Row(
+            "the peer's group does not admit the workers",
+            NO_LOCAL_S3,
+            R,
+            Status.FAIL,
+            "vpce-s3-repo in vpc-repo",
+            "in account 444455556666: aws ec2 authorize-security-group-ingress --group-id "
+            "sg-repo-endpoint --protocol tcp --port 443 --cidr 10.0.2.0/24 --region eu-west-1",
+            peers=PeerSetup(admits=False),
+        ),
+        Row(
+            "the peer's endpoint is pending",
+            NO_LOCAL_S3,
+            R,
+            Status.FAIL,
+            "no available S3 interface endpoint for eu-west-1 in the peered VPC vpc-repo",
+            peers=PeerSetup(endpoint_state="pendingAcceptance"),
+        ),
+        Row(
+            "the peer's account is not audited",
+            NO_LOCAL_S3,
+            R,
+            Status.UNKNOWN,
+            "account 444455556666 is not audited by this run",
+            "--role-arn arn:aws:iam::444455556666:role/",
+            peers=PeerSetup(audited=False),
+        ),
+        Row(
+            "peering connections not read",
+            lambda u: (
+                NO_LOCAL_S3(u),
+                gap(
+                    u,
+                    "peerings",
+                    "DescribeVpcPeeringConnections",
+                    "ec2:DescribeVpcPeeringConnections",
+                ),
+            ),
+            R,
+            Status.UNKNOWN,
+            "grant ec2:DescribeVpcPeeringConnections",
+        ),
+        Row(
+            "a peered VPC in another Region does not serve this Region",
+            NO_LOCAL_S3,
+            R,
+            Status.FAIL,
+            "no available S3 interface endpoint in vpc-1 or in a VPC peered with it",
+            peers=PeerSetup(region="eu-central-1"),
         ),
         Row(
             "a gateway endpoint does not do for private",
@@ -1831,13 +1932,48 @@ ROWS.update(
                 repos=in_bucket(region="us-east-1"),
             ),
             Row(
-                "another Region, private",
+                "another Region, private, no peered VPC there",
+                nothing,
+                R,
+                Status.FAIL,
+                "repository bucket veeam-rds-eu is in us-east-1, not in eu-west-1: no VPC in "
+                "us-east-1 with an available S3 interface endpoint is peered with vpc-1",
+                "--peer-region us-east-1",
+                veeam=PASSWORD,
+                repos=in_bucket(region="us-east-1"),
+            ),
+            Row(
+                "another Region, private, peered VPC with an endpoint there",
+                nothing,
+                R,
+                Status.PASS,
+                "in us-east-1, reached from eu-west-1: S3 interface endpoint vpce-s3-repo is "
+                "available in vpc-repo (account 444455556666, us-east-1, peered over pcx-repo)",
+                veeam=PASSWORD,
+                repos=in_bucket(region="us-east-1"),
+                peers=PeerSetup(region="us-east-1"),
+            ),
+            Row(
+                "another Region, private, the route back is missing",
+                nothing,
+                R,
+                Status.FAIL,
+                "is in us-east-1, not in eu-west-1: rtb-repo",
+                "in account 444455556666: aws ec2 create-route --region us-east-1 --route-table-id "
+                "rtb-repo",
+                veeam=PASSWORD,
+                repos=in_bucket(region="us-east-1"),
+                peers=PeerSetup(region="us-east-1", back=False),
+            ),
+            Row(
+                "another Region, private, the peer account is not audited",
                 nothing,
                 R,
                 Status.UNKNOWN,
-                "interface endpoint for us-east-1 in a VPC peered",
+                "account 444455556666 is not audited by this run",
                 veeam=PASSWORD,
                 repos=in_bucket(region="us-east-1"),
+                peers=PeerSetup(region="us-east-1", audited=False),
             ),
             Row(
                 "another Region, public",
@@ -2244,6 +2380,7 @@ CASES = [
 def test_check_rule(check_id: str, row: Row) -> None:
     unit = with_veeam_roles(baseline(row.engine)) if row.veeam else baseline(row.engine)
     row.change(unit)
+    peers = row.peers.apply(unit) if row.peers is not None else {}
     repos = repositories()
     if row.repos is not None:
         row.repos(repos[REPO_ACCOUNT])
@@ -2256,6 +2393,7 @@ def test_check_rule(check_id: str, row: Row) -> None:
         config=row.config,
         veeam=row.veeam,
         repositories=repos,
+        peer_networks=peers,
     )
 
     assert judged.status == row.status, judged.message

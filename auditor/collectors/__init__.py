@@ -10,6 +10,7 @@ from auditor.collectors.guardrails import GuardrailsCollector
 from auditor.collectors.iam_roles import IamRolesCollector
 from auditor.collectors.instance_types import InstanceTypesCollector
 from auditor.collectors.option_groups import OptionGroupsCollector
+from auditor.collectors.peering import PeeringCollector, PeerNetworksCollector
 from auditor.collectors.rds import DBInstancesCollector
 from auditor.collectors.repositories import RepositoriesCollector
 from auditor.collectors.routing import PrefixListsCollector, RoutingCollector
@@ -32,7 +33,9 @@ COLLECTORS: tuple[type[Collector], ...] = (
     IamRolesCollector,
     GuardrailsCollector,
     VeeamRolesCollector,
+    PeeringCollector,
     RepositoriesCollector,
+    PeerNetworksCollector,
 )
 UNIT_COLLECTORS = tuple(c for c in COLLECTORS if c.scope == "unit")
 
