@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from auditor import veeam_permissions as veeam
-from tests.builders import Builder
+from tests.builders import Builder, Layout
 from tests.test_accounts import as_account
 
 pytestmark = pytest.mark.usefixtures("aws")
@@ -51,7 +51,7 @@ def role(name: str, trust: str, actions: tuple[str, ...] | list[str]) -> None:
     iam.put_role_policy(RoleName=name, PolicyName="veeam", PolicyDocument=allowing(actions))
 
 
-def targets_account() -> None:
+def targets_account() -> Layout:
     """Four targets, Veeam's backup and worker roles set up as Veeam documents."""
     b = Builder("eu-west-1")
     net = b.ready_network()
@@ -69,6 +69,7 @@ def targets_account() -> None:
     iam.add_role_to_instance_profile(
         InstanceProfileName="VeeamProdWorker", RoleName="VeeamProdWorker"
     )
+    return net
 
 
 def backup_account(monkeypatch: pytest.MonkeyPatch) -> str:
@@ -187,3 +188,107 @@ def test_a_repository_in_an_account_not_audited_is_unknown_naming_it(
     assert f"--role-arn arn:aws:iam::{BACKUP}:role/" in finding["remediation"]
     assert run.target("orders")["verdict"] == "unknown"
     assert "s3.HeadBucket" not in run.report["api_calls"]
+
+
+def frankfurt_repository(monkeypatch: pytest.MonkeyPatch) -> tuple[str, str, str, str]:
+    """The backup account's repository in eu-central-1, and a VPC there (11.0.0.0/16) holding
+    an S3 interface endpoint whose group admits 443 from the worker VPC, as Veeam's private
+    example sets it up: (bucket, VPC, its route table, the S3 interface endpoint)."""
+    with monkeypatch.context() as m:
+        as_account(m, BACKUP)
+        where = {"LocationConstraint": "eu-central-1"}
+        s3 = boto3.client("s3", region_name="eu-central-1")
+        s3.create_bucket(Bucket="veeam-rds-fra", CreateBucketConfiguration=where)  # type: ignore[arg-type]
+        role(
+            "VeeamRepository",
+            trusting({"AWS": APPLIANCE}, {"Service": veeam.BATCH_OPERATIONS_SERVICE}),
+            veeam.REPOSITORY_ANY + veeam.REPOSITORY_BUCKET + veeam.REPOSITORY_OBJECTS,
+        )
+        b = Builder("eu-central-1")
+        vpc = b.vpc("11.0.0.0/16", "repository")
+        subnet = b.subnet(vpc, "11.0.1.0/24")
+        group = b.security_group(vpc, "s3-endpoint", https_from="10.0.0.0/16")
+        endpoint = b.interface_endpoint(vpc, "s3", [subnet], group, private_dns=False)
+        table = b.main_table(vpc)
+    boto3.DEFAULT_SESSION = None
+    return "veeam-rds-fra", vpc, table, endpoint
+
+
+def test_a_repository_in_another_region_is_reached_over_a_peered_vpc_in_private_mode(
+    preflight, tmp_path, monkeypatch
+):
+    net = targets_account()
+    bucket, repo_vpc, repo_table, endpoint = frankfurt_repository(monkeypatch)
+    path = tmp_path / "veeam.toml"
+    path.write_text(
+        f"""appliance_principal = "{APPLIANCE}"
+
+[[policies]]
+name = "to-frankfurt"
+db_instances = ["orders"]
+option = "account"
+backup_role = "arn:aws:iam::{TARGETS}:role/VeeamRdsBackup"
+worker_role = "arn:aws:iam::{TARGETS}:role/VeeamProdWorker"
+[policies.repository]
+bucket = "{bucket}"
+account = "{BACKUP}"
+role = "{REPO_ROLE}"
+"""
+    )
+
+    def audit():
+        run = preflight(
+            "audit", "--region", "eu-west-1", "--veeam-config", str(path),
+            "--worker-network", "private", "--db-instance", "orders",
+            "--role-arn", f"arn:aws:iam::{TARGETS}:role/audit",
+            "--role-arn", f"arn:aws:iam::{BACKUP}:role/audit",
+        )  # fmt: skip
+        assert run.report is not None, run.err
+        (finding,) = [f for f in run.findings("s3.repository", "orders") if "private" in f["modes"]]
+        return run, finding
+
+    # No peering: nothing in eu-central-1 is reachable from the worker VPC.
+    run, finding = audit()
+    assert finding["status"] == "fail"
+    assert (
+        f"is in eu-central-1, not in eu-west-1: no VPC in eu-central-1 with an available S3 "
+        f"interface endpoint is peered with {net.vpc_id}" in finding["message"]
+    )
+    assert "ec2.DescribeVpcEndpoints" in run.report["api_calls"]  # the unit's own, not a peer's
+
+    # Peered (the targets account asks, the backup account accepts) and routed one way only.
+    ec2 = boto3.client("ec2", region_name="eu-west-1")
+    pcx = ec2.create_vpc_peering_connection(
+        VpcId=net.vpc_id, PeerVpcId=repo_vpc, PeerOwnerId=BACKUP, PeerRegion="eu-central-1"
+    )["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+    with monkeypatch.context() as m:
+        as_account(m, BACKUP)
+        boto3.client("ec2", region_name="eu-central-1").accept_vpc_peering_connection(
+            VpcPeeringConnectionId=pcx
+        )
+    boto3.DEFAULT_SESSION = None
+    Builder("eu-west-1").route(net.private_table, "11.0.0.0/16", pcx)
+
+    run, finding = audit()
+    assert finding["status"] == "fail"
+    assert f"does not send the workers' addresses back to {pcx}" in finding["message"]
+    assert finding["remediation"].startswith(
+        f"in account {BACKUP}: aws ec2 create-route --region eu-central-1 "
+        f"--route-table-id {repo_table}"
+    )
+
+    # The route back, in the backup account: the workers reach the bucket's Region.
+    with monkeypatch.context() as m:
+        as_account(m, BACKUP)
+        Builder("eu-central-1").route(repo_table, "10.0.0.0/16", pcx)
+    boto3.DEFAULT_SESSION = None
+
+    run, finding = audit()
+    assert finding["status"] == "pass", finding["message"]
+    assert (
+        f"in eu-central-1, reached from eu-west-1: S3 interface endpoint {endpoint} is available "
+        f"in {repo_vpc} (account {BACKUP}, eu-central-1, peered over {pcx})" in finding["message"]
+    )
+    assert run.report["api_calls"]["ec2.DescribeVpcPeeringConnections"] == 1
+    assert run.report["errors"] == []
+    assert run.target("orders")["modes"]["private"]["verdict"] == "ready"
