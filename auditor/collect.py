@@ -18,6 +18,7 @@ from auditor.collectors import UNIT_COLLECTORS
 from auditor.collectors.base import Absent, Collector, SharedReads, UnitContext
 from auditor.collectors.peering import PeerNetworksCollector, peer_needs
 from auditor.collectors.repositories import RepositoriesCollector, repository_needs
+from auditor.collectors.shared_vpcs import merge_owner_network, read_owner_network, shared_targets
 from auditor.inventory import (
     AccountRecord,
     DBInstance,
@@ -118,6 +119,7 @@ def collect_jobs(
             )
         )
         units.append(late)
+    read_shared_vpcs(jobs, units, requested, limiter, max_workers, deadline)
     repositories = (
         read_repositories(jobs, units, veeam, requested, limiter, max_workers, deadline)
         if veeam is not None
@@ -188,6 +190,37 @@ def read_repositories(
                 job.aws, account_id, job.region, need, limiter, max_workers
             )
     return out
+
+
+def read_shared_vpcs(
+    jobs: list[UnitJob],
+    units: list[RegionInventory],
+    requested: list[str],
+    limiter: threading.Semaphore,
+    max_workers: int,
+    deadline: float | None,
+) -> None:
+    """Each shared VPC (AWS RAM) whose owner this run audits: the owner's network, read once
+    per (owner, region) with the owner's session, merged into every participant's unit."""
+    sessions: dict[str, UnitJob] = {}
+    for unit_job in jobs:
+        sessions.setdefault(unit_job.account_id, unit_job)
+    for (owner, region), pairs in sorted(shared_targets(units, requested).items()):
+        job = sessions.get(owner)
+        if job is None:
+            continue  # not audited: the checks say which account to add
+        participants = {id(u): u for u, _ in pairs}
+        if deadline is not None and time.monotonic() >= deadline:
+            gap = deadline_gap(owner, region, "the shared VPCs were not read before --deadline")
+            for unit in participants.values():
+                unit.errors.append(gap)
+            continue
+        targets = [db for _, db in pairs]
+        log.info("%s %s: reading the VPCs it shares", owner, region)
+        network = read_owner_network(job.aws, owner, region, targets, limiter, max_workers, _run)
+        for unit in participants.values():
+            vpcs = {db.vpc_id or "" for u, db in pairs if u is unit}
+            merge_owner_network(unit, vpcs, network)
 
 
 def read_peer_networks(

@@ -18,7 +18,7 @@ import boto3
 
 from auditor.model import AuditResult, Mode
 from auditor.run import AuditOptions, run_audit
-from auditor.sample_account import Builder
+from auditor.sample_account import Builder, Layout
 
 DEMO_REGIONS = ("eu-west-1", "us-east-1")
 DEMO_ACCOUNT = "123456789012"  # moto's default account
@@ -44,6 +44,7 @@ def offline_aws() -> Iterator[None]:
         from auditor import moto_extension
 
         moto_extension.install()  # the guardrail calls moto 5.2.5 lacks, as an untouched account
+        moto_extension.reset()  # a fresh moto: no answers or shares of an earlier demo
         with mock_aws():
             yield
 
@@ -156,6 +157,35 @@ def build_demo_account() -> None:
     groups = [us.security_group(erp.vpc_id, f"app-{i}") for i in range(5)]
     us.db("crowded-pg", "postgres", "16.3", erp.db_subnet_group, security_groups=groups)
     # crowded-pg: not ready anywhere (5 security groups already: no room for Veeam's)
+
+    net = build_network_account()
+    lent = [*net.private_subnets.values(), *net.public_subnets.values()]
+    moto_extension.share_subnets(NETWORK_ACCOUNT, DEMO_ACCOUNT, "us-east-1", lent)
+    db_subnets = us.db_subnet_group("network-db", list(net.private_subnets.values()))
+    us.db("network-pg", "postgres", "16.3", db_subnets)
+    # network-pg: unknown in every mode (its VPC is shared by the network account over AWS
+    # RAM; the demo does not audit that account, so its routes and endpoints are not read)
+
+
+NETWORK_ACCOUNT = "210987654321"  # owns the VPC it shares with the demo account (AWS RAM)
+
+
+def build_network_account() -> Layout:
+    """A VPC of the network account, ready for workers in every mode."""
+    creds = boto3.client("sts", region_name="us-east-1").assume_role(
+        RoleArn=f"arn:aws:iam::{NETWORK_ACCOUNT}:role/network-admin",
+        RoleSessionName="demo-setup",
+    )["Credentials"]
+    as_owner = {
+        "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": creds["SessionToken"],
+    }
+    with mock.patch.dict(os.environ, as_owner):
+        boto3.DEFAULT_SESSION = None
+        net = Builder("us-east-1").ready_network("10.6", "shared-by-network")
+    boto3.DEFAULT_SESSION = None
+    return net
 
 
 APPLIANCE = "arn:aws:iam::999988887777:role/VeeamImpersonation"  # the appliance's account

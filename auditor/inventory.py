@@ -363,6 +363,9 @@ class RegionInventory:
     network_acls: list[NetworkAcl] | None = None
     # VPC peering connections of the target VPCs (None: not read).
     peerings: list[VpcPeering] | None = None
+    # Shared VPCs (AWS RAM) whose owner's network was read in this run and merged in above:
+    # VPC id -> owner account. A shared VPC not listed here holds only what the participant sees.
+    shared_vpcs: dict[str, str] = field(default_factory=dict)
     prefix_lists: dict[str, list[str] | None] = field(default_factory=dict)  # id -> CIDRs
     # The Region's S3 addresses (AWS's managed prefix list com.amazonaws.<region>.s3); None: not
     # read. A public prefix routed elsewhere fails only when it overlaps them (route.internet).

@@ -38,6 +38,9 @@ class Answers:
 
 
 _ANSWERS: dict[str, Answers] = {}
+# AWS RAM subnet shares, which moto 5.2.5 does not apply to EC2: (participant account, region)
+# -> {subnet id: owner account}.
+_SHARES: dict[tuple[str, str], dict[str, str]] = {}
 _installed = False
 
 
@@ -48,6 +51,15 @@ def configure(region: str = ANY, **changes: Any) -> None:
 
 def reset() -> None:
     _ANSWERS.clear()
+    _SHARES.clear()
+
+
+def share_subnets(owner: str, participant: str, region: str, subnet_ids: list[str]) -> None:
+    """Share ``owner``'s subnets with ``participant`` as AWS RAM does for a shared VPC: the
+    participant sees those subnets (OwnerId: the owner) and their VPC, and can launch into them
+    (an RDS DB subnet group); the route tables, gateways, endpoints and network ACLs stay the
+    owner's, invisible to the participant."""
+    _SHARES.setdefault((participant, region), {}).update(dict.fromkeys(subnet_ids, owner))
 
 
 def answers(region: str) -> Answers:
@@ -154,4 +166,85 @@ def install() -> None:
         }
 
     setattr(ServiceQuotasBackend, "get_service_quota", get_service_quota)  # noqa: B010
+    _install_shares()
     _installed = True
+
+
+def _install_shares() -> None:
+    """Subnet and VPC lookups that see what RAM shares with the calling account."""
+    from moto.ec2.exceptions import InvalidSubnetIdError, InvalidVPCIdError
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.subnets import SubnetBackend
+    from moto.ec2.models.vpcs import VPCBackend
+
+    get_subnet, describe_subnets = SubnetBackend.get_subnet, SubnetBackend.describe_subnets
+    get_vpc, describe_vpcs = VPCBackend.get_vpc, VPCBackend.describe_vpcs
+
+    def shares(backend: Any) -> dict[str, str]:
+        return _SHARES.get((backend.account_id, backend.region_name), {})
+
+    def shared_subnets(backend: Any, filters: Any = None) -> list[Any]:
+        by_owner: dict[str, list[str]] = {}
+        for subnet_id, owner in shares(backend).items():
+            by_owner.setdefault(owner, []).append(subnet_id)
+        return [
+            s
+            for owner, ids in sorted(by_owner.items())
+            for s in describe_subnets(ec2_backends[owner][backend.region_name], ids, filters)
+        ]
+
+    def shared_vpcs(backend: Any) -> dict[str, Any]:
+        return {s.vpc_id: s.ec2_backend.get_vpc(s.vpc_id) for s in shared_subnets(backend)}
+
+    def get_shared_subnet(self: Any, subnet_id: str) -> Any:
+        try:
+            return get_subnet(self, subnet_id)
+        except InvalidSubnetIdError:
+            owner = shares(self).get(subnet_id)
+            if owner is None:
+                raise
+            return get_subnet(ec2_backends[owner][self.region_name], subnet_id)
+
+    def describe_shared_subnets(
+        self: Any, subnet_ids: list[str] | None = None, filters: Any = None
+    ) -> list[Any]:
+        if not shares(self):
+            return describe_subnets(self, subnet_ids, filters)
+        found = describe_subnets(self, None, filters) + shared_subnets(self, filters)
+        if subnet_ids:
+            found = [s for s in found if s.id in subnet_ids]
+            missing = set(subnet_ids) - {s.id for s in found}
+            if missing:
+                raise InvalidSubnetIdError(sorted(missing)[0])
+        return found
+
+    def get_shared_vpc(self: Any, vpc_id: str) -> Any:
+        try:
+            return get_vpc(self, vpc_id)
+        except InvalidVPCIdError:
+            vpc = shared_vpcs(self).get(vpc_id)
+            if vpc is None:
+                raise
+            return vpc
+
+    def describe_shared_vpcs(
+        self: Any, vpc_ids: list[str] | None = None, filters: Any = None
+    ) -> list[Any]:
+        if not shares(self):
+            return describe_vpcs(self, vpc_ids, filters)
+        from moto.ec2.utils import generic_filter
+
+        extra = list(shared_vpcs(self).values())
+        found = describe_vpcs(self, None, filters) + (
+            generic_filter(filters, extra) if filters else extra
+        )
+        if vpc_ids:
+            found = [v for v in found if v.id in vpc_ids]
+            if len(found) < len(set(vpc_ids)):
+                raise InvalidVPCIdError(sorted(set(vpc_ids) - {v.id for v in found}))
+        return found
+
+    SubnetBackend.get_subnet = get_shared_subnet  # type: ignore[method-assign]
+    SubnetBackend.describe_subnets = describe_shared_subnets  # type: ignore[method-assign]
+    VPCBackend.get_vpc = get_shared_vpc  # type: ignore[method-assign]
+    VPCBackend.describe_vpcs = describe_shared_vpcs  # type: ignore[method-assign]

@@ -1,5 +1,8 @@
 """ec2.worker-security-group (with --worker-security-group): the group Veeam's worker
-configuration gives the workers lets HTTPS out to what each mode needs."""
+configuration gives the workers lets HTTPS out to what each mode needs: public, 0.0.0.0/0 (or
+the Region's S3 addresses, a warning: the service endpoints' addresses cannot be read);
+private, the VPC's addresses (its interface endpoints); vpc-endpoints, those and S3's prefix
+list."""
 
 from __future__ import annotations
 
@@ -56,6 +59,8 @@ class WorkerSecurityGroup(Check):
     def judge(self, ctx: CheckContext, mode: Mode, group: SecurityGroup) -> Finding:
         unit, db = ctx.region, ctx.db
         gid = group.group_id
+        if mode is Mode.PUBLIC and (narrow := self.public_ranges(ctx, mode, group)) is not None:
+            return narrow
         if mode is Mode.PUBLIC:
             needs = {"the internet (0.0.0.0/0)": [EVERYWHERE]}
         else:
@@ -125,6 +130,41 @@ class WorkerSecurityGroup(Check):
             f"worker security group {gid} allows outbound TCP 443 to " + ", ".join(needs),
             resource_id=gid,
             evidence=evidence,
+            modes=[mode],
+        )
+
+    @staticmethod
+    def public_ranges(ctx: CheckContext, mode: Mode, group: SecurityGroup) -> Finding | None:
+        """Public mode without 443 to 0.0.0.0/0: a group admitting the Region's S3 addresses
+        (AWS's prefix list com.amazonaws.<region>.s3) may be enough, but the workers also reach
+        the Region's ssm, ssmmessages and sqs endpoints, whose addresses (AWS's ip-ranges.json)
+        no API of the account gives: a warning naming them. None: judge as usual."""
+        unit, gid = ctx.region, group.group_id
+        egress = group.egress
+        if sg_admits(egress, 443, EVERYWHERE, unit.prefix_lists) == "cidr":
+            return None
+        if not any(r.protocol in ("-1", "tcp") for r in egress):
+            return None  # nothing out at all: the usual failure
+        if unit.s3_ranges is None:
+            return ctx.unknown(
+                f"whether {gid}'s outbound rules cover the Region's S3 addresses",
+                unit.error_for("DescribeManagedPrefixLists")
+                or unit.error_for("GetManagedPrefixListEntries"),
+                resource_id=gid,
+                modes=[mode],
+            )
+        nets = [IPv4Network(c, strict=False) for c in unit.s3_ranges]
+        verdicts = {sg_admits(egress, 443, n, unit.prefix_lists) for n in nets}
+        if not nets or verdicts != {"cidr"}:
+            return None
+        return ctx.finding(
+            Status.WARN,
+            f"worker security group {gid} allows outbound TCP 443 to the Region's S3 addresses "
+            f"(com.amazonaws.{unit.region}.s3) but not to 0.0.0.0/0: the workers also reach the "
+            f"public ssm, ssmmessages and sqs endpoints of {unit.region}, whose addresses "
+            "(AWS's ip-ranges.json) this audit cannot read; make sure the group admits them",
+            resource_id=gid,
+            evidence={"security_group": gid},
             modes=[mode],
         )
 

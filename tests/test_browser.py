@@ -65,14 +65,14 @@ def test_report_opens_offline_with_headline_and_blocking_finding_visible(preflig
 
         headline = page.locator("p.headline")
         assert headline.is_visible()
-        assert "4 of 15 DB instance(s) ready" in headline.inner_text()
+        assert "4 of 16 DB instance(s) ready" in headline.inner_text()
         finding = page.get_by_text("no internet gateway is attached to", exact=False).first
         assert finding.is_visible()
         fix = page.locator("pre code", has_text="aws ec2 attach-internet-gateway").first
         assert fix.is_visible()
         # The path picture: an inline SVG per target, sized, whose words are real text.
         svgs = page.locator("#paths svg.path")
-        assert svgs.count() == 15 * 3
+        assert svgs.count() == 16 * 3
         batch = page.locator("#paths details[open] svg.path").nth(1)  # batch-pg, headline mode
         box = batch.bounding_box()
         assert box is not None

@@ -1107,6 +1107,42 @@ ROWS: dict[str, list[Row]] = {
             config=WORKER_GROUP,
         ),
         Row(
+            "public: the Region's S3 addresses, not everything",
+            worker_group(SgRule("tcp", 443, 443, cidrs=["52.218.0.0/17", "3.5.64.0/21"])),
+            P,
+            Status.WARN,
+            "allows outbound TCP 443 to the Region's S3 addresses (com.amazonaws.eu-west-1.s3) "
+            "but not to 0.0.0.0/0",
+            config=WORKER_GROUP,
+        ),
+        Row(
+            "public: S3 by its prefix list",
+            worker_group(SgRule("tcp", 443, 443, prefix_lists=["pl-s3"])),
+            P,
+            Status.WARN,
+            "the public ssm, ssmmessages and sqs endpoints of eu-west-1",
+            config=WORKER_GROUP,
+        ),
+        Row(
+            "public: part of S3 only",
+            worker_group(SgRule("tcp", 443, 443, cidrs=["52.218.0.0/17"])),
+            P,
+            Status.FAIL,
+            "does not allow outbound TCP 443 to the internet (0.0.0.0/0)",
+            config=WORKER_GROUP,
+        ),
+        Row(
+            "public: some egress, the S3 addresses not read",
+            both(
+                worker_group(SgRule("tcp", 443, 443, cidrs=["52.218.0.0/17"])),
+                set_attr(lambda u: u, s3_ranges=None),
+            ),
+            P,
+            Status.UNKNOWN,
+            "could not check whether sg-worker's outbound rules cover the Region's S3 addresses",
+            config=WORKER_GROUP,
+        ),
+        Row(
             "public: egress by a prefix list of everything",
             both(
                 worker_group(SgRule("tcp", 443, 443, prefix_lists=["pl-all"])),

@@ -14,7 +14,7 @@ def test_demo_shows_ready_not_ready_and_skipped_targets(preflight, monkeypatch):
         )
         for t in run.report["targets"]
     }
-    ready, not_ready = "ready", "not_ready"
+    ready, not_ready, unknown = "ready", "not_ready", "unknown"
     assert modes == {
         "orders-pg": (ready, ready, ready),
         "billing-sql": (ready, ready, ready),
@@ -31,6 +31,7 @@ def test_demo_shows_ready_not_ready_and_skipped_targets(preflight, monkeypatch):
         "crowded-pg": (not_ready, not_ready, not_ready),
         "paused-pg": (not_ready, not_ready, not_ready),
         "vault-pg": (not_ready, not_ready, not_ready),
+        "network-pg": (unknown, unknown, unknown),
     }
     blocking = {t["db_instance_id"]: t["modes"] for t in run.report["targets"]}
     assert blocking["reports-pg"]["private"]["blocking"] == ["vpc.dns-hostnames"]
@@ -52,6 +53,11 @@ def test_demo_shows_ready_not_ready_and_skipped_targets(preflight, monkeypatch):
     assert blocking["paused-pg"]["public"]["blocking"] == ["rds.engine-supported"]
     assert blocking["archive-pg"]["public"]["blocking"] == ["vpc.dns-support"]
     assert blocking["vault-pg"]["public"]["blocking"] == ["rds.kms-key"]
+    # A VPC shared over AWS RAM by an account the demo does not audit: unknown, never a fail.
+    assert blocking["network-pg"]["public"]["blocking"] == []
+    assert "vpc.internet-gateway" in blocking["network-pg"]["public"]["unknown"]
+    (igw,) = run.findings("vpc.internet-gateway", "network-pg")
+    assert "by account 210987654321 (AWS RAM)" in igw["message"]
     assert blocking["ledger-sql"]["public"]["blocking"] == ["rds.sqlserver-backup-restore"]
     assert blocking["legacy-pg11"]["public"]["blocking"] == [
         "iam.backup-role-permissions",  # Veeam policy rds-lean: no ec2:RunInstances

@@ -490,3 +490,47 @@ def test_a_diverted_prefix_clear_of_the_regions_s3_ranges_only_warns(preflight):
     assert f"8.8.8.0/24 -> {pcx}" in route["message"]
     assert run.target("orders")["modes"]["public"]["verdict"] == "ready"
     assert run.report["api_calls"]["ec2.DescribeManagedPrefixLists"] == 1
+
+
+def test_worker_security_group_by_mode_on_moto(preflight):
+    """Egress to the VPC and to the Region's S3 prefix list only: private and vpc-endpoints pass;
+    public warns (the service endpoints' addresses cannot be read), it does not fail."""
+    b = Builder("eu-west-1")
+    net = b.ready_network()
+    group = b.security_group(net.vpc_id, "workers")
+    b.ec2.revoke_security_group_egress(
+        GroupId=group, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+    )
+    s3_list = b.ec2.describe_managed_prefix_lists(
+        Filters=[{"Name": "prefix-list-name", "Values": ["com.amazonaws.eu-west-1.s3"]}]
+    )["PrefixLists"][0]["PrefixListId"]
+    b.ec2.authorize_security_group_egress(
+        GroupId=group,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 443,
+                "ToPort": 443,
+                "IpRanges": [{"CidrIp": net.cidr}],
+            },
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 443,
+                "ToPort": 443,
+                "PrefixListIds": [{"PrefixListId": s3_list}],
+            },
+        ],
+    )
+    b.db("orders", "postgres", "16.3", net.db_subnet_group)
+
+    run = preflight("audit", "--region", "eu-west-1", "--worker-security-group", group)
+
+    by_mode = {
+        m: f["status"] for f in run.findings("ec2.worker-security-group") for m in f["modes"]
+    }
+    assert by_mode == {"public": "warn", "private": "pass", "vpc-endpoints": "pass"}
+    (public,) = [f for f in run.findings("ec2.worker-security-group") if "public" in f["modes"]]
+    assert (
+        "to the Region's S3 addresses (com.amazonaws.eu-west-1.s3) but not to 0.0.0.0/0"
+        in (public["message"])
+    )

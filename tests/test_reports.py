@@ -48,7 +48,7 @@ def test_html_parses_strictly_and_is_self_contained(demo_report):
 def test_html_shows_headline_targets_fixes_and_what_is_not_checked(demo_report):
     html = render(demo_report, "html")
 
-    assert "NOT READY</span>\n  4 of 15 DB instance(s) ready in the <strong>public</strong>" in html
+    assert "NOT READY</span>\n  4 of 16 DB instance(s) ready in the <strong>public</strong>" in html
     assert '<th scope="col">public (headline)</th>' in html
     assert "aws ec2 attach-internet-gateway --internet-gateway-id" in html
     assert 'id="not-checked"' in html
@@ -234,8 +234,14 @@ def test_junit_has_a_suite_per_unit_and_a_case_per_db_instance(demo_report):
     skipped = cases["crm-mysql"].find("skipped")
     assert skipped is not None
     assert "MySQL" in (skipped.get("message") or "")
-    ready = sum(1 for t in demo_report["targets"] if t["verdict"] == "ready")
-    assert root.get("failures") == str(len(demo_report["targets"]) - ready)
+    verdicts = [
+        t["modes"][demo_report["worker_network"]]["verdict"] for t in demo_report["targets"]
+    ]
+    assert root.get("failures") == str(verdicts.count("not_ready"))
+    assert root.get("errors") == str(verdicts.count("unknown")) == "1"  # network-pg
+    network = cases["network-pg"].find("error")
+    assert network is not None
+    assert "could not check" in (network.text or "")
 
 
 def test_format_takes_commas_and_refuses_an_unknown_one_in_one_line(preflight, tmp_path):

@@ -1,9 +1,9 @@
 """Shared VPCs (AWS RAM): a participant account sees the owner's subnets, but the route tables,
 internet and NAT gateways, endpoints and network ACLs of the VPC are the owner's and are not
 read with the participant's session. Network checks then say `unknown`, naming the owner account
-to add (--role-arn) — never `fail` for what the participant cannot see. (Using the owner's
-inventory when the owner is audited in the same run is not done yet: its collection reads only
-the VPCs of its own DB instances.)"""
+to add (--role-arn) — never `fail` for what the participant cannot see. When the run audits the
+owner too, the owner's view of the VPC was read and merged into the unit
+(auditor/collectors/shared_vpcs.py; `RegionInventory.shared_vpcs`) and the checks judge it."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def owner(unit: RegionInventory, vpc_id: str | None) -> str | None:
 def unknown_shared(unit: RegionInventory, vpc_id: str | None, what: str) -> Outcome | None:
     """`unknown` for ``what`` of a VPC another account owns, or None for an own VPC."""
     account = owner(unit, vpc_id)
-    if account is None:
+    if account is None or (vpc_id or "") in unit.shared_vpcs:
         return None
     return Outcome(
         Status.UNKNOWN,
