@@ -40,6 +40,7 @@ from auditor.sessions import (
     validate_regions,
 )
 from auditor.veeam_config import VeeamConfig
+from checks.base import Check
 from reports.files import write_atomic
 from reports.redact import redact_text
 
@@ -87,6 +88,19 @@ def run_audit(
         replay_veeam_config(inventory, options)
     else:
         inventory = gather(options, session(), started, progress)
+    return judge(inventory, options, checks, started, generated)
+
+
+def judge(
+    inventory: Inventory,
+    options: AuditOptions,
+    checks: list[Check] | None = None,
+    started: float | None = None,
+    generated: datetime | None = None,
+) -> AuditResult:
+    """What was read, saved if asked (--save-snapshot), judged in the options' worker mode."""
+    started = time.monotonic() if started is None else started
+    generated = generated or utc_now()
     if options.save_snapshot is not None:
         try:
             text = inventory.to_json()
@@ -97,7 +111,9 @@ def run_audit(
             raise PreflightError(
                 f"cannot write the snapshot {options.save_snapshot}: {exc.strerror or exc}"
             ) from None
-    result = evaluate(inventory, checks, options.worker_network)
+    result = evaluate(
+        inventory, load_checks() if checks is None else checks, options.worker_network
+    )
     result.shard = options.shard
     result.generated_at = generated.strftime("%Y-%m-%dT%H:%M:%SZ")
     result.duration_s = time.monotonic() - started

@@ -30,16 +30,18 @@ def iam_enforced(endpoint: str) -> Iterator[None]:
         post(f"{endpoint}/moto-api/reset-auth", b"inf")
 
 
-def use_user_with_policy(monkeypatch: pytest.MonkeyPatch, actions: list[str]) -> None:
+def use_user_with_policy(
+    monkeypatch: pytest.MonkeyPatch, actions: list[str], name: str = "auditor"
+) -> None:
     """Create an IAM user allowed exactly ``actions`` and make its keys the current credentials."""
     iam = boto3.client("iam", region_name="us-east-1")
-    iam.create_user(UserName="auditor")
+    iam.create_user(UserName=name)
     document = {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
     }
-    iam.put_user_policy(UserName="auditor", PolicyName="audit", PolicyDocument=json.dumps(document))
-    key = iam.create_access_key(UserName="auditor")["AccessKey"]
+    iam.put_user_policy(UserName=name, PolicyName="audit", PolicyDocument=json.dumps(document))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)

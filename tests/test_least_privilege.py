@@ -5,6 +5,7 @@ fail it was not."""
 from __future__ import annotations
 
 import json
+import uuid
 
 import boto3
 import pytest
@@ -40,8 +41,8 @@ WITH_FALLBACK = {"rds:DescribeAccountAttributes"}
 POLICY = sorted({c.iam_action for c in declared_calls() if c.flag is None})
 
 
-def veeam_side(tmp_path) -> str:
-    """Veeam's roles, a KMS-encrypted repository and its role for "orders" (the config file)."""
+def veeam_side() -> str:
+    """Veeam's roles, a KMS-encrypted repository and its role for "orders" (the config text)."""
     iam = boto3.client("iam", region_name="us-east-1")
 
     def role(name: str, principals: list[dict[str, str]], actions: tuple[str, ...]) -> str:
@@ -77,9 +78,7 @@ def veeam_side(tmp_path) -> str:
         Bucket="lp-repository", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
     )
     key = boto3.client("kms", region_name="eu-west-1").create_key()["KeyMetadata"]["Arn"]
-    path = tmp_path / "veeam.toml"
-    path.write_text(
-        f"""appliance_principal = "{APPLIANCE}"
+    return f"""appliance_principal = "{APPLIANCE}"
 
 [[policies]]
 name = "nightly"
@@ -94,24 +93,47 @@ role = "{repository}"
 encryption = "kms"
 kms_key = "{key}"
 """
-    )
-    return str(path)
 
 
-def audit_with(endpoint, preflight, monkeypatch, actions, tmp_path):
+# The audited account, built once per test process and reused: every audit of it is read-only
+# and each run gets a user of its own. Another server test in this process resets the server;
+# the account is then built again (`built` looks for it first).
+_ACCOUNT: dict[str, str] = {}
+
+
+def built(endpoint: str) -> str:
+    """The account on the server (built if a reset wiped it); the --veeam-config text."""
+    if "config" in _ACCOUNT:
+        found = boto3.client("rds", region_name="eu-west-1").describe_db_instances()
+        if {d["DBInstanceIdentifier"] for d in found["DBInstances"]} == {"orders", "old", "erp"}:
+            return _ACCOUNT["config"]
     post(f"{endpoint}/moto-api/reset")
     b = Builder("eu-west-1")
     net = b.ready_network()
     b.db("orders", "postgres", "16.3", net.db_subnet_group)
     b.db("old", "postgres", "11.22", net.db_subnet_group)
     b.sql_server("erp", net.db_subnet_group)
-    config = veeam_side(tmp_path)
+    _ACCOUNT["config"] = veeam_side()
+    return _ACCOUNT["config"]
+
+
+@pytest.fixture
+def endpoint(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The server, not reset for each test here (`built` keeps the account)."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    return moto_server
+
+
+def audit_with(endpoint, preflight, monkeypatch, actions, tmp_path):
+    config = tmp_path / f"veeam-{len(actions)}.toml"
+    config.write_text(built(endpoint))
+    user = f"auditor-{uuid.uuid4().hex[:12]}"
     use_user_with_policy(
-        monkeypatch, actions + [MOTO_ALIASES[a] for a in actions if a in MOTO_ALIASES]
+        monkeypatch, actions + [MOTO_ALIASES[a] for a in actions if a in MOTO_ALIASES], user
     )
     with iam_enforced(endpoint):
         run = preflight(
-            "audit", "--region", "eu-west-1", "--format", "json", "--veeam-config", config,
+            "audit", "--region", "eu-west-1", "--format", "json", "--veeam-config", str(config),
             "--max-attempts", "1",  # the unreachable s3control (above) fails at once
         )  # fmt: skip
     if run.report is not None:  # what moto's server cannot answer, in every run (see above)
