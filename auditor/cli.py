@@ -22,20 +22,16 @@ from auditor import __version__
 from auditor.config import load_config
 from auditor.errors import PreflightError
 from auditor.guard import ReadOnlyViolation
-from auditor.inventory import WorkerConfig
 from auditor.model import AuditResult, Mode, report_exit_code
-from auditor.run import AuditOptions, nothing_audited, run_audit, utc_now
 from auditor.secrets import ScrubFilter, quoted
-from auditor.sessions import open_session
 from auditor.terminal import printable
 from auditor.veeam_config import load as load_veeam_config
 from reports.diff import BaselineError, change_lines, compare
 from reports.files import write_atomic
+from reports.formats import FORMATS
 from reports.load import load_report
 from reports.merge import MergeError, merge
-from reports.publish import prepare, publish, publish_one
 from reports.redact import redact_text
-from reports.render import FORMATS, render
 
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143  # 128 + SIGTERM, as shells report it
@@ -276,6 +272,10 @@ def audit(
     (a target unknown, a read failed, a region or --db-instance not audited); 2 bad input or
     nothing could be audited; 130 interrupted.
     """
+    from auditor.inventory import WorkerConfig
+    from auditor.run import AuditOptions, run_audit
+    from auditor.sessions import open_session
+
     setup_logging(verbose, log_format)
     if fail_on_regression and baseline is None:
         raise click.UsageError("--fail-on-regression needs --baseline")
@@ -417,9 +417,14 @@ def veeam_config_command(
     """Suggest a --veeam-config file (read-only): roles whose trust names a principal outside
     the account and that hold Veeam's actions, the buckets they name, the DB instances by
     region. It suggests, never decides: confirm every value in the Veeam console."""
-
     from auditor import veeam_init
-    from auditor.sessions import AwsSession, default_region, identify, validate_regions
+    from auditor.sessions import (
+        AwsSession,
+        default_region,
+        identify,
+        open_session,
+        validate_regions,
+    )
 
     setup_logging(verbose)
     if not init:
@@ -499,6 +504,9 @@ def finish(
     keep: int | None = None,
 ) -> int:
     """Publish the reports (reports.publish), print the summary, return the exit code."""
+    from auditor.run import nothing_audited, utc_now
+    from reports.publish import publish
+
     failure = nothing_audited(result)
     published = publish(
         result.to_dict(),
@@ -643,6 +651,9 @@ def iam_evaluate(
 @click.option("--redact", is_flag=True, help="Replace account ids by stable placeholders.")
 def render_command(report: Path, fmt: str, output: Path | None, redact: bool) -> None:
     """Render a saved JSON report again, offline (html, md or json)."""
+    from reports.publish import prepare, publish_one
+    from reports.render import render
+
     data = load_report(report)
     if output is None:
         click.echo(render(prepare(data, redact), fmt), nl=False)
@@ -678,6 +689,9 @@ def merge_command(
     allow_partial: bool,
 ) -> int:
     """Join the JSON reports of --shard runs into one report; exits like `audit`."""
+    from auditor.run import utc_now
+    from reports.publish import publish
+
     loaded = [load_report(p, "shard report") for p in reports]
     try:
         report = merge(loaded, allow_partial)
@@ -701,6 +715,8 @@ def merge_command(
 )
 def diff_command(old: Path, new: Path, fmt: str) -> int:
     """Compare two JSON reports. Exit 0 no regression, 1 regression, 2 bad input."""
+    from reports.render import render
+
     before, after = load_report(old, "old report"), load_report(new, "new report")
     try:
         changes = compare(before, after)

@@ -14,8 +14,9 @@ from auditor.errors import PreflightError
 from auditor.summary import summary_lines
 from reports.diff import BaselineError, change_lines, compare
 from reports.files import prune, report_stem, report_who, write_atomic, write_reports
+from reports.formats import FORMATS
 from reports.redact import redact as redact_report
-from reports.render import FORMATS, render
+from reports.render import render
 
 
 @dataclass

@@ -16,9 +16,8 @@ from typing import Any
 import jinja2
 
 from auditor.model import report_headline
+from reports.formats import FORMATS
 
-# name -> extension
-FORMATS: dict[str, str] = {"json": "json", "html": "html", "md": "md", "junit": "junit.xml"}
 MODES = ("public", "private", "vpc-endpoints")
 VERDICT_TEXT = {"ready": "READY", "not_ready": "NOT READY", "unknown": "UNKNOWN"}
 

@@ -125,3 +125,23 @@ def test_importing_checks_loads_no_boto3():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--help"], ["audit", "--help"]])
+def test_version_and_help_load_no_aws_sdk_moto_or_jinja(argv):
+    """`preflight --version` and `--help` answer without importing boto3, botocore, moto or
+    jinja2 (benchmarks/README.md has the startup time)."""
+    code = (
+        "import sys\n"
+        "from auditor.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('boto3', 'botocore', 'moto', 'jinja2')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in heavy}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
