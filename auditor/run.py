@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -168,8 +169,25 @@ def gather(
     accounts: list[AccountRecord] = []
     jobs: list[UnitJob] = []
     unread: list[RegionInventory] = []
-    for plan in account_plans(options, base, home, partition):
+    plans = list(account_plans(options, base, home, partition))
+
+    def reach_one(
+        plan: AccountPlan,
+    ) -> tuple[tuple[AwsSession, AccountRecord] | ReadError, list[str] | ReadError | None]:
         reached = reach(base, plan, home, options, stats, caller_account, caller_arn)
+        if isinstance(reached, ReadError):
+            return reached, None
+        return reached, explicit if explicit is not None else enabled_regions(reached[0], home)
+
+    # Accounts are reached concurrently (AssumeRole, GetCallerIdentity, the regions), under the
+    # run's request bound; their order in the report stays the plans' order.
+    width = max(1, min(len(plans), options.max_workers))
+    if width == 1:
+        outcomes = [reach_one(p) for p in plans]
+    else:
+        with ThreadPoolExecutor(max_workers=width) as pool:
+            outcomes = list(pool.map(reach_one, plans))
+    for plan, (reached, regions) in zip(plans, outcomes, strict=True):
         if isinstance(reached, ReadError):
             account_id = plan.account_id or caller_account
             accounts.append(AccountRecord(account_id, None, "unknown", reached.explain()))
@@ -180,11 +198,11 @@ def gather(
             continue
         aws, record = reached
         accounts.append(record)
-        regions = explicit if explicit is not None else enabled_regions(aws, home)
         if isinstance(regions, ReadError):
             error = replace(regions, account_id=record.account_id)
             unread.append(RegionInventory(record.account_id, home, errors=[error]))
             continue
+        assert regions is not None  # asked for every account reached
         log.info(
             "auditing %s as %s in %s", record.account_id, record.caller_arn, ", ".join(regions)
         )

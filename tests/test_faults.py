@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -162,13 +163,14 @@ def test_a_garbled_identity_in_an_assumed_account_makes_that_account_unknown(
         if b"Action=GetCallerIdentity" not in body:
             return None
         identities.append(number)
-        # The caller's own, then the first --role-arn's, then the second's: garble that one.
+        # The caller's own, then the first --role-arn's, then the second's: garble that one
+        # (--max-workers 1 reaches the accounts one after another, in the order given).
         return (200, GARBLED[garbled]) if len(identities) == 3 else None
 
     with FaultProxy(endpoint, third_identity) as proxy:
         monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
         run = preflight(
-            "audit", "--region", "eu-west-1", "--format", "json",
+            "audit", "--region", "eu-west-1", "--format", "json", "--max-workers", "1",
             "--role-arn", "arn:aws:iam::123456789012:role/audit",
             "--role-arn", "arn:aws:iam::111111111111:role/audit",
         )  # fmt: skip
@@ -181,3 +183,30 @@ def test_a_garbled_identity_in_an_assumed_account_makes_that_account_unknown(
     units = {u["account_id"]: u["status"] for u in run.report["units"]}
     assert units == {"123456789012": "audited", "111111111111": "unknown"}
     assert run.code in (1, 3)  # the first account's verdicts stand; the second is unknown
+
+
+def test_accounts_are_reached_concurrently(endpoint, preflight, monkeypatch):
+    """Three --role-arn accounts: their AssumeRole requests overlap (each waits at a barrier
+    for another to arrive; reached one after another, the barrier would break)."""
+    demo_network()
+    barrier = threading.Barrier(2, timeout=10)
+    broken: list[int] = []
+
+    def meet(number: int, body: bytes) -> tuple[int, bytes] | None:
+        if b"Action=AssumeRole" in body:
+            try:
+                barrier.wait()
+            except threading.BrokenBarrierError:
+                broken.append(number)
+        return None
+
+    with FaultProxy(endpoint, meet) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+        run = preflight(
+            "audit", "--region", "eu-west-1", "--format", "json",
+            "--role-arn", "arn:aws:iam::123456789012:role/audit",
+            "--role-arn", "arn:aws:iam::111111111111:role/audit",
+        )  # fmt: skip
+
+    assert broken == []
+    assert [a["status"] for a in run.report["accounts"]] == ["audited", "audited"]
