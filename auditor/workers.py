@@ -32,6 +32,12 @@ class SubnetRule(Protocol):
 
     def applies_to(self, db: DBInstance) -> bool: ...
 
+    # False: the outcome depends on the unit and the subnet only, so it is computed once per
+    # (rule, subnet) and shared by every target and mode (the built-in rules); True (the
+    # default for a plugin): once per target.
+    @property
+    def subnet_rule_uses_db(self) -> bool: ...
+
     def subnet_rule(self, unit: RegionInventory, db: DBInstance, subnet: Subnet) -> Outcome: ...
 
 
@@ -81,6 +87,10 @@ class WorkerPlans:
             for mode in Mode
         }
         self._cache: dict[tuple[str, Mode], Plan] = {}
+        self._outcomes: dict[tuple[str, str], Outcome] = {}  # (rule id, subnet id)
+        self._in_az: dict[tuple[str | None, str | None], list[Subnet]] = {}
+        for subnet in unit.subnets or []:
+            self._in_az.setdefault((subnet.vpc_id, subnet.availability_zone), []).append(subnet)
 
     def plan(self, db: DBInstance, mode: Mode) -> Plan:
         key = (db.db_instance_id, mode)
@@ -90,11 +100,7 @@ class WorkerPlans:
 
     def _make(self, db: DBInstance, mode: Mode) -> Plan:
         subnets = self.unit.subnets
-        in_az = [
-            s
-            for s in subnets or []
-            if s.vpc_id == db.vpc_id and s.availability_zone == db.availability_zone
-        ]
+        in_az = self._in_az.get((db.vpc_id, db.availability_zone), [])
         pins = set(self.config.subnet_ids)
         ignored = sorted(pins - {s.subnet_id for s in in_az}) if pins else []
         candidates = [
@@ -106,9 +112,7 @@ class WorkerPlans:
             and (not pins or s.subnet_id in pins)
         ]
         rules = [r for r in self.rules[mode] if r.applies_to(db)]
-        results = {
-            s.subnet_id: {r.id: r.subnet_rule(self.unit, db, s) for r in rules} for s in candidates
-        }
+        results = {s.subnet_id: {r.id: self._outcome(r, db, s) for r in rules} for s in candidates}
 
         def rank(s: Subnet) -> tuple[int, int, str]:
             statuses = [o.status for o in results[s.subnet_id].values()]
@@ -121,6 +125,14 @@ class WorkerPlans:
             if all(o.status in (Status.PASS, Status.WARN) for o in results[s.subnet_id].values())
         )
         return Plan(mode, subnets is not None, in_az, candidates, ignored, results, best, passing)
+
+    def _outcome(self, rule: SubnetRule, db: DBInstance, subnet: Subnet) -> Outcome:
+        if getattr(rule, "subnet_rule_uses_db", True):
+            return rule.subnet_rule(self.unit, db, subnet)
+        key = (rule.id, subnet.subnet_id)
+        if key not in self._outcomes:
+            self._outcomes[key] = rule.subnet_rule(self.unit, db, subnet)
+        return self._outcomes[key]
 
 
 def worker_peer(unit: RegionInventory, db: DBInstance, plan: Plan) -> list[IPv4Network] | None:

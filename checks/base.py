@@ -45,6 +45,9 @@ class Check:
     # The modes in which this check must hold on the chosen worker subnet: the planner judges
     # every candidate with `subnet_rule` and keeps those that pass all such rules of the mode.
     subnet_modes: ClassVar[frozenset[Mode]] = frozenset()
+    # Whether `subnet_rule` looks at the DB instance; False lets the planner compute it once per
+    # (subnet, rule) for every target and mode of the unit.
+    subnet_rule_uses_db: ClassVar[bool] = True
     # Which hop of the drawn worker path this check judges (auditor.paths.HOP_ORDER).
     path_hop: ClassVar[str] = "other"
 

@@ -30,6 +30,7 @@ class S3Endpoint(Check):
     path_hop: ClassVar[str] = "gateway"
     modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PRIVATE, Mode.VPC_ENDPOINTS})
     subnet_modes: ClassVar[frozenset[Mode]] = frozenset({Mode.VPC_ENDPOINTS})
+    subnet_rule_uses_db: ClassVar[bool] = False
     requires: ClassVar[tuple[str, ...]] = ("subnet.worker-candidate",)
     requires_modes: ClassVar[frozenset[Mode] | None] = frozenset({Mode.VPC_ENDPOINTS})
     reads: ClassVar[tuple[str, ...]] = (

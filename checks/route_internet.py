@@ -31,6 +31,7 @@ class InternetRoute(Check):
     path_hop: ClassVar[str] = "route"
     modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PUBLIC})
     subnet_modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PUBLIC})
+    subnet_rule_uses_db: ClassVar[bool] = False
     requires: ClassVar[tuple[str, ...]] = ("subnet.public-ip",)
     reads: ClassVar[tuple[str, ...]] = (parts.SUBNETS, parts.ROUTING, parts.PREFIX_LISTS)
     docs: ClassVar[tuple[Source, ...]] = (

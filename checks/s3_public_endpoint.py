@@ -31,6 +31,7 @@ class S3PublicEndpoint(Check):
     path_hop: ClassVar[str] = "route"
     modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PRIVATE, Mode.VPC_ENDPOINTS})
     subnet_modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PRIVATE, Mode.VPC_ENDPOINTS})
+    subnet_rule_uses_db: ClassVar[bool] = False
     engines: ClassVar[frozenset[str] | None] = SQLSERVER_FAMILY
     requires: ClassVar[tuple[str, ...]] = ("subnet.worker-candidate",)
     reads: ClassVar[tuple[str, ...]] = (parts.VPC_ENDPOINTS, parts.ROUTING, parts.PREFIX_LISTS)

@@ -23,6 +23,7 @@ class BlockPublicAccess(Check):
     path_hop: ClassVar[str] = "vpc"
     modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PUBLIC})
     subnet_modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PUBLIC})
+    subnet_rule_uses_db: ClassVar[bool] = False
     reads: ClassVar[tuple[str, ...]] = (parts.GUARDRAILS,)
     docs: ClassVar[tuple[Source, ...]] = (docs.A_BPA, docs.A_BPA_GUIDE)
 

@@ -8,7 +8,7 @@ import pytest
 
 from auditor.engine import CheckLoadError, evaluate, load_checks
 from auditor.inventory import AccountRecord, DBInstance, Inventory, RegionInventory, Vpc
-from auditor.model import Mode
+from auditor.model import Mode, Status
 from checks.base import Check
 from checks.rds_engine_supported import EngineSupported
 from checks.vpc_dns_hostnames import DnsHostnames
@@ -267,3 +267,41 @@ def test_a_built_in_check_lives_in_the_module_named_for_its_id():
     from checks import BUILTIN_CHECKS, module_for
 
     assert all(c.__module__ == module_for(c.id) for c in BUILTIN_CHECKS)
+
+
+def test_a_subnet_rule_that_ignores_the_db_is_judged_once_per_subnet():
+    """Two targets in one AZ, three modes: a rule declaring `subnet_rule_uses_db = False` runs
+    once per candidate subnet; one that may look at the DB instance runs once per target."""
+    from auditor.inventory import Subnet
+    from auditor.outcome import Outcome
+    from auditor.workers import WorkerPlans
+    from tests.inventory_builder import baseline, db_instance
+
+    calls: dict[str, list[tuple[str, str]]] = {"shared": [], "per-db": []}
+
+    class Rule:
+        subnet_modes = frozenset({Mode.PUBLIC, Mode.PRIVATE})
+
+        def __init__(self, rule_id: str, uses_db: bool):
+            self.id, self.subnet_rule_uses_db = rule_id, uses_db
+
+        def applies_to(self, db: DBInstance) -> bool:
+            return True
+
+        def subnet_rule(self, unit, db: DBInstance, subnet: Subnet) -> Outcome:
+            calls[self.id].append((db.db_instance_id, subnet.subnet_id))
+            return Outcome(Status.PASS, "fine")
+
+    unit = baseline()
+    unit.db_instances = [db_instance(), db_instance(db_instance_id="db2")]
+    plans = WorkerPlans(unit, rules=[Rule("shared", False), Rule("per-db", True)])
+    for db in unit.db_instances:
+        for mode in Mode:
+            plans.plan(db, mode)
+
+    # One public and one private candidate in the AZ.
+    assert sorted(s for _, s in calls["shared"]) == ["subnet-private", "subnet-public"]
+    assert sorted(calls["per-db"]) == [
+        ("db", "subnet-private"), ("db", "subnet-public"),
+        ("db2", "subnet-private"), ("db2", "subnet-public"),
+    ]  # fmt: skip
