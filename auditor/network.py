@@ -18,7 +18,6 @@ from ipaddress import IPv4Address, IPv4Network, summarize_address_range
 
 from auditor.inventory import (
     InternetGateway,
-    NaclEntry,
     NetworkAcl,
     Route,
     RouteTable,
@@ -289,33 +288,46 @@ def acl_denials(
     acl: NetworkAcl, egress: bool, ports: tuple[int, int], space: list[IPv4Network]
 ) -> list[tuple[IPv4Network, int | None]]:
     """Parts of ``space`` where TCP on ``ports`` is denied (first match by rule number); the rule
-    number that denies, or None for the implicit final deny."""
+    number that denies, or None for the implicit final deny. The answer depends only on the
+    entries, so it is computed once per (entries, direction, ports, space)."""
+    entries = tuple(
+        (e.rule_number, e.protocol, e.action, e.cidr, e.port_from, e.port_to)
+        for e in acl.entries
+        if e.egress == egress
+    )
+    return list(_acl_denials(entries, ports, tuple(space)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _acl_denials(
+    entries: tuple[tuple[int, str, str, str | None, int | None, int | None], ...],
+    ports: tuple[int, int],
+    space: tuple[IPv4Network, ...],
+) -> tuple[tuple[IPv4Network, int | None], ...]:
     remaining = collapse(space)
     denied: list[tuple[IPv4Network, int | None]] = []
-    for entry in sorted(
-        (e for e in acl.entries if e.egress == egress), key=lambda e: e.rule_number
-    ):
-        if not remaining or entry.cidr is None or not _tcp(entry.protocol):
+    for number, protocol, action, cidr, port_from, port_to in sorted(entries):
+        if not remaining or cidr is None or not _tcp(protocol):
             continue
-        lo, hi = _ports(entry)
+        lo, hi = _port_range(protocol, port_from, port_to)
         if hi < ports[0] or lo > ports[1]:
             continue
-        hit = intersect(remaining, [IPv4Network(entry.cidr, strict=False)])
+        hit = intersect(remaining, [IPv4Network(cidr, strict=False)])
         if not hit:
             continue
-        if entry.action == "deny":
-            denied += [(n, entry.rule_number) for n in hit]
+        if action == "deny":
+            denied += [(n, number) for n in hit]
             remaining = subtract(remaining, hit)
         elif lo <= ports[0] and hi >= ports[1]:
             remaining = subtract(remaining, hit)
     denied += [(n, None) for n in remaining]
-    return denied
+    return tuple(denied)
 
 
-def _ports(entry: NaclEntry) -> tuple[int, int]:
-    if entry.protocol in ("-1", "all") or entry.port_from is None:
+def _port_range(protocol: str, port_from: int | None, port_to: int | None) -> tuple[int, int]:
+    if protocol in ("-1", "all") or port_from is None:
         return 0, 65535
-    return entry.port_from, entry.port_to if entry.port_to is not None else entry.port_from
+    return port_from, port_to if port_to is not None else port_from
 
 
 # --- security groups ---------------------------------------------------------------------------

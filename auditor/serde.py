@@ -8,6 +8,7 @@ loudly instead of loading half of itself.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from typing import Any, TypeVar, get_args, get_origin, get_type_hints
@@ -33,6 +34,12 @@ def to_data(obj: Any) -> Any:
 def from_data(cls: type[T], data: Any, path: str = "$") -> T:
     """Build ``cls`` from data made by :func:`to_data`; raise SnapshotFormatError on a mismatch."""
     return typing.cast(T, _load(cls, data, path))
+
+
+@functools.cache
+def _fields(cls: type) -> tuple[dict[str, Any], frozenset[str]]:
+    """A dataclass's resolved type hints and init field names (resolved once per class)."""
+    return get_type_hints(cls), frozenset(f.name for f in dataclasses.fields(cls) if f.init)
 
 
 def _load(tp: Any, data: Any, path: str) -> Any:
@@ -63,8 +70,7 @@ def _load(tp: Any, data: Any, path: str) -> Any:
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(data, dict):
             raise SnapshotFormatError(f"{path}: expected an object for {tp.__name__}")
-        hints = get_type_hints(tp)
-        names = {f.name for f in dataclasses.fields(tp) if f.init}
+        hints, names = _fields(tp)
         unknown = set(data) - names
         if unknown:
             raise SnapshotFormatError(f"{path}: unknown field(s) {sorted(unknown)}")
