@@ -386,6 +386,39 @@ class RegionInventory:
         """The unit could be audited at all: its DB instances were listed."""
         return self.db_instances is not None
 
+    def vpc_owners(self) -> dict[str, str]:
+        """VPC id -> the other account that owns it (AWS RAM), from the subnets' OwnerId."""
+
+        def build(subnets: list[Subnet]) -> dict[str, str]:
+            index: dict[str, str] = {}
+            for s in subnets:
+                if s.owner_id and s.owner_id != self.account_id:
+                    index.setdefault(s.vpc_id, s.owner_id)
+            return index
+
+        owners: dict[str, str] = self._subnet_index("vpc_owners", build)
+        return owners
+
+    def subnets_of(self, subnet_ids: list[str]) -> list[Subnet]:
+        """These subnets, in the order of ``subnets`` (unknown ids left out)."""
+
+        def build(subnets: list[Subnet]) -> dict[str, tuple[int, Subnet]]:
+            return {s.subnet_id: (i, s) for i, s in enumerate(subnets)}
+
+        by_id: dict[str, tuple[int, Subnet]] = self._subnet_index("by_id", build)
+        return [s for _, s in sorted(by_id[i] for i in set(subnet_ids) if i in by_id)]
+
+    def _subnet_index(self, name: str, build: Any) -> Any:
+        """An index over ``subnets``, built once per subnet list (checks ask per target:
+        scanning every subnet each time made large units quadratic); rebuilt when the list is
+        replaced or grows. Not a field: snapshots never hold it."""
+        subnets = self.subnets or []
+        cache: dict[str, tuple[list[Subnet], int, Any]] = self.__dict__.setdefault("_indexes", {})
+        found = cache.get(name)
+        if found is None or found[0] is not subnets or found[1] != len(subnets):
+            found = cache[name] = (subnets, len(subnets), build(subnets))
+        return found[2]
+
     def error_for(self, operation: str, resource_id: str | None = None) -> ReadError | None:
         """The gap that explains a missing value (the resource's own, else the operation's)."""
         return error_for(self.errors, operation, resource_id)

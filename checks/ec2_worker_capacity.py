@@ -47,13 +47,12 @@ class WorkerCapacity(Check):
         per_az: dict[str, int] = {}
         for db in ctx.targets:
             per_az[db.availability_zone or ""] = per_az.get(db.availability_zone or "", 0) + 1
+        target_vpcs = {d.vpc_id for d in ctx.targets}
         for az, n in sorted(per_az.items()):
             free = sum(
                 s.available_ips
                 for s in unit.subnets or []
-                if s.availability_zone == az
-                and s.state == "available"
-                and any(s.vpc_id == d.vpc_id for d in ctx.targets)
+                if s.availability_zone == az and s.state == "available" and s.vpc_id in target_vpcs
             )
             if free < n:
                 problems.append(

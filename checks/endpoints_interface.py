@@ -126,7 +126,7 @@ class InterfaceEndpoints(Check):
         unit, db = ctx.region, ctx.db
         if unit.subnets is None:
             return [(Status.UNKNOWN, "its subnets were not read (ec2:DescribeSubnets)", None)]
-        zones = {s.availability_zone for s in unit.subnets if s.subnet_id in endpoint.subnet_ids}
+        zones = {s.availability_zone for s in unit.subnets_of(endpoint.subnet_ids)}
         if db.availability_zone in zones:
             return []
         return [

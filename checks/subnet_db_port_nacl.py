@@ -52,7 +52,7 @@ class DbPortNacl(Check):
             return
         port = (db.port, db.port)
         worker = [IPv4Network(best.cidr, strict=False)]
-        db_subnets = [s for s in unit.subnets or [] if s.subnet_id in db.subnet_ids]
+        db_subnets = unit.subnets_of(db.subnet_ids)
         problems: list[str] = []
         worker_acl = acl_of(best, acls)
         for s in db_subnets:

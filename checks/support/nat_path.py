@@ -26,11 +26,10 @@ def nat_path(unit: RegionInventory, subnet: Subnet) -> Outcome:
     working: list[str] = []
     blocked: list[str] = []  # by VPC Block Public Access (block-bidirectional, not excluded)
     gaps: list[str] = []  # Block Public Access not read
-    by_id = {s.subnet_id: s for s in unit.subnets or []}
     for nat in unit.nat_gateways:
         if nat.vpc_id != subnet.vpc_id or not available(nat.state) or nat.connectivity != "public":
             continue
-        home = by_id.get(nat.subnet_id)
+        home = next(iter(unit.subnets_of([nat.subnet_id])), None)
         if home is None or route_internet(unit, home).status is not Status.PASS:
             continue
         allowed = bpa.nat_gateway(unit.guardrails, nat.vpc_id, nat.subnet_id)

@@ -222,7 +222,7 @@ def route_to_peer(
 ) -> Outcome | None:
     """None when the worker subnet's route table sends all of ``there`` to the peering."""
     unit = ctx.region
-    subnet = next((s for s in unit.subnets or [] if s.subnet_id == worker_subnet), None)
+    subnet = next(iter(unit.subnets_of([worker_subnet] if worker_subnet else [])), None)
     if subnet is None:
         return Outcome(
             Status.UNKNOWN,

@@ -14,10 +14,7 @@ from auditor.outcome import Outcome
 
 def owner(unit: RegionInventory, vpc_id: str | None) -> str | None:
     """The account that owns ``vpc_id`` when it is not the unit's own account."""
-    for s in unit.subnets or []:
-        if s.vpc_id == vpc_id and s.owner_id and s.owner_id != unit.account_id:
-            return s.owner_id
-    return None
+    return unit.vpc_owners().get(vpc_id or "")
 
 
 def unknown_shared(unit: RegionInventory, vpc_id: str | None, what: str) -> Outcome | None:
