@@ -14,21 +14,34 @@ LABEL = {"ready": "READY", "not_ready": "NOT READY", "unknown": "UNKNOWN"}
 SHORT = {"ready": "ready", "not_ready": "not ready", "unknown": "unknown"}
 
 
-def first_blocker(report: dict[str, Any], target: dict[str, Any], width: int = 110) -> str:
-    """The first blocking finding of the target in the headline mode, as one short line."""
+Blockers = dict[tuple[str, str, str, str | None], dict[str, Any]]
+
+
+def blockers(report: dict[str, Any]) -> Blockers:
+    """The first failing finding of each (account, region, check, target or None) in the
+    headline mode, in report order: one pass over the findings, not one per target."""
     headline = report["worker_network"]
+    out: Blockers = {}
     for f in report["findings"]:
-        if (
-            f["check_id"] == target["blocking"][0]
-            and f["status"] == "fail"
-            and headline in f["modes"]
-            and f["account_id"] == target["account_id"]
-            and f["region"] == target["region"]
-            and f["target"] in (target["db_instance_id"], None)
-        ):
-            text = f"{f['check_id']}: {' '.join(str(f['message']).split())}"
-            return text if len(text) <= width else text[: width - 1] + "…"
-    return ""
+        if f["status"] == "fail" and headline in f["modes"]:
+            out.setdefault((f["account_id"], f["region"], f["check_id"], f["target"]), f)
+    return out
+
+
+def first_blocker(
+    report: dict[str, Any],
+    target: dict[str, Any],
+    width: int = 110,
+    index: Blockers | None = None,
+) -> str:
+    """The first blocking finding of the target in the headline mode, as one short line."""
+    found = index if index is not None else blockers(report)
+    where = (target["account_id"], target["region"], target["blocking"][0])
+    f = found.get((*where, target["db_instance_id"])) or found.get((*where, None))
+    if f is None:
+        return ""
+    text = f"{f['check_id']}: {' '.join(str(f['message']).split())}"
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 INDENT = " " * 13
@@ -76,6 +89,7 @@ def _lines(report: dict[str, Any], paths: list[Path], fix_width: int) -> list[st
     engine_width = max(
         (len(f"{t['engine']} {t['engine_version']}") for t in report["targets"]), default=0
     )
+    index = blockers(report)
     for t in report["targets"]:
         other = ", ".join(
             f"{m}: {SHORT[t['modes'][m]['verdict']]}" for m in map(str, ALL_MODES) if m != headline
@@ -92,7 +106,7 @@ def _lines(report: dict[str, Any], paths: list[Path], fix_width: int) -> list[st
         )
         if t["blocking"]:
             line += f"\n             blocking: {', '.join(t['blocking'])}"
-            first = first_blocker(report, t, fix_width)
+            first = first_blocker(report, t, fix_width, index)
             if first:
                 line += f"\n             fix first: {first}"
         if t["unknown"]:
