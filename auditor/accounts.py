@@ -15,6 +15,7 @@ from auditor.collectors import SESSION_CALLS
 from auditor.collectors.base import AWS_FAILURES, error_code, read_error
 from auditor.collectors.fields import Malformed, need, need_list
 from auditor.errors import PreflightError
+from auditor.input_files import read_input
 from auditor.inventory import ReadError
 from auditor.sessions import AwsSession
 
@@ -37,12 +38,7 @@ class AccountPlan:
 
 def parse_accounts_file(path: Path, partition: str) -> list[AccountPlan]:
     """CSV with a header `account_id,role_name[,external_id]`; `#` starts a comment line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PreflightError(
-            f"cannot read the accounts file {path}: {exc.strerror or exc}"
-        ) from None
+    text = read_input(path, "the accounts file", "give a CSV with account_id,role_name")
     lines = [
         line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
     ]

@@ -22,12 +22,13 @@ from auditor import __version__
 from auditor.config import load_config
 from auditor.errors import PreflightError
 from auditor.guard import ReadOnlyViolation
+from auditor.input_files import read_input
 from auditor.model import AuditResult, Mode, report_exit_code
 from auditor.secrets import ScrubFilter, quoted
 from auditor.terminal import printable
 from auditor.veeam_config import load as load_veeam_config
 from reports.diff import BaselineError, change_lines, compare
-from reports.files import write_atomic
+from reports.files import check_writable, write_atomic
 from reports.formats import FORMATS
 from reports.load import load_report
 from reports.merge import MergeError, merge
@@ -289,6 +290,26 @@ def audit(
             "--from-snapshot replays what a saved run read: drop the options that choose what to "
             "read (--region, --profile, --role-arn, --db-instance, …)"
         )
+    if from_snapshot is not None and (unused := given_on_command_line(READ_ONLY_FLAGS)):
+        raise click.UsageError(
+            f"--from-snapshot sends no request: {', '.join(unused)} would change nothing; "
+            + ("drop it" if len(unused) == 1 else "drop them")
+        )
+    if external_id and not (role_arns or accounts_file or org_role_name):
+        raise click.UsageError(
+            "--external-id goes with --role-arn (or an accounts file's external_id column)"
+        )
+    if quiet and verbose:
+        raise click.UsageError("use --quiet or --verbose, not both")
+    if accounts_file is not None:  # unreadable: said before the first request
+        read_input(accounts_file, "the accounts file", "give a CSV with account_id,role_name")
+    try:  # found before the read, not after it
+        check_writable(output_dir)
+    except OSError as exc:
+        raise PreflightError(
+            f"cannot write reports to {output_dir}: {exc.strerror or exc}: give another "
+            "--output-dir"
+        ) from None
     old = None
     if baseline is not None and not baseline.exists():
         # The cron recipe's first night: nothing to compare with yet (a corrupt file still fails).
@@ -530,6 +551,27 @@ def finish(
 
 
 ROLE_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):iam::\d{12}:role/[\w+=,.@/-]+$")
+
+
+# audit's options that only shape how AWS is read (meaningless on a replay).
+READ_ONLY_FLAGS = {
+    "shard": "--shard",
+    "simulate": "--simulate",
+    "deadline": "--deadline",
+    "max_workers": "--max-workers",
+    "max_attempts": "--max-attempts",
+    "external_id": "--external-id",
+    "role_session_name": "--role-session-name",
+}
+
+
+def given_on_command_line(flags: dict[str, str]) -> list[str]:
+    """Which of these options the user gave (on the command line or in the environment), as
+    opposed to defaults and the config file (a cron config's --max-workers does not stop a
+    replay)."""
+    ctx = click.get_current_context()
+    explicit = (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
+    return [flag for name, flag in flags.items() if ctx.get_parameter_source(name) in explicit]
 
 
 def check_finite(value: float | None, flag: str) -> float | None:

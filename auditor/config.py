@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from auditor.errors import PreflightError
+from auditor.input_files import read_input
 
 
 def default_path() -> Path:
@@ -33,9 +34,10 @@ def load_config(group: click.Group, path: Path | None) -> dict[str, dict[str, An
         if explicit:
             raise PreflightError(f"config file {path} does not exist")
         return {}
+    text = read_input(path, "the config file", "give a TOML file with [audit] or [demo]")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise PreflightError(f"config file {path} cannot be read: {exc}") from None
     out: dict[str, dict[str, Any]] = {}
     for section, values in data.items():

@@ -13,6 +13,7 @@ from typing import Any
 
 from auditor import strict_json
 from auditor.errors import PreflightError
+from auditor.input_files import read_input
 from auditor.policy import (
     NOT_EVALUATED,
     Context,
@@ -89,16 +90,7 @@ class Decision:
 
 def load_policy(path: Path, what: str) -> Policy:
     """A policy file, or one line naming the file and what is wrong (and where)."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise PreflightError(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
-    if len(raw) > MAX_POLICY_BYTES:
-        raise PreflightError(f"the {what} {path} is larger than {MAX_POLICY_BYTES} bytes")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise PreflightError(f"the {what} {path} is not UTF-8 text: save it as UTF-8") from None
+    text = read_input(path, f"the {what}", "give an IAM policy document", MAX_POLICY_BYTES)
     try:
         document = strict_json.loads(text)
     except strict_json.StrictJsonError as exc:

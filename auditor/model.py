@@ -179,6 +179,9 @@ class AuditResult:
     checks: list[dict[str, Any]] = field(default_factory=list)  # metadata of reporting checks
     veeam_config: dict[str, Any] | None = None  # --veeam-config, normalised
     shard: tuple[int, int] | None = None  # --shard i/n
+    # --from-snapshot with --worker-subnet/--worker-security-group: judged with this worker
+    # configuration instead of the one the snapshot was read with.
+    worker_config_replaced: bool = False
 
     def exit_code(self) -> int:
         return report_exit_code(self.to_dict())
@@ -216,6 +219,12 @@ class AuditResult:
                 "subnet_ids": sorted(self.worker_config.subnet_ids),
                 "security_group_ids": sorted(self.worker_config.security_group_ids),
                 "note": (
+                    "replayed from a snapshot with this worker configuration, not the one it was "
+                    "read with; "
+                    if self.worker_config_replaced
+                    else ""
+                )
+                + (
                     "worker candidates restricted to the given subnets in each DB instance's VPC "
                     "and Availability Zone; others are ignored for that DB instance"
                     if self.worker_config.subnet_ids

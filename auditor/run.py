@@ -27,6 +27,7 @@ from auditor.accounts import (
 from auditor.collect import DEFAULT_MAX_WORKERS, Progress, UnitJob, collect_jobs
 from auditor.engine import evaluate, load_checks
 from auditor.errors import PreflightError
+from auditor.input_files import read_input
 from auditor.inventory import AccountRecord, Inventory, ReadError, RegionInventory, WorkerConfig
 from auditor.model import AuditResult, Mode
 from auditor.secrets import quoted
@@ -84,12 +85,19 @@ def run_audit(
     started = time.monotonic()
     generated = utc_now()
     checks = load_checks()  # a broken plugin fails here, before any request
+    replaced = False
     if options.from_snapshot is not None:
         inventory = load_snapshot(options.from_snapshot)
         replay_veeam_config(inventory, options)
+        given = options.worker_config
+        # A replay is where to try a worker configuration before setting it in Veeam.
+        if (given.subnet_ids or given.security_group_ids) and given != inventory.worker_config:
+            inventory.worker_config, replaced = given, True
     else:
         inventory = gather(options, session(), started, progress)
-    return judge(inventory, options, checks, started, generated)
+    result = judge(inventory, options, checks, started, generated)
+    result.worker_config_replaced = replaced
+    return result
 
 
 def judge(
@@ -141,14 +149,7 @@ def replay_veeam_config(inventory: Inventory, options: AuditOptions) -> None:
 
 
 def load_snapshot(path: Path) -> Inventory:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PreflightError(f"cannot read the snapshot {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise PreflightError(
-            f"the snapshot {path} is not UTF-8 text: give a saved snapshot"
-        ) from None
+    text = read_input(path, "the snapshot", "give a snapshot saved with --save-snapshot")
     try:
         return Inventory.from_json(text)
     except (SnapshotFormatError, RecursionError) as exc:

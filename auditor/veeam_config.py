@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.errors import PreflightError
+from auditor.input_files import read_input
 
 ACCOUNT = re.compile(r"^\d{12}$")
 ROLE_ARN = re.compile(
@@ -168,18 +169,9 @@ def _drop_none(value: Any) -> Any:
 
 def load(path: Path) -> VeeamConfig:
     """The file, validated; one clear line (exit 2) for the first problem found."""
+    text = read_input(path, "the Veeam config", "give a TOML file (preflight veeam-config --init)")
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise PreflightError(
-            f"cannot read the Veeam config {path}: {exc.strerror or exc}"
-        ) from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise PreflightError(
-            f"the Veeam config {path} is not UTF-8 text: save it as UTF-8"
-        ) from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PreflightError(f"the Veeam config {path} is not TOML: {exc}") from None
     return parse(data, str(path))

@@ -75,3 +75,12 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def check_writable(directory: Path) -> None:
+    """Fail before any work when reports could not be written to ``directory`` (created if
+    missing, as publishing would): OSError naming why."""
+    directory.mkdir(parents=True, exist_ok=True)
+    probe = directory / f".preflight-write-test-{os.getpid()}"
+    probe.write_bytes(b"")
+    probe.unlink()

@@ -7,20 +7,14 @@ from typing import Any
 
 from auditor import strict_json
 from auditor.errors import PreflightError
+from auditor.input_files import read_input
 from auditor.model import SCHEMA_VERSION
 
 REQUIRED = ("schema_version", "worker_network", "targets", "findings", "summary")
 
 
 def load_report(path: Path, what: str = "report") -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PreflightError(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise PreflightError(
-            f"the {what} {path} is not UTF-8 text: give a preflight JSON report"
-        ) from None
+    text = read_input(path, f"the {what}", "give a preflight JSON report")
     try:
         data = strict_json.loads(text)
     except strict_json.StrictJsonError as exc:

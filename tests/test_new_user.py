@@ -1,0 +1,141 @@
+"""The installed `preflight`, run as a user runs it (a subprocess, no AWS): every bad input is
+one line on stderr and exit 2 — never a traceback, never exit 70 — and each is found before the
+first AWS request (the runs below have no credentials at all: reaching AWS would say so)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+EXE = shutil.which("preflight")
+pytestmark = pytest.mark.skipif(EXE is None, reason="pip install -e '.[dev]' installs preflight")
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_PROFILE", "PREFLIGHT"))}
+    env.update(AWS_ACCESS_KEY_ID="", AWS_SECRET_ACCESS_KEY="", AWS_EC2_METADATA_DISABLED="true")
+    assert EXE is not None
+    return subprocess.run(
+        [EXE, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=60
+    )
+
+
+def one_line_exit_2(done: subprocess.CompletedProcess[str], phrase: str) -> None:
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("preflight: error: ")
+    assert phrase in done.stderr, done.stderr
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    utf16 = tmp_path / "utf16.json"
+    utf16.write_bytes('{"a": 1}'.encode("utf-16"))
+    latin = tmp_path / "latin1.toml"
+    latin.write_bytes("[audit]\nregion = 'é'\n".encode("latin-1"))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    return {"utf16": utf16, "latin": latin, "blocker": blocker, "dir": tmp_path}
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (["audit", "--from-snapshot", "/dev/zero"], "the snapshot /dev/zero is not a regular file"),
+        (["audit", "--from-snapshot", "{utf16}"], "is UTF-16 text: save it as UTF-8"),
+        (["render", "{utf16}"], "the report {utf16} is UTF-16 text"),
+        (["diff", "{utf16}", "{utf16}"], "the old report {utf16} is UTF-16 text"),
+        (["merge", "{utf16}"], "is UTF-16 text"),
+        (["--config", "{latin}", "audit"], "the config file {latin} is not UTF-8 text"),
+        (["audit", "--veeam-config", "{latin}", "--region", "eu-west-1"], "is not UTF-8 text"),
+        (["audit", "--accounts-file", "/dev/zero"], "the accounts file /dev/zero is not a regular"),
+        (["audit", "--from-snapshot", "{utf16}", "--shard", "0/2"], "--shard would change nothing"),
+        (["audit", "--from-snapshot", "{utf16}", "--max-workers", "2", "--deadline", "60"],
+         "--deadline, --max-workers would change nothing; drop them"),
+        (["audit", "--external-id", "x", "--region", "eu-west-1"], "--external-id goes with"),
+        (["audit", "-q", "-v", "--region", "eu-west-1"], "use --quiet or --verbose, not both"),
+        (["audit", "--region", "eu-west-1", "--output-dir", "{blocker}/reports"],
+         "cannot write reports to {blocker}/reports: Not a directory"),
+        (["audit", "--role-arn", "notanarn"], "'notanarn' is not an IAM role ARN"),
+        (["audit", "--deadline", "inf", "--region", "eu-west-1"], "--deadline"),
+    ],
+)  # fmt: skip
+def test_each_bad_input_is_one_line_and_exit_2(files, args, phrase):
+    given_args = [a.format(**files) for a in args]
+
+    done = run(*given_args, cwd=files["dir"])
+
+    one_line_exit_2(done, phrase.format(**files))
+
+
+def in_process(*args: str) -> tuple[int, str]:
+    """The CLI in this process (hypothesis runs many examples: a process each would be slow)."""
+    import contextlib
+    import io
+
+    from auditor.cli import main
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            main(list(args))
+        except SystemExit as exc:
+            return int(exc.code or 0), err.getvalue()
+    return 0, err.getvalue()
+
+
+@settings(max_examples=25)
+@given(st.binary(max_size=300) | st.text(max_size=200).map(str.encode))
+def test_any_bytes_as_any_input_file_end_in_one_line_and_a_documented_code(data):
+    """Whatever a file holds, each command that reads one answers 0, 1, 2 or 3 with at most one
+    line on stderr: never 70, never a traceback."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "input"
+        path.write_bytes(data)
+        for args in (
+            ["audit", "--from-snapshot", str(path), "--output-dir", tmp, "-q"],
+            ["render", str(path)],
+            ["diff", str(path), str(path)],
+            ["merge", str(path), "--output-dir", tmp],
+            ["--config", str(path), "demo", "--help"],
+            ["iam", "evaluate", "--identity", str(path), "--action", "s3:GetObject",
+             "--resource", "arn:aws:s3:::b/k"],
+        ):  # fmt: skip
+            code, err = in_process(*args)
+            assert code in (0, 1, 2, 3), (args, err)
+            assert "Traceback" not in err, (args, err)
+            assert err.count("\n") <= 1, (args, err)
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_replay_tries_another_worker_configuration_and_says_so(preflight, tmp_path):
+    from tests.builders import Builder
+
+    b = Builder("eu-west-1")
+    net = b.ready_network()
+    b.db("orders", "postgres", "16.3", net.db_subnet_group)
+    snapshot = tmp_path / "snapshot.json"
+    read = preflight("audit", "--region", "eu-west-1", "--save-snapshot", str(snapshot))
+    chosen = net.private_subnets["a"]
+
+    replay = preflight("audit", "--from-snapshot", str(snapshot), "--worker-subnet", chosen)
+
+    assert read.code == 0, read.err
+    assert replay.code == 1  # public mode: the pinned subnet is private, no public candidate
+    config = replay.report["worker_configuration"]
+    assert config["subnet_ids"] == [chosen]
+    assert config["note"].startswith(
+        "replayed from a snapshot with this worker configuration, not the one it was read with"
+    )
+    private = replay.target("orders")["modes"]["private"]
+    assert private["worker_subnets"] == [chosen]
+    assert "replayed" not in read.report["worker_configuration"]["note"]
