@@ -114,4 +114,6 @@ def test_a_snapshot_that_is_not_utf8_is_one_line(preflight, tmp_path):
     run = preflight("audit", "--from-snapshot", str(path))
 
     assert run.code == 2
-    assert "not UTF-8" in run.err
+    assert "is UTF-16 text: save it as UTF-8" in run.err
+    path.write_bytes(b"{\xff}")
+    assert "is not UTF-8 text" in preflight("audit", "--from-snapshot", str(path)).err
