@@ -49,11 +49,30 @@ class InternetGatewayAttached(Check):
             g.gateway_id: g.attachments[vpc_id] for g in gateways if vpc_id in g.attachments
         }
         detached = sorted(other_states)
+        # A gateway the VPC's route tables still point at (detached, so the attachment filter
+        # no longer returns it): re-attaching it is the fix route.internet gives too, and the
+        # one that needs no route change. One fix, the same in both findings.
+        routed = sorted(
+            {
+                r.target
+                for t in ctx.region.route_tables or []
+                if t.vpc_id == vpc_id
+                for r in t.routes
+                if r.target.startswith("igw-")
+            }
+        )
         states = ", ".join(f"{g} is '{state}'" for g, state in sorted(other_states.items()))
+        note = f" ({states}; an attachment must be 'available')" if detached else ""
+        if not detached and routed:
+            note = (
+                f" (its route tables still send traffic to {routed[0]}: re-attach it, the fix "
+                "route.internet gives too)"
+            )
+            detached = routed[:1]
         yield ctx.finding(
             Status.FAIL,
             f"no internet gateway is attached to {vpc_id}"
-            + (f" ({states}; an attachment must be 'available')" if detached else "")
+            + note
             + ": workers with public IPv4 addresses cannot reach AWS services",
             resource_id=vpc_id,
             remediation=(

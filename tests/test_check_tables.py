@@ -396,7 +396,29 @@ ROWS: dict[str, list[Row]] = {
     ],
     "vpc.internet-gateway": [
         Row("attached", nothing, P, Status.PASS, IGW),
-        Row("detached", detached_igw, P, Status.FAIL, "no internet gateway is attached"),
+        Row(
+            "detached, still routed: re-attach it, as route.internet says",
+            detached_igw,
+            P,
+            Status.FAIL,
+            "no internet gateway is attached to vpc-1 (its route tables still send traffic to "
+            "igw-1: re-attach it, the fix route.internet gives too)",
+            "aws ec2 attach-internet-gateway --internet-gateway-id igw-1 --vpc-id vpc-1",
+        ),
+        Row(
+            "none and no route to one: create one",
+            both(
+                detached_igw,
+                lambda u: [
+                    setattr(t, "routes", [r for r in t.routes if not r.target.startswith("igw-")])
+                    for t in u.route_tables or []
+                ],
+            ),
+            P,
+            Status.FAIL,
+            "no internet gateway is attached to vpc-1: workers",
+            "aws ec2 create-internet-gateway",
+        ),
         Row(
             "not read",
             lambda u: gap(u, "internet_gateways", "DescribeInternetGateways", "ec2:Describe"),

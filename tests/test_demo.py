@@ -40,6 +40,12 @@ def test_demo_shows_ready_not_ready_and_skipped_targets(preflight, monkeypatch):
         "vpc.block-public-access",
         "vpc.internet-gateway",
     ]
+    # One fix for the detached gateway: both findings say re-attach it (creating a new one
+    # while the routes point at the old one would not help).
+    (igw,) = run.findings("vpc.internet-gateway", "batch-pg")
+    route = next(f for f in run.findings("route.internet", "batch-pg") if "public" in f["modes"])
+    assert igw["remediation"] == route["remediation"]
+    assert igw["remediation"].startswith("aws ec2 attach-internet-gateway --internet-gateway-id")
     # Veeam policy pg-archive: the repository is encrypted, the archive is not.
     assert blocking["hr-pg"]["public"]["blocking"] == ["route.internet", "veeam.archive"]
     assert blocking["hr-pg"]["private"]["blocking"] == ["veeam.archive"]
