@@ -129,6 +129,11 @@ def _lines(report: dict[str, Any], paths: list[Path], fix_width: int) -> list[st
             f"security groups {', '.join(config.get('security_group_ids') or ['(not given)'])}"
         )
     counts = report["summary"]
+    if not report["targets"] and not report["not_found"]:
+        lines.append(
+            f"no DB instances to back up in {', '.join(report['regions']) or 'no region'} "
+            f"(account {accounts}): nothing was judged ready or not ready"
+        )
     lines.append(
         f"{counts['targets']} target(s): {counts['ready']} ready, {counts['not_ready']} not ready, "
         f"{counts['unknown']} unknown; {counts['skipped']} skipped; "

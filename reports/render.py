@@ -19,7 +19,12 @@ from auditor.model import report_headline
 from reports.formats import FORMATS
 
 MODES = ("public", "private", "vpc-endpoints")
-VERDICT_TEXT = {"ready": "READY", "not_ready": "NOT READY", "unknown": "UNKNOWN"}
+VERDICT_TEXT = {
+    "ready": "READY",
+    "not_ready": "NOT READY",
+    "unknown": "UNKNOWN",
+    "none": "NO DB INSTANCES",
+}
 
 # What AWS APIs cannot show (DESIGN.md "Not checked"); every report says so.
 NOT_CHECKED = (
@@ -171,7 +176,12 @@ def view(report: dict[str, Any]) -> dict[str, Any]:
         else None
     )
     overall = report_headline(report)
+    searched = ", ".join(report["regions"]) or "no region"
+    searched += f" (account {', '.join(a['account_id'] for a in report['accounts'])})"
+    if overall == "ready" and not report["targets"]:
+        overall = "none"  # nothing to back up was found: a neutral headline, never a green one
     return {
+        "searched": searched,
         "headline": headline,
         "modes": MODES,
         "overall": overall,

@@ -139,3 +139,19 @@ def test_a_replay_tries_another_worker_configuration_and_says_so(preflight, tmp_
     private = replay.target("orders")["modes"]["private"]
     assert private["worker_subnets"] == [chosen]
     assert "replayed" not in read.report["worker_configuration"]["note"]
+
+
+@pytest.mark.usefixtures("aws")
+def test_no_db_instance_is_a_neutral_headline_naming_where_it_looked(preflight, tmp_path):
+    run = preflight("audit", "--region", "eu-west-1", "--format", "json,html,md")
+
+    assert run.code == 0
+    where = "eu-west-1 (account 123456789012)"
+    html = (tmp_path / "reports" / "latest.html").read_text()
+    md = (tmp_path / "reports" / "latest.md").read_text()
+    assert '<span class="badge none">NO DB INSTANCES</span>' in html
+    assert f"no DB instances to back up in {where}: nothing was judged" in html
+    assert "badge ready" not in html
+    assert md.startswith("# RDS backup readiness: NO DB INSTANCES")
+    assert f"No DB instances to back up in {where}" in md
+    assert "no DB instances to back up in eu-west-1 (account 123456789012)" in run.out
