@@ -458,6 +458,7 @@ class Inventory:
     # "<account>/<region>": their endpoints, route tables and the endpoints' groups, read with
     # the owning account's session; None: this run does not audit that account (nothing read).
     peer_networks: dict[str, RegionInventory | None] = field(default_factory=dict)
+    read_at: str | None = None  # when the read started (UTC, ISO 8601); None: an older snapshot
     snapshot_version: int = SNAPSHOT_VERSION
 
     def to_json(self) -> str:

@@ -182,6 +182,7 @@ class AuditResult:
     # --from-snapshot with --worker-subnet/--worker-security-group: judged with this worker
     # configuration instead of the one the snapshot was read with.
     worker_config_replaced: bool = False
+    read_at: str | None = None  # a replay (--from-snapshot): when its snapshot was read
 
     def exit_code(self) -> int:
         return report_exit_code(self.to_dict())
@@ -192,6 +193,9 @@ class AuditResult:
             "schema_version": SCHEMA_VERSION,
             "tool": {"name": "preflight", "version": __version__},
             "generated_at": self.generated_at,
+            "replayed": None
+            if self.read_at is None
+            else {"read_at": self.read_at, "replayed_at": self.generated_at},
             "duration_s": round(self.duration_s, 1),
             "account_id": single.account_id if single else None,
             "caller_arn": single.caller_arn if single else None,

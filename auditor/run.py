@@ -95,8 +95,11 @@ def run_audit(
             inventory.worker_config, replaced = given, True
     else:
         inventory = gather(options, session(), started, progress)
+        inventory.read_at = generated.strftime("%Y-%m-%dT%H:%M:%SZ")
     result = judge(inventory, options, checks, started, generated)
     result.worker_config_replaced = replaced
+    if options.from_snapshot is not None:
+        result.read_at = inventory.read_at or "an unrecorded time (an older snapshot)"
     return result
 
 

@@ -85,6 +85,8 @@ def _lines(report: dict[str, Any], paths: list[Path], fix_width: int) -> list[st
         f"preflight {report['tool']['version']} | account {accounts} | "
         f"{', '.join(report['regions'])} | worker network: {headline}",
     ]
+    if replayed := report.get("replayed"):
+        lines.append(f"read at {replayed['read_at']}, replayed at {replayed['replayed_at']}")
     width = max((len(t["db_instance_id"]) for t in report["targets"]), default=0)
     engine_width = max(
         (len(f"{t['engine']} {t['engine_version']}") for t in report["targets"]), default=0

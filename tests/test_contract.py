@@ -13,6 +13,7 @@ TOP = {
     "schema_version",
     "tool",
     "generated_at",
+    "replayed",
     "duration_s",
     "account_id",
     "caller_arn",

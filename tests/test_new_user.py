@@ -155,3 +155,28 @@ def test_no_db_instance_is_a_neutral_headline_naming_where_it_looked(preflight, 
     assert md.startswith("# RDS backup readiness: NO DB INSTANCES")
     assert f"No DB instances to back up in {where}" in md
     assert "no DB instances to back up in eu-west-1 (account 123456789012)" in run.out
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_replay_says_when_it_was_read_and_when_replayed_in_every_format(preflight, tmp_path):
+    from tests.builders import Builder
+
+    b = Builder("eu-west-1")
+    b.db("orders", "postgres", "16.3", b.ready_network().db_subnet_group)
+    snapshot = tmp_path / "snapshot.json"
+    read = preflight("audit", "--region", "eu-west-1", "--save-snapshot", str(snapshot))
+    out = tmp_path / "replayed"
+
+    replay = preflight(
+        "audit", "--from-snapshot", str(snapshot), "--format", "json,html,md",
+        "--output-dir", str(out),
+    )  # fmt: skip
+
+    assert read.report["replayed"] is None
+    when = replay.report["replayed"]
+    assert when["read_at"] == read.report["generated_at"]
+    assert when["replayed_at"] == replay.report["generated_at"]
+    line = f"read at {when['read_at']}, replayed at {when['replayed_at']}"
+    assert line in (out / "latest.html").read_text()
+    assert line in (out / "latest.md").read_text()
+    assert line in replay.out
