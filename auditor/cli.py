@@ -319,6 +319,19 @@ def audit(
         fail_on_regression = False
     elif baseline is not None:
         old = load_report(baseline, "baseline")  # fail fast
+        if old.get("worker_network") != worker_network:  # said before the read, not after it
+            raise PreflightError(
+                f"the baseline {baseline} judged the {old.get('worker_network')!r} worker mode, "
+                f"this run {worker_network!r}: rerun with --worker-network "
+                f"{old.get('worker_network')} or give another --baseline"
+            )
+        wanted = {arn.split(":")[4] for arn in role_arns if arn.count(":") >= 5}
+        had = {a.get("account_id") for a in old.get("accounts") or [] if isinstance(a, dict)}
+        if wanted and had and not wanted & had:
+            raise PreflightError(
+                f"the baseline {baseline} is of account {', '.join(sorted(map(str, had)))}, "
+                f"this run reads {', '.join(sorted(wanted))}: give that account's baseline"
+            )
     veeam = load_veeam_config(veeam_config) if veeam_config is not None else None
     options = AuditOptions(
         regions=list(regions),

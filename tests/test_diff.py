@@ -63,18 +63,27 @@ def test_fail_on_regression_turns_a_regression_into_exit_1(preflight, tmp_path):
     assert run.code == 1  # newcomer is not ready: exit 1 anyway
 
 
-def test_a_baseline_of_another_worker_mode_is_a_clear_error(preflight, tmp_path):
+def test_a_baseline_of_another_worker_mode_is_a_clear_error(preflight, tmp_path, monkeypatch):
     b = Builder("eu-west-1")
     b.db("orders", "postgres", "16.3", b.ready_network().db_subnet_group)
     private = preflight("audit", "--region", "eu-west-1", "--worker-network", "private")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)  # a request now would say "no credentials"
 
-    run = preflight(
-        "audit", "--region", "eu-west-1", "--baseline", save(tmp_path, "p.json", private.report)
-    )
+    saved = save(tmp_path, "p.json", private.report)
+    run = preflight("audit", "--region", "eu-west-1", "--baseline", saved)
+    other = preflight(
+        "audit", "--worker-network", "private", "--baseline", saved,
+        "--role-arn", "arn:aws:iam::444455556666:role/audit",
+    )  # fmt: skip
 
     assert run.code == 2
-    assert "rerun with --worker-network private" in run.err
+    assert "judged the 'private' worker mode, this run 'public': rerun with --worker-network" in (
+        run.err
+    )
     assert len(run.err.strip().splitlines()) == 1
+    assert other.code == 2
+    assert "is of account 123456789012, this run reads 444455556666" in other.err
 
 
 def test_an_unreadable_baseline_fails_before_any_request(preflight, tmp_path):
