@@ -95,6 +95,14 @@ def output_options(default_dir: str) -> Callable[[Callable[..., Any]], Callable[
                 ),
                 click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors."),
                 click.option(
+                    "--color",
+                    type=click.Choice(["auto", "always", "never"]),
+                    default="auto",
+                    show_default=True,
+                    help="Colour the summary's verdicts (auto: on a terminal, unless NO_COLOR "
+                    "is set).",
+                ),
+                click.option(
                     "--redact",
                     is_flag=True,
                     help="Replace account ids (ARNs and file names too) by stable placeholders.",
@@ -262,6 +270,7 @@ def audit(
     formats: tuple[str, ...],
     output_dir: Path,
     quiet: bool,
+    color: str,
     verbose: int,
     redact: bool,
     log_format: str,
@@ -360,7 +369,7 @@ def audit(
     result = run_audit(options, lambda: open_session(profile), progress)
     if progress is not None:
         click.echo(err=True)
-    return finish(result, formats, output_dir, quiet, redact, old, fail_on_regression, keep)
+    return finish(result, formats, output_dir, quiet, redact, old, fail_on_regression, keep, color)
 
 
 @cli.command()
@@ -370,6 +379,7 @@ def demo(
     formats: tuple[str, ...],
     output_dir: Path,
     quiet: bool,
+    color: str,
     verbose: int,
     redact: bool,
     log_format: str,
@@ -393,7 +403,7 @@ def demo(
     with contextlib.suppress(OSError):
         sample = redact_text(DEMO_VEEAM_CONFIG) if redact else DEMO_VEEAM_CONFIG
         write_atomic(output_dir / "veeam-demo.toml", sample)
-    return finish(result, formats, output_dir, quiet, redact, keep=keep)
+    return finish(result, formats, output_dir, quiet, redact, keep=keep, color=color)
 
 
 @cli.command("permissions")
@@ -536,6 +546,7 @@ def finish(
     baseline: dict[str, Any] | None = None,
     fail_on_regression: bool = False,
     keep: int | None = None,
+    color: str = "auto",
 ) -> int:
     """Publish the reports (reports.publish), print the summary, return the exit code."""
     from auditor.run import nothing_audited, utc_now
@@ -554,7 +565,9 @@ def finish(
     for removed in published.removed:
         logging.getLogger(__name__).info("removed %s (--keep %d)", removed, keep)
     if not quiet:
-        click.echo(printable("\n".join(published.lines)))
+        text = printable("\n".join(published.lines))  # then colour: printable drops escapes
+        wanted = colour_wanted(color)
+        click.echo(coloured(text) if wanted else text, color=wanted)
     if failure is not None:
         raise failure
     code = report_exit_code(published.report)
@@ -585,6 +598,30 @@ def given_on_command_line(flags: dict[str, str]) -> list[str]:
     ctx = click.get_current_context()
     explicit = (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
     return [flag for name, flag in flags.items() if ctx.get_parameter_source(name) in explicit]
+
+
+VERDICT_COLOURS = {"READY": "green", "NOT READY": "red", "UNKNOWN": "yellow"}
+
+
+def colour_wanted(choice: str) -> bool:
+    """--color: always, never, or auto (a terminal, NO_COLOR unset, TERM not dumb)."""
+    if choice != "auto":
+        return choice == "always"
+    return (
+        not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb" and sys.stdout.isatty()
+    )
+
+
+def coloured(text: str) -> str:
+    """The verdict label at the start of each target line, in its colour."""
+    out = []
+    for line in text.split("\n"):
+        for label, colour in VERDICT_COLOURS.items():
+            if line.startswith(f"  {label} "):
+                line = "  " + click.style(label, fg=colour, bold=True) + line[2 + len(label) :]
+                break
+        out.append(line)
+    return "\n".join(out)
 
 
 def check_finite(value: float | None, flag: str) -> float | None:
@@ -754,7 +791,8 @@ def merge_command(
         raise PreflightError(str(exc)) from None
     published = publish(report, formats, output_dir, utc_now())
     if not quiet:
-        click.echo(printable("\n".join(published.lines)))
+        text = printable("\n".join(published.lines))
+        click.echo(coloured(text) if colour_wanted("auto") else text)
     return report_exit_code(published.report)
 
 

@@ -180,3 +180,27 @@ def test_a_replay_says_when_it_was_read_and_when_replayed_in_every_format(prefli
     assert line in (out / "latest.html").read_text()
     assert line in (out / "latest.md").read_text()
     assert line in replay.out
+
+
+def test_color_always_colours_the_verdicts_and_never_or_no_color_do_not(preflight, monkeypatch):
+    """The summary's verdict labels in colour with --color always; none with --color never, nor
+    by default off a terminal or with NO_COLOR set on one."""
+    import sys
+
+    from auditor.cli import colour_wanted
+
+    always = preflight("demo", "--color", "always")
+    never = preflight("demo", "--color", "never")
+    auto = preflight("demo")  # captured output: not a terminal
+
+    assert "\x1b[31m\x1b[1mNOT READY\x1b[0m" in always.out
+    assert "\x1b[" not in never.out
+    assert "\x1b[" not in auto.out
+    assert "  NOT READY  " in never.out
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    assert colour_wanted("auto")
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not colour_wanted("auto")
+    assert colour_wanted("always")
