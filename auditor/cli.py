@@ -164,6 +164,12 @@ def cli(ctx: click.Context, config: Path | None) -> None:
     help="Audit the account of this role (repeatable).",
 )
 @click.option("--external-id", help="External id for --role-arn.")
+@click.option(
+    "--endpoint-url",
+    callback=lambda ctx, param, value: check_url(value),
+    help="Send every request to this URL instead of AWS's endpoints (as aws-cli's; a proxy or "
+    "a local emulator). AWS_ENDPOINT_URL works too.",
+)
 @click.option("--role-session-name", default="preflight-audit", show_default=True)
 @click.option(
     "--accounts-file",
@@ -250,6 +256,7 @@ def audit(
     profile: str | None,
     role_arns: tuple[str, ...],
     external_id: str | None,
+    endpoint_url: str | None,
     role_session_name: str,
     accounts_file: Path | None,
     org_role_name: str | None,
@@ -364,6 +371,7 @@ def audit(
         from_snapshot=from_snapshot,
         veeam_config=veeam,
         redact=redact,
+        endpoint_url=endpoint_url,
     )
     progress = show_progress if (not quiet and sys.stderr.isatty()) else None
     result = run_audit(options, lambda: open_session(profile), progress)
@@ -587,6 +595,7 @@ READ_ONLY_FLAGS = {
     "max_workers": "--max-workers",
     "max_attempts": "--max-attempts",
     "external_id": "--external-id",
+    "endpoint_url": "--endpoint-url",
     "role_session_name": "--role-session-name",
 }
 
@@ -622,6 +631,14 @@ def coloured(text: str) -> str:
                 break
         out.append(line)
     return "\n".join(out)
+
+
+def check_url(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+        raise click.BadParameter(
+            f"{value!r} is not a URL: give http(s)://host[:port]", param_hint="--endpoint-url"
+        )
+    return value
 
 
 def check_finite(value: float | None, flag: str) -> float | None:

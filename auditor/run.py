@@ -70,6 +70,7 @@ class AuditOptions:
     from_snapshot: Path | None = None
     veeam_config: VeeamConfig | None = None  # --veeam-config, validated before any call
     redact: bool = False  # --redact: the snapshot too
+    endpoint_url: str | None = None  # --endpoint-url, as aws-cli's
 
 
 def utc_now() -> datetime:
@@ -166,7 +167,9 @@ def gather(
     if explicit is None and not options.all_regions:
         explicit = validate_regions([default_region(session)])
     stats = ApiStats()
-    base = AwsSession(session, stats, options.max_workers, options.max_attempts)
+    base = AwsSession(
+        session, stats, options.max_workers, options.max_attempts, options.endpoint_url
+    )
     home = identity_region(session, explicit)
     caller_account, caller_arn = identify(base, home)
     partition = caller_arn.split(":")[1]
@@ -270,7 +273,9 @@ def reach(
     assumed = assume(base, plan, home, options.role_session_name)
     if isinstance(assumed, ReadError):
         return assumed
-    aws = AwsSession(assumed, stats, options.max_workers, options.max_attempts)
+    aws = AwsSession(
+        assumed, stats, options.max_workers, options.max_attempts, options.endpoint_url
+    )
     try:
         account_id, arn = identify(aws, home)
     except PreflightError as exc:

@@ -84,8 +84,10 @@ class AwsSession:
         stats: ApiStats | None = None,
         max_pool: int = 10,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        endpoint_url: str | None = None,
     ):
         share_loader(session)
+        self.endpoint_url = endpoint_url  # --endpoint-url: every service there, as aws-cli
         self.boto = session
         self.stats = stats if stats is not None else ApiStats()
         self._config = client_config(max_pool, max_attempts)
@@ -98,7 +100,9 @@ class AwsSession:
         key = (service, region)
         with self._lock:
             if key not in self._clients:
-                client = self.boto.client(service, region_name=region, config=self._config)
+                client = self.boto.client(
+                    service, region_name=region, config=self._config, endpoint_url=self.endpoint_url
+                )
                 guard.install(client.meta.events)  # belt and braces: the session's copy too
                 client.meta.events.register("request-created", self._counter(service))
                 self._clients[key] = client

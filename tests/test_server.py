@@ -237,3 +237,29 @@ def test_optional_actions_appear_only_with_their_flags(preflight):
     assert optional.isdisjoint(plain)
     assert optional <= set(full)
     assert "rds:DescribeDBInstances" in plain
+
+
+def test_endpoint_url_sends_every_request_there_as_aws_cli_does(endpoint, tmp_path):
+    """--endpoint-url, not the environment: the installed command reaches moto's server."""
+    b = Builder("eu-west-1")
+    b.db("orders", "postgres", "16.3", healthy_vpc(b))
+    exe = shutil.which("preflight")
+    assert exe is not None
+    env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
+    out = tmp_path / "reports"
+
+    done = subprocess.run(
+        [exe, "audit", "--region", "eu-west-1", "--format", "json", "--output-dir", str(out),
+         "--endpoint-url", endpoint],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    bad = subprocess.run(
+        [exe, "audit", "--region", "eu-west-1", "--endpoint-url", "localhost:5000"],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    report = json.loads((out / "latest.json").read_text())
+    assert [t["db_instance_id"] for t in report["targets"]] == ["orders"]
+    assert bad.returncode == 2
+    assert "'localhost:5000' is not a URL: give http(s)://host[:port]" in bad.stderr
