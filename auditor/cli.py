@@ -876,8 +876,39 @@ def fail(message: str, code: int = 2) -> int:
     return code
 
 
+def flag_envvars(group: click.Group, prefix: str = "PREFLIGHT") -> list[click.Option]:
+    """Name every option's environment variable after its flag, not its parameter:
+    PREFLIGHT_AUDIT_REGION for --region (click would say PREFLIGHT_AUDIT_REGIONS). Returns the
+    repeatable options (their variables take values separated by spaces or commas)."""
+    repeatable = []
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            continue
+        for param in command.params:
+            longs = [o for o in getattr(param, "opts", []) if o.startswith("--")]
+            if not isinstance(param, click.Option) or not longs:
+                continue
+            flag = longs[0][2:].replace("-", "_").upper()
+            param.envvar = f"{prefix}_{name.replace('-', '_').upper()}_{flag}"
+            if param.multiple:
+                repeatable.append(param)
+    return repeatable
+
+
+REPEATABLE = flag_envvars(cli)
+
+
+def commas_as_spaces() -> None:
+    """PREFLIGHT_AUDIT_REGION=eu-west-1,us-east-1 as click takes eu-west-1 us-east-1."""
+    for param in REPEATABLE:
+        name = str(param.envvar)
+        if "," in os.environ.get(name, ""):
+            os.environ[name] = " ".join(os.environ[name].replace(",", " ").split())
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: every expected problem is one line on stderr, never a traceback."""
+    commas_as_spaces()
     console = argv is None
     if console and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _on_sigterm)

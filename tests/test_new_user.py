@@ -204,3 +204,18 @@ def test_color_always_colours_the_verdicts_and_never_or_no_color_do_not(prefligh
     monkeypatch.setenv("NO_COLOR", "1")
     assert not colour_wanted("auto")
     assert colour_wanted("always")
+
+
+def test_environment_names_follow_the_flags_and_take_commas(preflight, monkeypatch):
+    """PREFLIGHT_AUDIT_REGION for --region (not click's PREFLIGHT_AUDIT_REGIONS), and a
+    repeatable value separated by commas as well as spaces."""
+    monkeypatch.setenv("PREFLIGHT_AUDIT_REGION", "eu-west-1,us-east-9")
+
+    run = preflight("audit")
+
+    assert run.code == 2
+    assert "unknown region 'us-east-9'" in run.err
+    monkeypatch.setenv("PREFLIGHT_DEMO_FORMAT", "json, md")
+    demo = preflight("demo", "-q")
+    assert demo.code == 1
+    assert demo.report is not None
