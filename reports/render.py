@@ -53,7 +53,37 @@ def render(report: dict[str, Any], fmt: str) -> str:
     if fmt not in ("html", "md"):
         raise UnknownFormat(f"unknown report format {fmt!r} (known: {', '.join(FORMATS)})")
     template = _environment(fmt == "html").get_template(f"report.{fmt}.j2")
-    return template.render(r=report, v=view(report), not_checked=NOT_CHECKED) + "\n"
+    text = template.render(r=report, v=view(report), not_checked=NOT_CHECKED) + "\n"
+    return text if fmt == "html" else wrap_markdown(text)
+
+
+MD_WIDTH = 100
+LIST_ITEM = re.compile(r"^(\s*(?:[-*] |\d+\. )?)")
+
+
+def wrap_markdown(text: str, width: int = MD_WIDTH) -> str:
+    """Paragraphs and list items wrapped at ``width`` (continuations indented under the item),
+    so the Markdown reads cleanly as plain text and pastes into tickets that cut long lines;
+    code blocks, tables and headings stay as they are, and nothing is broken inside a word
+    (a URL or an id stays whole)."""
+    out: list[str] = []
+    fenced = False
+    for line in text.split("\n"):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        if fenced or len(line) <= width or line.lstrip().startswith(("|", "#", "```", "<")):
+            out.append(line)
+            continue
+        prefix = LIST_ITEM.match(line).group(1)  # type: ignore[union-attr]
+        out += textwrap.wrap(
+            line[len(prefix) :],
+            width,
+            initial_indent=prefix,
+            subsequent_indent=" " * len(prefix),
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [line]
+    return "\n".join(out)
 
 
 def json_text(report: dict[str, Any]) -> str:
@@ -176,12 +206,24 @@ def view(report: dict[str, Any]) -> dict[str, Any]:
         else None
     )
     overall = report_headline(report)
+    target_notes = []  # per target, what blocks it in each mode (the Markdown table is short)
+    for t in report["targets"]:
+        parts = []
+        for m in MODES:
+            mv = t["modes"].get(m) or {}
+            if mv.get("blocking"):
+                parts.append(f"{m} blocked by {', '.join(mv['blocking'])}")
+            if mv.get("unknown"):
+                parts.append(f"{m} could not check {', '.join(mv['unknown'])}")
+        if parts or t.get("policy"):
+            target_notes.append((t, "; ".join(parts) or "ready in every mode"))
     searched = ", ".join(report["regions"]) or "no region"
     searched += f" (account {', '.join(a['account_id'] for a in report['accounts'])})"
     if overall == "ready" and not report["targets"]:
         overall = "none"  # nothing to back up was found: a neutral headline, never a green one
     return {
         "searched": searched,
+        "target_notes": target_notes,
         "headline": headline,
         "modes": MODES,
         "overall": overall,

@@ -253,3 +253,25 @@ def test_format_takes_commas_and_refuses_an_unknown_one_in_one_line(preflight, t
     assert "'junt' is not a report format" in bad.err
     assert len(bad.err.strip().splitlines()) == 1
     assert run.code == 1
+
+
+def test_markdown_reads_as_plain_text_and_the_html_stands_alone(demo_report):
+    """Every Markdown line outside a code block is under 200 characters (paragraphs and list
+    items wrap, the DB table holds verdicts only); neither format points at a file "beside"
+    it (a ticket gets the one file); the API request table is an appendix, last."""
+    md = render(demo_report, "md")
+    html = render(demo_report, "html")
+
+    fenced, long = False, []
+    for line in md.splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        elif not fenced and len(line) >= 200:
+            long.append(line)
+    assert long == []
+    assert "| network-pg | us-east-1 | postgres 16.3 | UNKNOWN | UNKNOWN | UNKNOWN |" in md
+    assert "- **batch-pg**: public blocked by route.internet, vpc.block-public-access," in md
+    assert "beside this file" not in html
+    assert "in this run's JSON report" in html
+    assert "in this run's JSON report" in md
+    assert html.index("Appendix: this run's API requests") > html.index('id="not-checked"')
