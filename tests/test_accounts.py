@@ -120,9 +120,11 @@ def test_a_snapshot_replays_to_the_same_report_without_aws(preflight, tmp_path, 
     replay = preflight("audit", "--from-snapshot", str(snapshot))
 
     assert replay.code == live.code == 1
+    assert live.report["replayed"] is None
+    assert replay.report["replayed"]["read_at"] == live.report["generated_at"]
     for report in (live.report, replay.report):
-        del report["generated_at"], report["duration_s"]
-    assert replay.report == live.report
+        del report["generated_at"], report["duration_s"], report["replayed"]
+    assert replay.report == live.report  # the same report but for when it was made
     assert json.loads(snapshot.read_text())["snapshot_version"] == 1
 
 
