@@ -219,3 +219,36 @@ def test_environment_names_follow_the_flags_and_take_commas(preflight, monkeypat
     demo = preflight("demo", "-q")
     assert demo.code == 1
     assert demo.report is not None
+
+
+MUTATIONS = {
+    "a finding's check id a number": lambda r: r["findings"][0].update(check_id=5),
+    "a finding without its target": lambda r: r["findings"][0].pop("target"),
+    "the summary a string": lambda r: r.update(summary="x"),
+    "a target's blocking a string": lambda r: r["targets"][0].update(blocking="route.internet"),
+    "an account a list": lambda r: r.update(accounts=[["123456789012"]]),
+    "a count true": lambda r: r["summary"].update(ready=True),
+}
+
+
+@pytest.mark.parametrize("mutation", sorted(MUTATIONS))
+def test_a_report_of_the_wrong_shape_is_one_line_for_render_diff_merge_baseline(
+    preflight, tmp_path, mutation
+):
+    import json
+
+    report = preflight("demo", "-q").report
+    MUTATIONS[mutation](report)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(report))
+
+    for args in (
+        ["render", str(bad)],
+        ["diff", str(bad), str(bad)],
+        ["merge", str(bad), "--output-dir", str(tmp_path / "merged")],
+        ["audit", "--region", "eu-west-1", "--baseline", str(bad)],  # before any request
+    ):
+        code, err = in_process(*args)
+        assert code == 2, (args, err)
+        assert "is not a preflight JSON report" in err, (args, err)
+        assert err.count("\n") == 1, (args, err)
