@@ -46,15 +46,40 @@ def load_config(group: click.Group, path: Path | None) -> dict[str, dict[str, An
             raise PreflightError(
                 f"config file {path}: unknown section [{section}] (known: audit, demo)"
             )
-        names = {}
+        names: dict[str, click.Parameter] = {}
         for param in command.params:
             for opt in getattr(param, "opts", []):
-                names[opt.lstrip("-")] = param.name
-            names[str(param.name)] = param.name
+                names[opt.lstrip("-")] = param
+            names[str(param.name)] = param
         section_map: dict[str, Any] = {}
         for key, value in values.items():
             if key not in names:
                 raise PreflightError(f"config file {path}: unknown setting {key!r} in [{section}]")
-            section_map[str(names[key])] = value
+            if (problem := value_problem(names[key], key, value)) is not None:
+                raise PreflightError(f"config file {path}: in [{section}], {problem}")
+            section_map[str(names[key].name)] = value
         out[section] = section_map
     return out
+
+
+def value_problem(param: click.Parameter, key: str, value: Any) -> str | None:
+    """Why ``value`` cannot be this option's setting, saying what to write instead."""
+    if getattr(param, "multiple", False):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            example = value if isinstance(value, str) else "…"
+            return f'{key} is a list of strings: write {key} = ["{example}"]'
+        return None
+    if getattr(param, "is_flag", False):
+        return None if isinstance(value, bool) else f"{key} is true or false: write {key} = true"
+    kind = getattr(param.type, "name", "")
+    if kind in ("integer", "integer range") and (
+        isinstance(value, bool) or not isinstance(value, int)
+    ):
+        return f"{key} is a whole number: write {key} = 30"
+    if kind in ("float", "float range") and (
+        isinstance(value, bool) or not isinstance(value, int | float)
+    ):
+        return f"{key} is a number: write {key} = 600"
+    if kind in ("text", "path", "choice", "file") and not isinstance(value, str):
+        return f'{key} is a string: write {key} = "{value}"'
+    return None

@@ -40,6 +40,8 @@ def files(tmp_path: Path) -> dict[str, Path]:
     utf16.write_bytes('{"a": 1}'.encode("utf-16"))
     latin = tmp_path / "latin1.toml"
     latin.write_bytes("[audit]\nregion = 'é'\n".encode("latin-1"))
+    (tmp_path / "baseline5.toml").write_text("[audit]\nbaseline = 5\n")
+    (tmp_path / "region.toml").write_text('[audit]\nregion = "eu-west-1"\n')
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     return {"utf16": utf16, "latin": latin, "blocker": blocker, "dir": tmp_path}
@@ -64,6 +66,10 @@ def files(tmp_path: Path) -> dict[str, Path]:
         (["audit", "--region", "eu-west-1", "--output-dir", "{blocker}/reports"],
          "cannot write reports to {blocker}/reports: Not a directory"),
         (["audit", "--role-arn", "notanarn"], "'notanarn' is not an IAM role ARN"),
+        (["--config", "{dir}/baseline5.toml", "audit"],
+         'in [audit], baseline is a string: write baseline = "5"'),
+        (["--config", "{dir}/region.toml", "audit"],
+         'in [audit], region is a list of strings: write region = ["eu-west-1"]'),
         (["audit", "--deadline", "inf", "--region", "eu-west-1"], "--deadline"),
     ],
 )  # fmt: skip
