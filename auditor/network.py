@@ -19,11 +19,13 @@ from ipaddress import IPv4Address, IPv4Network, summarize_address_range
 from auditor.inventory import (
     InternetGateway,
     NetworkAcl,
+    PeeringSide,
     Route,
     RouteTable,
     SgRule,
     Subnet,
     VpcEndpoint,
+    VpcPeering,
 )
 
 EVERYWHERE = IPv4Network("0.0.0.0/0")
@@ -386,3 +388,24 @@ def is_service(endpoint: VpcEndpoint, region: str, service: str) -> bool:
 def available(state: str) -> bool:
     """An EC2 resource state that means usable (AWS spells it in either case)."""
     return state.lower() == "available"
+
+
+def s3_interfaces(endpoints: list[VpcEndpoint], vpc_id: str, region: str) -> list[VpcEndpoint]:
+    """The VPC's S3 interface endpoints for ``region``, in any state."""
+    return [
+        e
+        for e in endpoints
+        if e.vpc_id == vpc_id and e.endpoint_type == "Interface" and is_service(e, region, "s3")
+    ]
+
+
+def active_peers(
+    peerings: list[VpcPeering], vpc_id: str, regions: set[str]
+) -> list[tuple[VpcPeering, PeeringSide]]:
+    """The `active` peerings of ``vpc_id`` whose other VPC is in one of ``regions``."""
+    out = []
+    for pcx in peerings:
+        other = pcx.other_side(vpc_id)
+        if pcx.status == "active" and other is not None and other.region in regions:
+            out.append((pcx, other))
+    return out

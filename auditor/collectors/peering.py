@@ -32,14 +32,13 @@ from auditor.inventory import (
     RepositoryAccount,
     VpcPeering,
 )
-from auditor.network import available, is_service
+from auditor.network import active_peers, available, s3_interfaces
 from auditor.sessions import AwsSession
 from auditor.veeam_config import VeeamConfig
 
 DESCRIBE_PEERINGS = ApiCall(
     "ec2", "DescribeVpcPeeringConnections", "ec2:DescribeVpcPeeringConnections"
 )
-ACTIVE = "active"
 
 
 def parse_side(raw: Any) -> PeeringSide:
@@ -113,21 +112,14 @@ def peer_needs(
             vpc = db.vpc_id or ""
             regions = set() if has_s3_interface(unit, vpc) else {unit.region}
             regions |= bucket_regions(veeam, repositories, unit, db.db_instance_id)
-            for pcx in unit.peerings:
-                other = pcx.other_side(vpc)
-                if pcx.status == ACTIVE and other is not None and other.region in regions:
-                    wanted.add(PeerVpc(other.owner_id, other.region, other.vpc_id))
+            for _, other in active_peers(unit.peerings, vpc, regions):
+                wanted.add(PeerVpc(other.owner_id, other.region, other.vpc_id))
     return wanted
 
 
 def has_s3_interface(unit: RegionInventory, vpc_id: str) -> bool:
-    return any(
-        e.vpc_id == vpc_id
-        and e.endpoint_type == "Interface"
-        and is_service(e, unit.region, "s3")
-        and available(e.state)
-        for e in unit.vpc_endpoints or []
-    )
+    found = s3_interfaces(unit.vpc_endpoints or [], vpc_id, unit.region)
+    return any(available(e.state) for e in found)
 
 
 def bucket_regions(

@@ -16,6 +16,7 @@ another Region).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from ipaddress import IPv4Network
 
 from auditor.inventory import (
@@ -26,15 +27,20 @@ from auditor.inventory import (
     peer_key,
 )
 from auditor.model import Evidence, Mode, Status
-from auditor.network import available, effective_route_table, expand, is_service, strays
+from auditor.network import (
+    active_peers,
+    available,
+    effective_route_table,
+    expand,
+    s3_interfaces,
+    strays,
+)
 from auditor.outcome import Outcome, unknown
 from auditor.workers import worker_peer
 from checks.base import CheckContext
-from checks.support.endpoint_groups import admits_https, worst
+from checks.support.endpoint_groups import RANK, admits_https, worst
 from checks.support.route_tables import effective_table
 from checks.support.shared_vpc import unknown_shared
-
-ORDER = {Status.PASS: 0, Status.WARN: 1, Status.UNKNOWN: 2, Status.FAIL: 3}
 
 
 def s3_interface_path(ctx: CheckContext, region: str) -> Outcome:
@@ -66,35 +72,15 @@ def s3_interface_path(ctx: CheckContext, region: str) -> Outcome:
                 )
             )
         else:
-            for pcx, other in peered(unit.peerings, vpc_id, region):
+            for pcx, other in active_peers(unit.peerings, vpc_id, {region}):
                 judged.append(
                     via_peering(
                         ctx, pcx, other, workers, plan.best.subnet_id if plan.best else None
                     )
                 )
     if judged:
-        return min(judged, key=lambda o: ORDER[o.status])
+        return min(judged, key=lambda o: RANK[o.status])
     return nothing_found(ctx, region, local)
-
-
-def s3_interfaces(endpoints: list[VpcEndpoint], vpc_id: str, region: str) -> list[VpcEndpoint]:
-    return [
-        e
-        for e in endpoints
-        if e.vpc_id == vpc_id and e.endpoint_type == "Interface" and is_service(e, region, "s3")
-    ]
-
-
-def peered(
-    peerings: list[VpcPeering], vpc_id: str, region: str
-) -> list[tuple[VpcPeering, PeeringSide]]:
-    """The active peerings of ``vpc_id`` whose other VPC is in ``region``."""
-    out = []
-    for pcx in peerings:
-        other = pcx.other_side(vpc_id)
-        if pcx.status == "active" and other is not None and other.region == region:
-            out.append((pcx, other))
-    return out
 
 
 def local_endpoint(
@@ -189,28 +175,14 @@ def via_peering(
             evidence,
         )
     there = [IPv4Network(c, strict=False) for c in other.cidrs]
-    outbound = route_to_peer(ctx, pcx, there, worker_subnet, "the peered VPC")
+    outbound = route_to_peer(ctx, pcx, there, worker_subnet)
     if outbound is not None:
-        return outbound_with(outbound, evidence)
-    best: tuple[int, Outcome] | None = None
-    for endpoint in ready:
-        outcome = judge_peer_endpoint(network, endpoint, pcx, other, workers, where, evidence)
-        rank = ORDER[outcome.status]
-        if best is None or rank < best[0]:
-            best = (rank, outcome)
-    assert best is not None
-    return best[1]
-
-
-def outbound_with(outcome: Outcome, evidence: Evidence) -> Outcome:
-    return Outcome(
-        outcome.status,
-        outcome.message,
-        outcome.resource_id,
-        outcome.remediation,
-        {**evidence, **outcome.evidence},
-        outcome.error,
-    )
+        return replace(outbound, evidence={**evidence, **outbound.evidence})
+    judged = [
+        judge_peer_endpoint(network, endpoint, pcx, other, workers, where, evidence)
+        for endpoint in ready
+    ]
+    return min(judged, key=lambda o: RANK[o.status])  # the first of the best, as before
 
 
 def route_to_peer(
@@ -218,15 +190,15 @@ def route_to_peer(
     pcx: VpcPeering,
     there: list[IPv4Network],
     worker_subnet: str | None,
-    what: str,
 ) -> Outcome | None:
-    """None when the worker subnet's route table sends all of ``there`` to the peering."""
+    """None when the worker subnet's route table sends all of ``there`` (the peered VPC's
+    CIDRs) to the peering."""
     unit = ctx.region
     subnet = next(iter(unit.subnets_of([worker_subnet] if worker_subnet else [])), None)
     if subnet is None:
         return Outcome(
             Status.UNKNOWN,
-            f"could not check the route to {what}: no worker subnet candidate to evaluate",
+            "could not check the route to the peered VPC: no worker subnet candidate to evaluate",
             pcx.peering_id,
         )
     found = effective_table(unit, subnet)
@@ -239,8 +211,9 @@ def route_to_peer(
     cidr = str(there[0])
     return Outcome(
         Status.FAIL,
-        f"{rtb} ({how} route table of worker subnet {subnet.subnet_id}) does not send {what}'s "
-        f"addresses to {pcx.peering_id}: {'; '.join(w.describe('all of them') for w in wrong)}",
+        f"{rtb} ({how} route table of worker subnet {subnet.subnet_id}) does not send the "
+        f"peered VPC's addresses to {pcx.peering_id}: "
+        + "; ".join(w.describe("all of them") for w in wrong),
         rtb,
         f"aws ec2 create-route --route-table-id {rtb} --destination-cidr-block {cidr} "
         f"--vpc-peering-connection-id {pcx.peering_id}",
