@@ -210,6 +210,7 @@ def frankfurt_repository(monkeypatch: pytest.MonkeyPatch) -> tuple[str, str, str
         group = b.security_group(vpc, "s3-endpoint", https_from="10.0.0.0/16")
         endpoint = b.interface_endpoint(vpc, "s3", [subnet], group, private_dns=False)
         table = b.main_table(vpc)
+        b.s3_gateway_endpoint(vpc, [table])  # a prefix-list route in the endpoint's table
     boto3.DEFAULT_SESSION = None
     return "veeam-rds-fra", vpc, table, endpoint
 

@@ -4,8 +4,9 @@ may sit in another VPC, in the repository's Region, reached over a peering conne
 
 - `PeeringCollector` (unit): the target VPCs' peering connections (one call).
 - `PeerNetworksCollector` (run): for the peered VPCs that may hold that endpoint, their VPC
-  endpoints, route tables and the endpoints' security groups (with the CIDRs of prefix lists
-  those groups name), read once per run with the session of the account that owns each VPC.
+  endpoints, route tables and the endpoints' security groups (with the CIDRs of the prefix
+  lists those tables and groups name), read once per run with the session of the account
+  that owns each VPC.
 """
 
 from __future__ import annotations
@@ -186,15 +187,7 @@ class PeerNetworksCollector(Collector):
                     )
         elif network.vpc_endpoints is not None:
             network.security_groups = []
-        lists = sorted(
-            {
-                pl
-                for g in network.security_groups or []
-                for rule in g.ingress
-                for pl in rule.prefix_lists
-            }
-        )
-        network.prefix_lists.update((pl, PrefixListsCollector.entries(ctx, pl)) for pl in lists)
+        PrefixListsCollector.read_referenced(ctx)  # the tables' lists too (an S3 gateway route)
         return network
 
 

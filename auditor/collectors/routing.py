@@ -136,25 +136,24 @@ class PrefixListsCollector(Collector):
     calls: ClassVar[tuple[ApiCall, ...]] = (GET_PREFIX_LIST_ENTRIES, DESCRIBE_MANAGED_PREFIX_LISTS)
 
     def collect(self, ctx: UnitContext) -> None:
+        self.read_referenced(ctx)
+        self.s3_ranges(ctx)
+
+    @classmethod
+    def read_referenced(cls, ctx: UnitContext) -> None:
+        """The entries of every prefix list the inventory's route tables and security-group
+        rules name, one call per list."""
+        inv = ctx.inventory
         ids = sorted(
-            {
-                r.prefix_list_id
-                for t in ctx.inventory.route_tables or []
-                for r in t.routes
-                if r.prefix_list_id
-            }
+            {r.prefix_list_id for t in inv.route_tables or [] for r in t.routes if r.prefix_list_id}
             | {
                 pl
-                for g in ctx.inventory.security_groups or []
+                for g in inv.security_groups or []
                 for rule in (*g.ingress, *g.egress)
                 for pl in rule.prefix_lists
             }
         )
-
-        ctx.inventory.prefix_lists.update(
-            ctx.fan_out(lambda pl_id: (pl_id, self.entries(ctx, pl_id)), ids)
-        )
-        self.s3_ranges(ctx)
+        inv.prefix_lists.update(ctx.fan_out(lambda pl_id: (pl_id, cls.entries(ctx, pl_id)), ids))
 
     @staticmethod
     def entries(ctx: UnitContext, pl_id: str) -> list[str] | None:

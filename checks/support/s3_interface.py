@@ -249,7 +249,8 @@ def judge_peer_endpoint(
         candidates, unread = expand(table[0], network.prefix_lists)
         rtb = table[0].route_table_id
         if unread:
-            return unknown(f"prefix list {unread[0]} used by {rtb}", None, rtb)
+            error = network.error_for("GetManagedPrefixListEntries", unread[0])
+            return unknown(f"prefix list {unread[0]} used by {rtb}", error, rtb)
         wrong = strays(candidates, workers, lambda r: r.target == pcx.peering_id)
         if wrong:
             return Outcome(
