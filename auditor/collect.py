@@ -156,6 +156,14 @@ def deadline_gap(account_id: str, region: str, message: str) -> ReadError:
     )
 
 
+def by_account(jobs: list[UnitJob]) -> dict[str, UnitJob]:
+    """Each audited account's first unit job: the session run-scope reads use there."""
+    first: dict[str, UnitJob] = {}
+    for job in jobs:
+        first.setdefault(job.account_id, job)
+    return first
+
+
 def read_repositories(
     jobs: list[UnitJob],
     units: list[RegionInventory],
@@ -168,10 +176,7 @@ def read_repositories(
     """The repositories of the policies that select a target, once per run, each in the account
     that owns it with that account's session; an account this run has no session for is
     recorded as not audited (its checks say which account to add)."""
-    sessions: dict[str, UnitJob] = {}
-    # An account's first region is where S3 is first asked.
-    for unit_job in jobs:
-        sessions.setdefault(unit_job.account_id, unit_job)
+    sessions = by_account(jobs)  # an account's first region is where S3 is first asked
     needs = repository_needs(veeam, units, requested)
     collector = RepositoriesCollector()
     out: dict[str, RepositoryAccount] = {}
@@ -202,9 +207,7 @@ def read_shared_vpcs(
 ) -> None:
     """Each shared VPC (AWS RAM) whose owner this run audits: the owner's network, read once
     per (owner, region) with the owner's session, merged into every participant's unit."""
-    sessions: dict[str, UnitJob] = {}
-    for unit_job in jobs:
-        sessions.setdefault(unit_job.account_id, unit_job)
+    sessions = by_account(jobs)
     for (owner, region), pairs in sorted(shared_targets(units, requested).items()):
         job = sessions.get(owner)
         if job is None:
@@ -236,9 +239,7 @@ def read_peer_networks(
     """The peered VPCs that may hold a worker VPC's S3 interface endpoint, once per run, by
     (account, region), with the session of the account that owns them; ``None`` for an account
     this run has no session for (its checks say which account to add)."""
-    sessions: dict[str, UnitJob] = {}
-    for unit_job in jobs:
-        sessions.setdefault(unit_job.account_id, unit_job)
+    sessions = by_account(jobs)
     grouped: dict[tuple[str, str], list[str]] = {}
     for peer in peer_needs(units, requested, veeam, repositories):
         grouped.setdefault((peer.owner_id, peer.region), []).append(peer.vpc_id)

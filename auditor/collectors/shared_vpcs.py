@@ -51,11 +51,7 @@ def shared_targets(
     for unit in units:
         if unit.db_instances is None:
             continue
-        owners = {
-            s.vpc_id: s.owner_id
-            for s in unit.subnets or []
-            if s.owner_id and s.owner_id != unit.account_id
-        }
+        owners = unit.vpc_owners()
         for db in scope.select(unit.db_instances, requested).targets:
             owner = owners.get(db.vpc_id or "")
             if owner is not None:
