@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from auditor.collectors.base import Absent, ApiCall, Collector, UnitContext
-from auditor.collectors.fields import Malformed
+from auditor.collectors.fields import Malformed, need
 from auditor.constants import IAM_ROLES
 from auditor.inventory import IamRole, NamedPolicy
 from auditor.sqlserver import (
@@ -40,6 +40,31 @@ ROLE_READS = (
     GET_POLICY,
     GET_POLICY_VERSION,
 )
+
+
+def simulated(
+    ctx: UnitContext, arn: str, actions: list[str], resource: str, **extra: Any
+) -> dict[str, str] | None:
+    """iam:SimulatePrincipalPolicy for ``arn``: action -> EvalDecision on ``resource``; None
+    when it could not be read (the gap is recorded; a malformed answer too, nothing half-read)."""
+    try:
+        results = ctx.paginate(
+            SIMULATE,
+            "EvaluationResults",
+            resource_id=arn,
+            PolicySourceArn=arn,
+            ActionNames=actions,
+            ResourceArns=[resource],
+            **extra,
+        )
+    except Absent:
+        return None
+    if results is None:
+        return None
+    decided: dict[str, str] | None = None
+    with ctx.parsing(SIMULATE, arn):
+        decided = {need(r, "EvalActionName", str): need(r, "EvalDecision", str) for r in results}
+    return decided
 
 
 class IamRolesCollector(Collector):
@@ -160,19 +185,8 @@ class IamRolesCollector(Collector):
             (BUCKET_ACTIONS, bucket),
             (OBJECT_ACTIONS, f"{bucket}/{PROBE_KEY}"),
         ):
-            try:
-                results = ctx.paginate(
-                    SIMULATE,
-                    "EvaluationResults",
-                    resource_id=arn,
-                    PolicySourceArn=arn,
-                    ActionNames=list(actions),
-                    ResourceArns=[resource],
-                )
-            except Absent:
+            decided = simulated(ctx, arn, list(actions), resource)
+            if decided is None:
                 return None
-            if results is None:
-                return None
-            for r in results:
-                out[r["EvalActionName"]] = r["EvalDecision"]
+            out.update(decided)
         return out

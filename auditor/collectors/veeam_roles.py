@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from auditor.collectors.base import Absent, ApiCall, Collector, UnitContext
 from auditor.collectors.fields import need
-from auditor.collectors.iam_roles import ROLE_READS, SIMULATE, IamRolesCollector
+from auditor.collectors.iam_roles import ROLE_READS, SIMULATE, IamRolesCollector, simulated
 from auditor.constants import VEEAM_ROLES
 from auditor.inventory import IamRole
 from auditor.veeam_permissions import BACKUP_ROLE, EC2_SERVICE, WORKER_ROLE
@@ -80,30 +80,12 @@ class VeeamRolesCollector(Collector):
             asks.append((["iam:PassRole"], worker, context))
         out: dict[str, str] = {}
         for names, resource, extra in asks:
-            try:
-                results = ctx.paginate(
-                    SIMULATE,
-                    "EvaluationResults",
-                    resource_id=arn,
-                    PolicySourceArn=arn,
-                    ActionNames=names,
-                    ResourceArns=[resource],
-                    **extra,
-                )
-            except Absent:
-                return None
-            if results is None:
-                return None
-            decided: dict[str, str] | None = None
-            with ctx.parsing(SIMULATE, arn):
-                decided = {
-                    (a if resource == "*" else f"{a} {resource}"): need(r, "EvalDecision", str)
-                    for r in results
-                    if (a := need(r, "EvalActionName", str))
-                }
+            decided = simulated(ctx, arn, names, resource, **extra)
             if decided is None:
-                return None  # a malformed answer: the gap is recorded, nothing half-read
-            out.update(decided)
+                return None
+            out.update(
+                {(a if resource == "*" else f"{a} {resource}"): d for a, d in decided.items()}
+            )
         return out
 
     def instance_profiles(self, ctx: UnitContext, arn: str) -> list[str] | None:
