@@ -216,10 +216,11 @@ class UnitContext:
             items += page
         return items
 
-    def for_collector(self, calls: Iterable[ApiCall]) -> UnitContext:
-        ctx = UnitContext(
+    def _over(self, inventory: RegionInventory) -> UnitContext:
+        """A context like this one (session, targets, limits, run state) over ``inventory``."""
+        return UnitContext(
             self.aws,
-            self.inventory,
+            inventory,
             self._targets,
             self._limiter,
             self._max_fan_out,
@@ -227,6 +228,9 @@ class UnitContext:
             self.veeam,
             self.shared,
         )
+
+    def for_collector(self, calls: Iterable[ApiCall]) -> UnitContext:
+        ctx = self._over(self.inventory)
         ctx._lock = self._lock
         ctx._allowed = frozenset(calls)
         return ctx
@@ -237,16 +241,7 @@ class UnitContext:
 
         def scratch_read() -> tuple[T, list[ReadError]]:
             scratch = RegionInventory(self.account_id, self.region)
-            ctx = UnitContext(
-                self.aws,
-                scratch,
-                self._targets,
-                self._limiter,
-                self._max_fan_out,
-                self.flags,
-                self.veeam,
-                self.shared,
-            )
+            ctx = self._over(scratch)
             ctx._allowed = self._allowed
             return read(ctx), scratch.errors
 
