@@ -9,8 +9,8 @@ import stat
 from pathlib import Path
 
 from auditor.errors import PreflightError
+from auditor.strict_json import MAX_BYTES as MAX_INPUT_BYTES  # one bound for files and JSON
 
-MAX_INPUT_BYTES = 512 * 1024 * 1024  # far past any real snapshot (strict_json's bound too)
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
