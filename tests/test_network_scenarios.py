@@ -127,7 +127,9 @@ def test_default_route_to_a_nat_gateway_is_not_public_but_is_a_path_to_public_s3
     assert "s3.public-endpoint" not in modes["vpc-endpoints"]["blocking"]
 
 
-def test_a_more_specific_route_overrides_the_default_route(preflight):
+def public_subnet_diverting(prefix: str) -> tuple[Vpc, str, str]:
+    """A VPC with a DB instance and one public subnet whose table sends the default route to
+    the internet gateway and ``prefix`` over a peering: (network, peering, route table)."""
     b = Builder("eu-west-1")
     net = vpc_with_db(b)
     subnet = b.subnet(net.vpc_id, "10.0.1.0/24", "a", public=True)
@@ -135,8 +137,22 @@ def test_a_more_specific_route_overrides_the_default_route(preflight):
         VpcId=net.vpc_id, PeerVpcId=b.vpc("10.5.0.0/16", "p")
     )
     pcx = peer["VpcPeeringConnection"]["VpcPeeringConnectionId"]
-    rtb = b.route_table(net.vpc_id, [subnet], {"0.0.0.0/0": net.igw, "54.0.0.0/8": pcx})
+    rtb = b.route_table(net.vpc_id, [subnet], {"0.0.0.0/0": net.igw, prefix: pcx})
     add_db(net)
+    return net, pcx, rtb
+
+
+def group_without_egress(b: Builder, vpc_id: str) -> str:
+    """A security group whose default allow-all egress rule is revoked."""
+    group = b.security_group(vpc_id, "workers")
+    b.ec2.revoke_security_group_egress(
+        GroupId=group, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+    )
+    return group
+
+
+def test_a_more_specific_route_overrides_the_default_route(preflight):
+    _, pcx, rtb = public_subnet_diverting("54.0.0.0/8")
 
     run = preflight("audit", "--region", "eu-west-1")
 
@@ -358,10 +374,7 @@ def test_five_security_groups_on_the_db_instance_fail_at_the_default_quota(prefl
 def test_worker_security_group_without_https_egress_fails(preflight):
     b = Builder("eu-west-1")
     net = b.ready_network()
-    group = b.security_group(net.vpc_id, "workers")
-    b.ec2.revoke_security_group_egress(
-        GroupId=group, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
-    )
+    group = group_without_egress(b, net.vpc_id)
     b.db("orders", "postgres", "16.3", net.db_subnet_group)
 
     run = preflight("audit", "--region", "eu-west-1", "--worker-security-group", group)
@@ -473,15 +486,7 @@ def test_an_endpoint_group_admitting_the_workers_by_prefix_list_is_judged_by_its
 
 def test_a_diverted_prefix_clear_of_the_regions_s3_ranges_only_warns(preflight):
     # moto serves AWS's managed prefix list com.amazonaws.eu-west-1.s3 (52.216.0.0/15, …).
-    b = Builder("eu-west-1")
-    net = vpc_with_db(b)
-    subnet = b.subnet(net.vpc_id, "10.0.1.0/24", "a", public=True)
-    peer = b.ec2.create_vpc_peering_connection(
-        VpcId=net.vpc_id, PeerVpcId=b.vpc("10.5.0.0/16", "p")
-    )
-    pcx = peer["VpcPeeringConnection"]["VpcPeeringConnectionId"]
-    b.route_table(net.vpc_id, [subnet], {"0.0.0.0/0": net.igw, "8.8.8.0/24": pcx})
-    add_db(net)
+    _, pcx, _ = public_subnet_diverting("8.8.8.0/24")
 
     run = preflight("audit", "--region", "eu-west-1")
 
@@ -497,10 +502,7 @@ def test_worker_security_group_by_mode_on_moto(preflight):
     public warns (the service endpoints' addresses cannot be read), it does not fail."""
     b = Builder("eu-west-1")
     net = b.ready_network()
-    group = b.security_group(net.vpc_id, "workers")
-    b.ec2.revoke_security_group_egress(
-        GroupId=group, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
-    )
+    group = group_without_egress(b, net.vpc_id)
     s3_list = b.ec2.describe_managed_prefix_lists(
         Filters=[{"Name": "prefix-list-name", "Values": ["com.amazonaws.eu-west-1.s3"]}]
     )["PrefixLists"][0]["PrefixListId"]
