@@ -100,6 +100,16 @@ def trusting(*principals):
     }
 
 
+def veeams_roles() -> None:
+    """The backup and worker roles as Veeam documents them (trusts and actions)."""
+    role("VeeamRdsBackup", trusting({"AWS": APPLIANCE}), allow(veeam.BACKUP_ROLE))
+    role(
+        "VeeamProdWorker",
+        trusting({"Service": "ec2.amazonaws.com"}, {"AWS": APPLIANCE}),
+        allow(veeam.WORKER_ROLE),
+    )
+
+
 @pytest.mark.usefixtures("aws")
 def test_veeams_roles_decide_the_targets_of_their_policy(preflight, tmp_path):
     b = Builder("eu-west-1")
@@ -171,12 +181,7 @@ def test_each_role_is_read_once_per_account_whatever_the_regions(preflight, tmp_
             "orders" if region == "eu-west-1" else "pg-us", "postgres", "16.3", net.db_subnet_group
         )
         b.sql_server(f"erp-{region}", net.db_subnet_group)
-    role("VeeamRdsBackup", trusting({"AWS": APPLIANCE}), allow(veeam.BACKUP_ROLE))
-    role(
-        "VeeamProdWorker",
-        trusting({"Service": "ec2.amazonaws.com"}, {"AWS": APPLIANCE}),
-        allow(veeam.WORKER_ROLE),
-    )
+    veeams_roles()
     config = write(tmp_path, GOOD.split("[policies.repository]")[0])
 
     run = preflight(
@@ -274,12 +279,7 @@ def test_simulate_lets_aws_decide_for_veeams_roles(tmp_path):
 def test_init_suggests_a_file_that_parses_and_never_overwrites(preflight, tmp_path):
     b = Builder("eu-west-1")
     b.db("orders", "postgres", "16.3", b.ready_network().db_subnet_group)
-    role("VeeamRdsBackup", trusting({"AWS": APPLIANCE}), allow(veeam.BACKUP_ROLE))
-    role(
-        "VeeamProdWorker",
-        trusting({"Service": "ec2.amazonaws.com"}, {"AWS": APPLIANCE}),
-        allow(veeam.WORKER_ROLE),
-    )
+    veeams_roles()
     role(
         "VeeamRepository",
         trusting({"AWS": APPLIANCE}),
@@ -319,12 +319,7 @@ def test_a_target_in_another_account_than_the_backup_role_fails_only_there(
     other = "111111111111"
     b = Builder("eu-west-1")
     b.db("orders", "postgres", "16.3", b.ready_network().db_subnet_group)
-    role("VeeamRdsBackup", trusting({"AWS": APPLIANCE}), allow(veeam.BACKUP_ROLE))
-    role(
-        "VeeamProdWorker",
-        trusting({"Service": "ec2.amazonaws.com"}, {"AWS": APPLIANCE}),
-        allow(veeam.WORKER_ROLE),
-    )
+    veeams_roles()
     boto3.client("iam").create_instance_profile(InstanceProfileName="VeeamProdWorker")
     boto3.client("iam").add_role_to_instance_profile(
         InstanceProfileName="VeeamProdWorker", RoleName="VeeamProdWorker"
