@@ -14,6 +14,7 @@ for _name in (*CLEARED_ENV, "AWS_REGION"):
 
 import json  # noqa: E402
 import logging  # noqa: E402
+import socket  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -27,6 +28,21 @@ from auditor import moto_extension  # noqa: E402
 from auditor.cli import main  # noqa: E402
 
 moto_extension.install()
+
+_getaddrinfo = socket.getaddrinfo
+LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+
+def _loopback_only(host: Any, *args: Any, **kwargs: Any) -> Any:
+    """Tests never leave the machine: a name other than the loopback's is refused before any
+    packet is sent (a test that lost its moto fixture fails here, naming the host)."""
+    name = host.decode() if isinstance(host, bytes) else str(host)
+    if name not in LOOPBACK and not name.endswith(".localhost"):
+        raise OSError(f"tests never leave the machine: refused to resolve {name!r}")
+    return _getaddrinfo(host, *args, **kwargs)
+
+
+socket.getaddrinfo = _loopback_only
 
 settings.register_profile(
     "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]

@@ -145,3 +145,13 @@ def test_version_and_help_load_no_aws_sdk_moto_or_jinja(argv):
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+
+
+def test_tests_never_leave_the_machine():
+    """conftest refuses to resolve any name but the loopback's: a test that lost its moto
+    fixture fails naming the host instead of sending a request."""
+    import socket
+
+    with pytest.raises(OSError, match=r"refused to resolve 'ec2\.eu-west-1\.amazonaws\.com'"):
+        socket.getaddrinfo("ec2.eu-west-1.amazonaws.com", 443)
+    assert socket.getaddrinfo("127.0.0.1", 80)
