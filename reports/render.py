@@ -17,6 +17,7 @@ import jinja2
 
 from auditor.model import report_headline
 from reports.formats import FORMATS
+from reports.shell_fold import fold_commands
 
 MODES = ("public", "private", "vpc-endpoints")
 VERDICT_TEXT = {
@@ -117,6 +118,7 @@ def _environment(html: bool) -> jinja2.Environment:
     )
     env.filters["md"] = md_escape
     env.filters["fence"] = fence
+    env.filters["fold"] = fold_commands
     env.filters["verdict"] = lambda v: VERDICT_TEXT.get(str(v), str(v).upper())
     env.filters["pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False)
     env.filters["lines"] = text_lines
@@ -135,9 +137,21 @@ def text_lines(value: Any, width: int, count: int) -> list[str]:
 
 def md_escape(value: Any) -> str:
     """A value safe in a Markdown table cell or sentence: CommonMark backslash escapes for the
-    characters that would start markup, and no line breaks (they would end a table row)."""
-    text = " ".join(str("" if value is None else value).split())
-    return re.sub(r"([\\`*\[<|])", r"\\\1", text)
+    characters that would start markup, and no line breaks (they would end a table row). A word
+    with a `*` (an ARN pattern such as arn:aws:s3:::bucket/*) becomes a code span instead, which
+    reads as written when the Markdown is pasted as plain text."""
+    return " ".join(_md_word(w) for w in str("" if value is None else value).split())
+
+
+STARRED = re.compile(r"^([(\"']*)([^`]*\*[^`]*?)([)\"',;:.]*)$")
+
+
+def _md_word(word: str) -> str:
+    starred = STARRED.match(word) if "*" in word else None
+    if starred is None:
+        return re.sub(r"([\\`*\[|]|<(?=[A-Za-z/!?]))", r"\\\1", word)
+    lead, core, trail = starred.groups()
+    return f"{_md_word(lead)}`{core.replace('|', chr(92) + '|')}`{_md_word(trail)}"
 
 
 def fence(text: str, lang: str = "") -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 
 import html5lib
 import pytest
@@ -11,6 +12,7 @@ from markdown_it import MarkdownIt
 
 from checks.docs import A_ROUTE_TABLES
 from reports.render import render
+from reports.shell_fold import fold_commands
 from tests.builders import Builder
 
 XSS = "<script>alert(1)</script>"
@@ -256,22 +258,44 @@ def test_format_takes_commas_and_refuses_an_unknown_one_in_one_line(preflight, t
 
 
 def test_markdown_reads_as_plain_text_and_the_html_stands_alone(demo_report):
-    """Every Markdown line outside a code block is under 200 characters (paragraphs and list
+    """Every Markdown line is under 200 characters (paragraphs and list
     items wrap, the DB table holds verdicts only); neither format points at a file "beside"
     it (a ticket gets the one file); the API request table is an appendix, last."""
     md = render(demo_report, "md")
     html = render(demo_report, "html")
 
-    fenced, long = False, []
-    for line in md.splitlines():
-        if line.lstrip().startswith("```"):
-            fenced = not fenced
-        elif not fenced and len(line) >= 200:
-            long.append(line)
-    assert long == []
+    assert [line for line in md.splitlines() if len(line) >= 200] == []  # code blocks too
+    assert "\\*" not in md  # an ARN pattern is a code span, not arn:aws:s3:::veeam-\\*
+    assert "`arn:aws:s3:::veeam-*`" in md
     assert "| network-pg | us-east-1 | postgres 16.3 | UNKNOWN | UNKNOWN | UNKNOWN |" in md
     assert "- **batch-pg**: public blocked by route.internet, vpc.block-public-access," in md
     assert "beside this file" not in html
     assert "in this run's JSON report" in html
     assert "in this run's JSON report" in md
     assert html.index("Appendix: this run's API requests") > html.index('id="not-checked"')
+
+
+def shell_words(command: str) -> list[str]:
+    """What the shell passes to aws: continuations joined, quotes removed, JSON parsed."""
+    words = shlex.split(command.replace("\\\n", " "))
+    return [json.loads(w) if w.startswith(("{", "[")) else w for w in words]  # type: ignore[misc]
+
+
+def test_a_folded_command_pastes_into_a_shell_as_the_one_line_command(demo_report):
+    """Markdown folds long `aws` commands (one option per line, a JSON policy over lines
+    inside its quotes); the shell must see the same words as the JSON report's one line."""
+    commands = {
+        line
+        for f in demo_report["findings"]
+        for line in (f.get("remediation") or "").split("\n")
+        if line.startswith("aws ") and len(line) > 100
+    }
+    assert len(commands) > 5
+    assert any("'{" in c for c in commands)  # a policy document among them
+
+    for command in commands:
+        folded = fold_commands(command)
+        assert max(len(line) for line in folded.split("\n")) < 200
+        assert folded.count("\n") >= command.count(" --") - 1
+        assert shell_words(folded) == shell_words(command), command
+    assert fold_commands("aws s3 ls 'unclosed " + "x" * 120) == "aws s3 ls 'unclosed " + "x" * 120
