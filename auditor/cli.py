@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import json
 import logging
@@ -62,6 +63,30 @@ def split_formats(
     return tuple(dict.fromkeys(chosen))
 
 
+VERBOSE = click.option(
+    "--verbose", "-v", count=True, help="Log progress to stderr (-vv: debug, and tracebacks)."
+)
+LOG_FORMAT = click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one JSON object per log line, for log collectors.",
+)
+
+
+def logging_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """-v/-vv and --log-format for a command that does not use them itself: logging is set up
+    from them before the command runs (`audit` and `demo` take them as parameters)."""
+
+    @functools.wraps(f)
+    def run(*args: Any, verbose: int, log_format: str, **kwargs: Any) -> Any:
+        setup_logging(verbose, log_format)
+        return f(*args, **kwargs)
+
+    return VERBOSE(LOG_FORMAT(run))
+
+
 def output_options(default_dir: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Options shared by `audit` and `demo`."""
 
@@ -107,16 +132,8 @@ def output_options(default_dir: str) -> Callable[[Callable[..., Any]], Callable[
                     is_flag=True,
                     help="Replace account ids (ARNs and file names too) by stable placeholders.",
                 ),
-                click.option(
-                    "--verbose", "-v", count=True, help="Log progress to stderr (-vv: debug)."
-                ),
-                click.option(
-                    "--log-format",
-                    type=click.Choice(["text", "json"]),
-                    default="text",
-                    show_default=True,
-                    help="json: one JSON object per log line, for log collectors.",
-                ),
+                VERBOSE,
+                LOG_FORMAT,
                 click.option(
                     "--keep",
                     type=click.IntRange(min=1),
@@ -415,34 +432,67 @@ def demo(
 
 
 @cli.command("permissions")
+@logging_options
 @click.option("--simulate", is_flag=True, help="Include iam:SimulatePrincipalPolicy.")
 @click.option("--all-regions", is_flag=True, help="Include ec2:DescribeRegions.")
 @click.option(
-    "--org-role-name", is_flag=True, help="Include organizations:ListAccounts and sts:AssumeRole."
+    "--org-role-name",
+    metavar="NAME",
+    help="As audit's: include organizations:ListAccounts, and sts:AssumeRole on this role "
+    "in every account.",
 )
-@click.option("--role-arn", is_flag=True, help="Include sts:AssumeRole (also --accounts-file).")
-def permissions(simulate: bool, all_regions: bool, org_role_name: bool, role_arn: bool) -> None:
+@click.option(
+    "--role-arn",
+    "role_arns",
+    multiple=True,
+    callback=lambda ctx, param, value: check_role_arns(value),
+    help="As audit's (repeatable): include sts:AssumeRole on these roles.",
+)
+def permissions(
+    simulate: bool, all_regions: bool, org_role_name: str | None, role_arns: tuple[str, ...]
+) -> None:
     """Print the least-privilege IAM policy the audit needs (JSON on stdout, nothing else).
 
     Generated from the actions the collectors declare; optional ones only with their flags.
+    With --org-role-name or --role-arn, sts:AssumeRole is granted on those roles only (the
+    policy of the identity that runs preflight; each audited role needs the read statement).
     """
     from auditor.collectors import declared_calls
 
+    if org_role_name is not None and not re.fullmatch(r"[\w+=,.@-]{1,64}", org_role_name):
+        raise click.BadParameter(
+            f"{org_role_name!r} is not an IAM role name", param_hint="--org-role-name"
+        )
     flags = {
         "--simulate": simulate,
         "--all-regions": all_regions,
-        "--org-role-name": org_role_name,
-        "--role-arn": role_arn or org_role_name,
+        "--org-role-name": org_role_name is not None,
+        "--role-arn": bool(role_arns) or org_role_name is not None,
     }
     actions = sorted(
         {c.iam_action for c in declared_calls() if c.flag is None or flags.get(c.flag)}
     )
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "PreflightReadOnly", "Effect": "Allow", "Action": actions, "Resource": "*"}
-        ],
-    }
+    roles = sorted(role_arns) + (
+        [f"arn:*:iam::*:role/{org_role_name}"] if org_role_name is not None else []
+    )
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "PreflightReadOnly",
+            "Effect": "Allow",
+            "Action": [a for a in actions if a != "sts:AssumeRole"],
+            "Resource": "*",
+        }
+    ]
+    if roles:
+        statements.append(
+            {
+                "Sid": "PreflightAssumeAuditRoles",
+                "Effect": "Allow",
+                "Action": ["sts:AssumeRole"],
+                "Resource": roles,
+            }
+        )
+    policy = {"Version": "2012-10-17", "Statement": statements}
     click.echo(json.dumps(policy, indent=2))
 
 
@@ -454,6 +504,7 @@ def _moto_installed() -> bool:
 
 
 @cli.command("veeam-config")
+@logging_options
 @click.option("--init", "init", is_flag=True, help="Write a starting file from what AWS shows.")
 @click.option(
     "--output",
@@ -462,9 +513,8 @@ def _moto_installed() -> bool:
 )
 @click.option("--region", "regions", multiple=True, help="Where to list DB instances (repeatable).")
 @click.option("--profile", help="AWS profile to use.")
-@click.option("-v", "--verbose", count=True)
 def veeam_config_command(
-    init: bool, output: Path | None, regions: tuple[str, ...], profile: str | None, verbose: int
+    init: bool, output: Path | None, regions: tuple[str, ...], profile: str | None
 ) -> None:
     """Suggest a --veeam-config file (read-only): roles whose trust names a principal outside
     the account and that hold Veeam's actions, the buckets they name, the DB instances by
@@ -478,7 +528,6 @@ def veeam_config_command(
         validate_regions,
     )
 
-    setup_logging(verbose)
     if not init:
         raise PreflightError("preflight veeam-config: give --init (the only action so far)")
     if output is not None and output.exists():
@@ -501,6 +550,7 @@ def veeam_config_command(
 
 
 @cli.command("checks")
+@logging_options
 @click.option(
     "--format",
     "fmt",
@@ -678,6 +728,7 @@ def iam_group() -> None:
 
 
 @iam_group.command("evaluate")
+@logging_options
 @click.option(
     "--identity",
     "identity_files",
@@ -747,6 +798,7 @@ def iam_evaluate(
 
 
 @cli.command("render")
+@logging_options
 @click.argument("report", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--format", "fmt", type=click.Choice(sorted(FORMATS)), default="html", show_default=True
@@ -771,6 +823,7 @@ def render_command(report: Path, fmt: str, output: Path | None, redact: bool) ->
 
 
 @cli.command("merge")
+@logging_options
 @click.argument("reports", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--format",
@@ -814,6 +867,7 @@ def merge_command(
 
 
 @cli.command("diff")
+@logging_options
 @click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -919,7 +973,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             standalone_mode=False,
         )
     except click.UsageError as exc:
-        where = exc.ctx.command_path if exc.ctx else "preflight"
+        where = exc.ctx.command_path if exc.ctx else command_named(argv)
         code = fail(f"{exc.format_message()} (see `{where} --help`)")
     except click.ClickException as exc:
         code = fail(exc.format_message(), exc.exit_code if exc.exit_code else 2)
@@ -951,6 +1005,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.stderr.flush()
         os._exit(code)
     sys.exit(code)
+
+
+def command_named(argv: Sequence[str] | None) -> str:
+    """`preflight audit` for a usage error click raised without its context (an option that
+    lacks its value), so the hint names the command's own --help."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    path = ["preflight"]
+    group: click.Command = cli
+    for word in words:
+        if not isinstance(group, click.Group):
+            break
+        if word in group.commands:  # else an option or its value (--config FILE)
+            group = group.commands[word]
+            path.append(word)
+    return " ".join(path)
 
 
 def _lingering_threads() -> bool:

@@ -8,36 +8,16 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from auditor.fix_order import what_to_fix
 from auditor.model import ALL_MODES
 
 LABEL = {"ready": "READY", "not_ready": "NOT READY", "unknown": "UNKNOWN"}
 SHORT = {"ready": "ready", "not_ready": "not ready", "unknown": "unknown"}
 
 
-Blockers = dict[tuple[str, str, str, str | None], dict[str, Any]]
-
-
-def blockers(report: dict[str, Any]) -> Blockers:
-    """The first failing finding of each (account, region, check, target or None) in the
-    headline mode, in report order: one pass over the findings, not one per target."""
-    headline = report["worker_network"]
-    out: Blockers = {}
-    for f in report["findings"]:
-        if f["status"] == "fail" and headline in f["modes"]:
-            out.setdefault((f["account_id"], f["region"], f["check_id"], f["target"]), f)
-    return out
-
-
-def first_blocker(
-    report: dict[str, Any],
-    target: dict[str, Any],
-    width: int = 110,
-    index: Blockers | None = None,
-) -> str:
-    """The first blocking finding of the target in the headline mode, as one short line."""
-    found = index if index is not None else blockers(report)
-    where = (target["account_id"], target["region"], target["blocking"][0])
-    f = found.get((*where, target["db_instance_id"])) or found.get((*where, None))
+def first_fix(ordered: list[dict[str, Any]], width: int = 110) -> str:
+    """The target's first failing finding in fix order (auditor.fix_order), as one short line."""
+    f = next((f for f in ordered if f["status"] == "fail"), None)
     if f is None:
         return ""
     text = f"{f['check_id']}: {' '.join(str(f['message']).split())}"
@@ -91,7 +71,7 @@ def _lines(report: dict[str, Any], paths: list[Path], fix_width: int) -> list[st
     engine_width = max(
         (len(f"{t['engine']} {t['engine_version']}") for t in report["targets"]), default=0
     )
-    index = blockers(report)
+    order = what_to_fix(report)
     for t in report["targets"]:
         other = ", ".join(
             f"{m}: {SHORT[t['modes'][m]['verdict']]}" for m in map(str, ALL_MODES) if m != headline
@@ -108,7 +88,7 @@ def _lines(report: dict[str, Any], paths: list[Path], fix_width: int) -> list[st
         )
         if t["blocking"]:
             line += f"\n             blocking: {', '.join(t['blocking'])}"
-            first = first_blocker(report, t, fix_width, index)
+            first = first_fix(order[(t["account_id"], t["region"], t["db_instance_id"])], fix_width)
             if first:
                 line += f"\n             fix first: {first}"
         if t["unknown"]:

@@ -5,6 +5,7 @@ An interrupted run leaves the previous `latest.*` and every earlier report intac
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
@@ -25,6 +26,7 @@ def write_atomic(path: Path, text: str, private: bool = False) -> None:
 
     The file gets the process umask's permissions (never widened); ``private`` files (snapshots:
     the account's whole network layout) are 0600 whatever the umask."""
+    logging.getLogger(__name__).debug("writing %s (%d characters)", path, len(text))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,13 @@ def load_report(path: Path, what: str = "report") -> dict[str, Any]:
     problem = shape_problem(data, SHAPE, "")
     if problem is not None:
         raise PreflightError(f"the {what} {path} is not a preflight JSON report: {problem}")
+    logging.getLogger(__name__).info(
+        "read the %s %s: %d target(s), %d finding(s)",
+        what,
+        path,
+        len(data["targets"]),
+        len(data["findings"]),
+    )
     return data
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import jinja2
 
+from auditor.fix_order import steps, what_to_fix
 from auditor.model import report_headline
 from reports.formats import FORMATS
 from reports.shell_fold import fold_commands
@@ -183,28 +184,15 @@ def view(report: dict[str, Any]) -> dict[str, Any]:
     """What the templates show, derived once from the report."""
     headline = report["worker_network"]
     findings = report["findings"]
-    by_target: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
-    by_unit: dict[tuple[str, str], list[dict[str, Any]]] = {}  # region-scope findings
-    for f in findings:
-        if f["target"] is not None:
-            by_target.setdefault((f["account_id"], f["region"], f["target"]), []).append(f)
-        else:
-            by_unit.setdefault((f["account_id"], f["region"]), []).append(f)
-    attention = []
-    for t in report["targets"]:
-        key = (t["account_id"], t["region"], t["db_instance_id"])
-        own = by_target.get(key, [])
-        listed = set(t["blocking"] + t["unknown"])
-        region_level = [f for f in by_unit.get(key[:2], []) if f["check_id"] in listed]
-        relevant = [
-            f
-            for f in own + region_level
-            if headline in f["modes"]
-            and f["severity"] == "blocker"
-            and f["status"] in ("fail", "unknown")
-        ]
-        if t["verdict"] != "ready":
-            attention.append({"target": t, "findings": relevant})
+    order = what_to_fix(report)
+    attention = [
+        {
+            "target": t,
+            "steps": steps(order[(t["account_id"], t["region"], t["db_instance_id"])]),
+        }
+        for t in report["targets"]
+        if t["verdict"] != "ready"
+    ]
     warnings = [
         f
         for f in findings

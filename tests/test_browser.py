@@ -91,8 +91,30 @@ def test_report_opens_offline_with_headline_and_blocking_finding_visible(preflig
         narrow.goto(report.as_uri())
         assert narrow.evaluate("document.documentElement.scrollWidth") <= 800
         assert narrow.locator("#targets td[data-label='vpc-endpoints']").first.is_visible()
+        # Printed on A4 and on Letter (the width inside 12 mm margins): nothing sticks out of
+        # the page or is cut inside a box that scrolls (paper cannot scroll).
+        printed = context.new_page()
+        printed.route("**/*", only_the_file)
+        printed.goto(report.as_uri())
+        printed.emulate_media(media="print")
+        for paper, width in (("A4", 703), ("Letter", 725)):
+            printed.set_viewport_size({"width": width, "height": 1000})
+            assert printed.evaluate(OUTSIDE_THE_PAGE, width) == [], paper
+            assert printed.pdf(format=paper).startswith(b"%PDF")
         browser.close()
 
     assert outside == []
     assert failed == []
     assert console_errors == []
+
+
+# Elements (not counting an SVG's own parts, which it clips) past the page's right edge, or
+# whose content is wider than their box.
+OUTSIDE_THE_PAGE = """(width) => [...document.querySelectorAll('body *')]
+  .filter(e => !(e.closest('svg') && e.tagName !== 'svg'))
+  .filter(e => {
+    const r = e.getBoundingClientRect();
+    const cut = e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'visible';
+    return r.width > 0 && (r.right > width + 1 || cut);
+  })
+  .map(e => e.tagName + ' ' + (e.id || e.className))"""

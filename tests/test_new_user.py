@@ -4,6 +4,7 @@ first AWS request (the runs below have no credentials at all: reaching AWS would
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -71,6 +72,10 @@ def files(tmp_path: Path) -> dict[str, Path]:
         (["--config", "{dir}/region.toml", "audit"],
          'in [audit], region is a list of strings: write region = ["eu-west-1"]'),
         (["audit", "--deadline", "inf", "--region", "eu-west-1"], "--deadline"),
+        (["audit", "--region"], "requires an argument. (see `preflight audit --help`)"),
+        (["permissions", "--org-role-name"],
+         "requires an argument. (see `preflight permissions --help`)"),
+        (["permissions", "--role-arn", "x"], "'x' is not an IAM role ARN"),
     ],
 )  # fmt: skip
 def test_each_bad_input_is_one_line_and_exit_2(files, args, phrase):
@@ -258,3 +263,34 @@ def test_a_report_of_the_wrong_shape_is_one_line_for_render_diff_merge_baseline(
         assert code == 2, (args, err)
         assert "is not a preflight JSON report" in err, (args, err)
         assert err.count("\n") == 1, (args, err)
+
+
+def commands(group, path=()):
+    import click
+
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from commands(command, (*path, name))
+        else:
+            yield " ".join((*path, name)), command
+
+
+def test_every_command_takes_verbose_and_log_format_and_logs_what_it_read(preflight, tmp_path):
+    """The internal-error line says "run again with -vv": every command must take it."""
+    from auditor.cli import cli
+
+    lacking = [
+        name
+        for name, command in commands(cli)
+        if not {"--verbose", "--log-format"} <= {o for p in command.params for o in p.opts}
+    ]
+    assert lacking == []
+    assert preflight("demo", "-q", "--format", "json", "--output-dir", str(tmp_path)).code == 1
+
+    done = run("render", str(tmp_path / "latest.json"), "-v", "--log-format", "json",
+               "-o", str(tmp_path / "again.md"), "--format", "md")  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    logged = [json.loads(line) for line in done.stderr.splitlines()]
+    assert logged[0]["level"] == "info"
+    assert logged[0]["message"].startswith(f"read the report {tmp_path / 'latest.json'}: 16 target")

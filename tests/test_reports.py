@@ -109,7 +109,7 @@ def test_markdown_has_the_headline_and_fenced_remediation(demo_report):
     md = render(demo_report, "md")
 
     assert md.startswith("# RDS backup readiness: NOT READY\n")
-    assert "\n  ```sh\n  aws ec2 attach-internet-gateway" in md
+    assert "\n   ```sh\n   aws ec2 attach-internet-gateway" in md
     assert "## Not checked" in md
 
 
@@ -299,3 +299,53 @@ def test_a_folded_command_pastes_into_a_shell_as_the_one_line_command(demo_repor
         assert folded.count("\n") >= command.count(" --") - 1
         assert shell_words(folded) == shell_words(command), command
     assert fold_commands("aws s3 ls 'unclosed " + "x" * 120) == "aws s3 ls 'unclosed " + "x" * 120
+
+
+def fix_section(md: str, db: str) -> str:
+    """One DB instance's part of the Markdown "What to fix"."""
+    start = md.index(f"\n### {db} (")
+    end = md.find("\n### ", start + 1)
+    return md[start : end if end > 0 else None]
+
+
+def test_what_to_fix_gives_one_fix_once_and_says_which_comes_first(demo_report):
+    """batch-pg's detached gateway fails route.internet and vpc.internet-gateway: re-attaching
+    it fixes both, so it is step 1, and step 2 points back to it instead of a second command."""
+    batch = fix_section(render(demo_report, "md"), "batch-pg")
+
+    steps = re.findall(r"^(\d+)\. \*\*FAIL\*\* `([\w.-]+)`", batch, re.M)
+    assert steps == [
+        ("1", "route.internet"),
+        ("2", "vpc.internet-gateway"),
+        ("3", "vpc.block-public-access"),
+    ]
+    assert batch.count("aws ec2 attach-internet-gateway") == 1
+    assert "Fix: the same as step 1 (`route.internet`): one change fixes both." in batch
+    html = render(demo_report, "html")
+    assert "Fix: the same as step 1 (route.internet): one change fixes both." in html
+
+
+def test_a_fix_shared_by_more_db_instances_comes_first(demo_report):
+    """crowded-pg fails ec2.security-group-headroom, then s3.repository in report order; once
+    the same bucket fix also blocks vault-pg, it unblocks more and is listed first, in the
+    Markdown and in the terminal's "fix first"."""
+    from auditor.summary import summary_lines
+
+    report = json.loads(json.dumps(demo_report))
+    crowded = next(
+        f
+        for f in report["findings"]
+        if f["target"] == "crowded-pg" and f["check_id"] == "s3.repository"
+    )
+    report["findings"].append({**crowded, "target": "vault-pg"})
+    vault = next(t for t in report["targets"] if t["db_instance_id"] == "vault-pg")
+    for m in crowded["modes"]:
+        vault["modes"][m]["blocking"].append("s3.repository")
+
+    before = fix_section(render(demo_report, "md"), "crowded-pg")
+    after = fix_section(render(report, "md"), "crowded-pg")
+
+    assert before.index("`ec2.security-group-headroom`") < before.index("`s3.repository`")
+    assert after.index("`s3.repository`") < after.index("`ec2.security-group-headroom`")
+    lines = "\n".join(summary_lines(report, [], columns=200))
+    assert "fix first: s3.repository: " in lines

@@ -224,9 +224,10 @@ def test_the_printed_least_privilege_policy_is_enough_for_a_clean_audit(
 
 def test_optional_actions_appear_only_with_their_flags(preflight):
     plain = json.loads(preflight("permissions").out)["Statement"][0]["Action"]
-    full = json.loads(
-        preflight("permissions", "--simulate", "--all-regions", "--org-role-name").out
-    )["Statement"][0]["Action"]
+    policy = json.loads(
+        preflight("permissions", "--simulate", "--all-regions", "--org-role-name", "OrgAudit").out
+    )
+    full = policy["Statement"][0]["Action"] + policy["Statement"][1]["Action"]
 
     optional = {
         "iam:SimulatePrincipalPolicy",
@@ -237,6 +238,17 @@ def test_optional_actions_appear_only_with_their_flags(preflight):
     assert optional.isdisjoint(plain)
     assert optional <= set(full)
     assert "rds:DescribeDBInstances" in plain
+    assert policy["Statement"][1] == {  # audit's --org-role-name NAME, and only that role
+        "Sid": "PreflightAssumeAuditRoles",
+        "Effect": "Allow",
+        "Action": ["sts:AssumeRole"],
+        "Resource": ["arn:*:iam::*:role/OrgAudit"],
+    }
+    arn = "arn:aws:iam::210987654321:role/Audit"
+    only = json.loads(preflight("permissions", "--role-arn", arn).out)["Statement"]
+    assert only[1]["Resource"] == [arn]
+    assert "organizations:ListAccounts" not in only[0]["Action"]
+    assert preflight("permissions", "--org-role-name", "a/b").code == 2
 
 
 def test_endpoint_url_sends_every_request_there_as_aws_cli_does(endpoint, tmp_path):
