@@ -123,7 +123,15 @@ def _environment(html: bool) -> jinja2.Environment:
     env.filters["verdict"] = lambda v: VERDICT_TEXT.get(str(v), str(v).upper())
     env.filters["pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False)
     env.filters["lines"] = text_lines
+    env.filters["dash"] = dash
     return env
+
+
+def dash(value: Any) -> str:
+    """A cell's text: a list joined, and "—" for nothing (an empty cell reads as a defect)."""
+    if isinstance(value, list | tuple):
+        value = ", ".join(str(v) for v in value if v not in (None, ""))
+    return "—" if value is None or str(value).strip() == "" else str(value)
 
 
 def text_lines(value: Any, width: int, count: int) -> list[str]:

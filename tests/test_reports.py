@@ -349,3 +349,23 @@ def test_a_fix_shared_by_more_db_instances_comes_first(demo_report):
     assert after.index("`s3.repository`") < after.index("`ec2.security-group-headroom`")
     lines = "\n".join(summary_lines(report, [], columns=200))
     assert "fix first: s3.repository: " in lines
+
+
+def test_empty_values_show_as_a_dash_not_an_empty_cell(demo_report):
+    report = json.loads(json.dumps(demo_report))
+    report["errors"] = [
+        {"account_id": "123456789012", "region": "eu-west-1", "service": "ec2",
+         "operation": "DescribeVpcs", "code": "", "message": "timed out", "iam_action": None,
+         "resource_id": None, "gap": "network"},
+    ]  # fmt: skip
+    batch = next(
+        f for f in report["findings"] if f["target"] == "batch-pg" and f["status"] == "fail"
+    )
+    batch["evidence"] = {"subnets": []}
+
+    html = render(report, "html")
+
+    assert "<td>—</td><td><code>—</code></td><td>—</td><td>timed out</td>" in html
+    assert "<dt>subnets</dt><dd>—</dd>" in html
+    assert "<td></td>" not in html
+    assert "| eu-west-1 | ec2:DescribeVpcs | — | — | — |" in render(report, "md")
