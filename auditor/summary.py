@@ -38,6 +38,9 @@ def fit(lines: list[str], columns: int) -> list[str]:
             if len(line) <= columns or line.startswith("report: "):  # a path stays whole
                 out.append(line)
                 continue
+            if " | " in line and not line.startswith(" "):  # the header: break between fields
+                out += _fields(line, columns)
+                continue
             indent = INDENT if line.startswith("  ") else "  "
             out += textwrap.wrap(
                 line,
@@ -47,6 +50,17 @@ def fit(lines: list[str], columns: int) -> list[str]:
                 break_on_hyphens=False,
             )
     return out
+
+
+def _fields(line: str, columns: int) -> list[str]:
+    """A ` | `-separated header in lines of whole fields (each wrapped if alone too long)."""
+    rows: list[str] = []
+    for field in line.split(" | "):
+        if rows and len(rows[-1]) + 3 + len(field) <= columns:
+            rows[-1] += " | " + field
+        else:
+            rows.append(field if not rows else "  " + field)
+    return rows
 
 
 def summary_lines(
