@@ -676,6 +676,9 @@ def coloured(text: str) -> str:
     out = []
     for line in text.split("\n"):
         for label, colour in VERDICT_COLOURS.items():
+            if line.startswith(f"{label}: "):  # the headline
+                line = click.style(label, fg=colour, bold=True) + line[len(label) :]
+                break
             if line.startswith(f"  {label} "):
                 line = "  " + click.style(label, fg=colour, bold=True) + line[2 + len(label) :]
                 break

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.fix_order import what_to_fix
-from auditor.model import ALL_MODES
+from auditor.model import ALL_MODES, report_headline
 
 LABEL = {"ready": "READY", "not_ready": "NOT READY", "unknown": "UNKNOWN"}
 SHORT = {"ready": "ready", "not_ready": "not ready", "unknown": "unknown"}
@@ -72,10 +72,26 @@ def summary_lines(
     return fit(_lines(report, paths, max(40, width_now - 24)), max(40, width_now))
 
 
+def headline_line(report: dict[str, Any], accounts: str) -> str:
+    """The first line: the report's one verdict (auditor.model.report_headline) in words."""
+    c, mode = report["summary"], report["worker_network"]
+    verdict = report_headline(report)
+    if verdict == "ready" and not report["targets"]:
+        where = ", ".join(report["regions"]) or "no region"
+        return f"NO DB INSTANCES to back up in {where} (account {accounts})"
+    counted = f"{c['ready']} of {c['targets']} DB instance(s) ready in the {mode} worker mode"
+    if verdict == "not_ready":
+        return f"NOT READY: {counted}; {c['not_ready']} not ready"
+    if verdict == "unknown":
+        return f"UNKNOWN: {counted}; the audit is incomplete (see below)"
+    return f"READY: {counted}"
+
+
 def _lines(report: dict[str, Any], paths: list[Path], fix_width: int) -> list[str]:
     accounts = ", ".join(a["account_id"] for a in report["accounts"]) or "-"
     headline = report["worker_network"]
     lines = [
+        headline_line(report, accounts),
         f"preflight {report['tool']['version']} | account {accounts} | "
         f"{', '.join(report['regions'])} | worker network: {headline}",
     ]
@@ -125,11 +141,6 @@ def _lines(report: dict[str, Any], paths: list[Path], fix_width: int) -> list[st
             f"security groups {', '.join(config.get('security_group_ids') or ['(not given)'])}"
         )
     counts = report["summary"]
-    if not report["targets"] and not report["not_found"]:
-        lines.append(
-            f"no DB instances to back up in {', '.join(report['regions']) or 'no region'} "
-            f"(account {accounts}): nothing was judged ready or not ready"
-        )
     lines.append(
         f"{counts['targets']} target(s): {counts['ready']} ready, {counts['not_ready']} not ready, "
         f"{counts['unknown']} unknown; {counts['skipped']} skipped; "

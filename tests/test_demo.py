@@ -133,7 +133,10 @@ def test_the_terminal_summary_fits_the_terminal_width(preflight, monkeypatch):
     assert sum(line.startswith("report: ") for line in lines) == 3  # paths stay whole
     assert any(line.startswith("             fix first: route.internet: ") for line in lines)
     assert all(line == line.rstrip() for line in lines)
-    assert lines[:2] == [  # the header breaks between its fields, not inside one
+    assert lines[0] == (  # the headline first
+        "NOT READY: 4 of 16 DB instance(s) ready in the public worker mode; 11 not ready"
+    )
+    assert lines[1:3] == [  # the header breaks between its fields, not inside one
         "preflight 0.1.0 | account 123456789012 | eu-west-1, us-east-1",
         "  worker network: public",
     ]
