@@ -117,7 +117,8 @@ class AwsSession:
 
 
 @functools.cache
-def _shared_loader() -> Any:
+def shared_loader() -> Any:
+    """The process's one botocore loader (endpoint data and service models, parsed once)."""
     return botocore.loaders.create_loader()
 
 
@@ -125,7 +126,7 @@ def share_loader(session: boto3.Session) -> None:
     """Give the session the process's one botocore loader, before it makes a client: service
     models (the EC2 one is megabytes of JSON) are then parsed once per process, not once per
     session — one session per assumed-role account would parse them all again."""
-    session._session.register_component("data_loader", _shared_loader())
+    session._session.register_component("data_loader", shared_loader())
 
 
 def open_session(profile: str | None) -> boto3.Session:

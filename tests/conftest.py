@@ -20,14 +20,42 @@ from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
+import botocore.session  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from auditor import moto_extension  # noqa: E402
 from auditor.cli import main  # noqa: E402
+from auditor.sessions import shared_loader  # noqa: E402
 
 moto_extension.install()
+
+
+class _Paths(list):  # type: ignore[type-arg]
+    """boto3 appends its data path to the loader of every session it makes: once is enough."""
+
+    def append(self, path: Any) -> None:
+        if path not in self:
+            super().append(path)
+
+
+shared_loader()._search_paths = _Paths(shared_loader().search_paths)
+
+
+def _one_loader(self: botocore.session.Session) -> None:
+    def loader() -> Any:
+        self.get_config_variable("data_path")  # as botocore's own: an unknown profile fails here
+        return shared_loader()
+
+    self._components.lazy_register_component("data_loader", loader)
+
+
+# Every botocore session of the test process shares one loader, as the audit's own sessions do
+# (auditor.sessions.share_loader): moto resets boto3's default session at each mock start, and
+# each test's builder clients would parse botocore's service models again (EC2's is megabytes of
+# JSON; it was about a quarter of the suite's time).
+botocore.session.Session._register_data_loader = _one_loader  # type: ignore[method-assign]
 
 _getaddrinfo = socket.getaddrinfo
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
