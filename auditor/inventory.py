@@ -7,11 +7,14 @@ resource is a fact and is recorded as such (``exists=False``), never as ``None``
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from auditor import strict_json
 from auditor.serde import SnapshotFormatError, from_data, to_data
+
+T = TypeVar("T")
 
 SNAPSHOT_VERSION = 1
 
@@ -418,6 +421,17 @@ class RegionInventory:
         if found is None or found[0] is not subnets or found[1] != len(subnets):
             found = cache[name] = (subnets, len(subnets), build(subnets))
         return found[2]
+
+    def derived(self, name: str, key: Hashable, build: Callable[[], T]) -> T:
+        """A value the checks derive from this unit's reads (a subnet's route answer), built
+        once per (name, key) and shared by every target and mode that asks. Evaluation never
+        changes a unit's reads, so the value stays true; not a field: snapshots never hold it."""
+        cache: dict[tuple[str, Hashable], Any] = self.__dict__.setdefault("_derived", {})
+        try:
+            value: T = cache[name, key]
+        except KeyError:
+            value = cache[name, key] = build()
+        return value
 
     def error_for(self, operation: str, resource_id: str | None = None) -> ReadError | None:
         """The gap that explains a missing value (the resource's own, else the operation's)."""

@@ -87,7 +87,11 @@ def diverted_outcome(
 
 def route_internet(unit: RegionInventory, subnet: Subnet) -> Outcome:
     """Every public IPv4 address (less gateway-endpoint prefix lists) reaches, by longest-prefix
-    match, an active route to the internet gateway attached to this VPC."""
+    match, an active route to the internet gateway attached to this VPC (once per subnet)."""
+    return unit.derived("route_internet", subnet.subnet_id, lambda: _route_internet(unit, subnet))
+
+
+def _route_internet(unit: RegionInventory, subnet: Subnet) -> Outcome:
     found = effective_table(unit, subnet)
     if isinstance(found, Outcome):
         return found

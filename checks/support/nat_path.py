@@ -16,7 +16,11 @@ from checks.support.route_tables import effective_table
 
 def nat_path(unit: RegionInventory, subnet: Subnet) -> Outcome:
     """Every public address from the subnet goes to an available public NAT gateway whose own
-    subnet reaches the attached internet gateway."""
+    subnet reaches the attached internet gateway (once per subnet)."""
+    return unit.derived("nat_path", subnet.subnet_id, lambda: _nat_path(unit, subnet))
+
+
+def _nat_path(unit: RegionInventory, subnet: Subnet) -> Outcome:
     found = effective_table(unit, subnet)
     if isinstance(found, Outcome):
         return found

@@ -14,7 +14,12 @@ def effective_table(
     unit: RegionInventory, subnet: Subnet
 ) -> Outcome | tuple[str, str, list[Candidate]]:
     """(route table id, "explicit"/"main", its routes as candidates) or an Outcome saying why
-    not: the tables or a prefix list they use were not read, or no table applies."""
+    not: the tables or a prefix list they use were not read, or no table applies. Once per
+    subnet of the unit."""
+    return unit.derived("effective_table", subnet.subnet_id, lambda: _effective(unit, subnet))
+
+
+def _effective(unit: RegionInventory, subnet: Subnet) -> Outcome | tuple[str, str, list[Candidate]]:
     shared = unknown_shared(unit, subnet.vpc_id, f"the route table of {subnet.subnet_id}")
     if shared is not None:
         return shared
@@ -43,6 +48,10 @@ def effective_table(
 
 def vpc_endpoints(unit: RegionInventory, vpc_id: str) -> list[VpcEndpoint] | Outcome:
     """The VPC's endpoints, or `unknown` when DescribeVpcEndpoints was not read."""
+    return unit.derived("vpc_endpoints", vpc_id, lambda: _endpoints(unit, vpc_id))
+
+
+def _endpoints(unit: RegionInventory, vpc_id: str) -> list[VpcEndpoint] | Outcome:
     shared = unknown_shared(unit, vpc_id, f"the VPC endpoints of {vpc_id}")
     if shared is not None:
         return shared
