@@ -11,11 +11,13 @@ from auditor import constants as parts
 from auditor.inventory import VpcEndpoint
 from auditor.model import Finding, Mode, Status
 from auditor.network import available, is_service, service_name
+from auditor.outcome import Outcome
 from auditor.workers import worker_peer
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
 from checks.support.endpoint_groups import RANK, admits_https
+from checks.support.route_tables import vpc_endpoints
 from checks.support.shared_vpc import unknown_shared
 
 SERVICES = ("ssm", "ssmmessages", "sqs")
@@ -47,13 +49,15 @@ class InterfaceEndpoints(Check):
         if unit.vpc_endpoints is None:
             yield ctx.unknown(f"VPC endpoints of {vpc_id}", unit.error_for("DescribeVpcEndpoints"))
             return
+        in_vpc = vpc_endpoints(unit, vpc_id)  # once per VPC, not a scan of the Region's
+        if isinstance(in_vpc, Outcome):  # not read: said above already, in this check's words
+            yield ctx.report(in_vpc)
+            return
         for service in SERVICES:
             matching = [
                 e
-                for e in unit.vpc_endpoints
-                if e.vpc_id == vpc_id
-                and e.endpoint_type == "Interface"
-                and is_service(e, unit.region, service)
+                for e in in_vpc
+                if e.endpoint_type == "Interface" and is_service(e, unit.region, service)
             ]
             yield from ctx.per_mode(partial(self.judge, ctx, service=service, endpoints=matching))
 

@@ -18,6 +18,7 @@ import jinja2
 from auditor.fix_order import steps, what_to_fix
 from auditor.model import report_headline
 from reports.formats import FORMATS
+from reports.path_svg import path_svg
 from reports.shell_fold import fold_commands
 
 MODES = ("public", "private", "vpc-endpoints")
@@ -122,7 +123,7 @@ def _environment(html: bool) -> jinja2.Environment:
     env.filters["fold"] = fold_commands
     env.filters["verdict"] = lambda v: VERDICT_TEXT.get(str(v), str(v).upper())
     env.filters["pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False)
-    env.filters["lines"] = text_lines
+    env.globals["path_svg"] = path_svg
     env.filters["dash"] = dash
     return env
 
@@ -132,16 +133,6 @@ def dash(value: Any) -> str:
     if isinstance(value, list | tuple):
         value = ", ".join(str(v) for v in value if v not in (None, ""))
     return "—" if value is None or str(value).strip() == "" else str(value)
-
-
-def text_lines(value: Any, width: int, count: int) -> list[str]:
-    """At most ``count`` lines of at most ``width`` characters (an ellipsis when cut): SVG text
-    does not wrap by itself."""
-    wrapped = textwrap.wrap(" ".join(str(value or "").split()), width) or [""]
-    if len(wrapped) > count:
-        wrapped = wrapped[:count]
-        wrapped[-1] = wrapped[-1][: width - 1].rstrip() + "…"
-    return wrapped
 
 
 def md_escape(value: Any) -> str:

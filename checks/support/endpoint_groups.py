@@ -24,7 +24,14 @@ def admits_https(
     unit: RegionInventory, endpoint: VpcEndpoint, peer: list[IPv4Network] | None
 ) -> list[tuple[Status, str, str | None]]:
     """[] when the endpoint's security groups admit TCP 443 from ``peer`` by CIDR; else the
-    problem: (status, sentence, fix)."""
+    problem: (status, sentence, fix). Once per (endpoint, peer) of the unit."""
+    key = (endpoint.endpoint_id, None if peer is None else tuple(peer))
+    return unit.derived("admits_https", key, lambda: _admits_https(unit, endpoint, peer))
+
+
+def _admits_https(
+    unit: RegionInventory, endpoint: VpcEndpoint, peer: list[IPv4Network] | None
+) -> list[tuple[Status, str, str | None]]:
     groups = unit.security_groups
     if groups is None or peer is None:
         return [
