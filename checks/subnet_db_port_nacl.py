@@ -11,11 +11,11 @@ from typing import ClassVar
 
 from auditor import constants as parts
 from auditor.model import Finding, Mode, Severity, Status
-from auditor.network import acl_denials, acl_of
+from auditor.network import acl_denials
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
-from checks.support.worker_acls import worker_acls
+from checks.support.worker_acls import subnet_acl, worker_acls
 
 EPHEMERAL = (1024, 65535)
 
@@ -40,7 +40,7 @@ class DbPortNacl(Check):
         if isinstance(found, Finding):
             yield found
             return
-        best, acls = found
+        best, _ = found
         if db.port is None:
             yield ctx.finding(
                 Status.UNKNOWN,
@@ -54,10 +54,10 @@ class DbPortNacl(Check):
         worker = [IPv4Network(best.cidr, strict=False)]
         db_subnets = unit.subnets_of(db.subnet_ids)
         problems: list[str] = []
-        worker_acl = acl_of(best, acls)
+        worker_acl = subnet_acl(unit, best)
         for s in db_subnets:
             db_net = [IPv4Network(s.cidr, strict=False)]
-            db_acl = acl_of(s, acls)
+            db_acl = subnet_acl(unit, s)
             if worker_acl is not None and acl_denials(worker_acl, True, port, db_net):
                 problems.append(f"{worker_acl.acl_id} denies TCP {db.port} out to {s.cidr}")
             if worker_acl is not None and acl_denials(worker_acl, False, EPHEMERAL, db_net):

@@ -12,11 +12,11 @@ from typing import ClassVar
 
 from auditor import constants as parts
 from auditor.model import Finding, Mode, Severity, Status
-from auditor.network import acl_denials, acl_of, public_space
+from auditor.network import acl_denials, public_space
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
-from checks.support.worker_acls import worker_acls
+from checks.support.worker_acls import subnet_acl, worker_acls
 
 EPHEMERAL = (1024, 65535)
 
@@ -41,8 +41,8 @@ class SubnetNacl(Check):
         if isinstance(found, Finding):
             yield found
             return
-        best, acls = found
-        acl = acl_of(best, acls)
+        best, _ = found
+        acl = subnet_acl(unit, best)
         if acl is None:
             return
         if mode is Mode.PUBLIC:

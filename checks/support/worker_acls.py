@@ -4,8 +4,9 @@ account owns)."""
 
 from __future__ import annotations
 
-from auditor.inventory import NetworkAcl, Subnet
+from auditor.inventory import NetworkAcl, RegionInventory, Subnet
 from auditor.model import Finding, Mode
+from auditor.network import acl_of
 from checks.base import CheckContext
 from checks.support.shared_vpc import unknown_shared
 
@@ -27,3 +28,9 @@ def worker_acls(ctx: CheckContext, mode: Mode) -> tuple[Subnet, list[NetworkAcl]
             modes=[mode],
         )
     return best, unit.network_acls
+
+
+def subnet_acl(unit: RegionInventory, subnet: Subnet) -> NetworkAcl | None:
+    """The subnet's network ACL (network.acl_of), looked up once per subnet of the unit."""
+    acls = unit.network_acls or []
+    return unit.derived("acl_of", subnet.subnet_id, lambda: acl_of(subnet, acls))
