@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -99,6 +100,7 @@ def collect_jobs(
         for j in jobs
     }
     pending = set(futures)
+    left = Counter(id(j.aws) for j in jobs)  # units still to read, per account session
     try:
         while pending:
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -106,6 +108,11 @@ def collect_jobs(
             if not done:
                 break  # the deadline passed
             units += [f.result() for f in done]
+            for f in done:  # memory grows with the accounts in flight, not with all of them
+                aws = futures[f].aws
+                left[id(aws)] -= 1
+                if not left[id(aws)]:
+                    aws.release_clients()
             if progress is not None:
                 progress(len(futures) - len(pending), len(futures))
     finally:

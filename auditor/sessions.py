@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import botocore.client
 import botocore.loaders
 import botocore.session
 from botocore.config import Config
@@ -87,6 +88,7 @@ class AwsSession:
         endpoint_url: str | None = None,
     ):
         share_loader(session)
+        share_client_classes()
         self.endpoint_url = endpoint_url  # --endpoint-url: every service there, as aws-cli
         self.boto = session
         self.stats = stats if stats is not None else ApiStats()
@@ -108,6 +110,13 @@ class AwsSession:
                 self._clients[key] = client
             return self._clients[key]
 
+    def release_clients(self) -> None:
+        """Drop the clients made so far (each holds its own copy of the service's methods and
+        event handlers, a few MB an account): an account whose units are all read keeps none,
+        and a later read makes the one it needs again."""
+        with self._lock:
+            self._clients.clear()
+
     def _counter(self, service: str) -> Any:
         def count(request: Any, operation_name: str, **_: Any) -> None:
             attempt = int(getattr(request, "context", {}).get("retries", {}).get("attempt", 1))
@@ -120,6 +129,30 @@ class AwsSession:
 def shared_loader() -> Any:
     """The process's one botocore loader (endpoint data and service models, parsed once)."""
     return botocore.loaders.create_loader()
+
+
+@functools.cache
+def share_client_classes() -> None:
+    """Build each service's client class once per process, not once per client. botocore makes
+    a class with a method per operation (EC2 has hundreds) for every client it creates, which
+    was most of an assumed-role account's CPU and memory; the class depends only on the service
+    model and the `creating-client-class` handlers, which are the same for every session here.
+    Left alone if this botocore has no such method."""
+    creator = botocore.client.ClientCreator
+    original = getattr(creator, "_create_client_class", None)
+    if original is None:
+        return
+    classes: dict[tuple[str, str | None], Any] = {}
+    lock = threading.Lock()
+
+    def create_client_class(self: Any, service_name: str, service_model: Any) -> Any:
+        key = (service_name, getattr(service_model, "api_version", None))
+        with lock:
+            if key not in classes:
+                classes[key] = original(self, service_name, service_model)
+            return classes[key]
+
+    creator._create_client_class = create_client_class
 
 
 def share_loader(session: boto3.Session) -> None:

@@ -1,0 +1,130 @@
+"""Benchmark: an organisation of many accounts on moto's server, one region each.
+
+    python3 benchmarks/accounts.py                   # 200 and 1,000 accounts
+    python3 benchmarks/accounts.py --accounts 50
+
+Each account gets a VPC with an attached internet gateway, two subnets and two PostgreSQL DB
+instances (built through an assumed role: moto gives the session the role's account). Then
+`preflight audit --accounts-file F --region eu-west-1` reads them all, in its own interpreter.
+Prints the wall time, the audit process's peak RSS, and requests per account. Everything runs on
+127.0.0.1. Not a test: no timed assertion anywhere; the targets are printed beside the numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import boto3  # noqa: E402
+from moto.server import ThreadedMotoServer  # noqa: E402
+from run import CHILD  # noqa: E402  (its import sets the offline environment)
+
+from auditor import moto_extension  # noqa: E402
+from auditor.sample_account import Builder  # noqa: E402
+from auditor.sessions import share_loader  # noqa: E402
+
+REGION = "eu-west-1"
+TARGET_S, TARGET_MB = 60, 600  # issue 18, at 1,000 accounts
+
+
+def account_id(i: int) -> str:
+    return f"{300000000000 + i}"
+
+
+def build_account(sts: object, account: str) -> None:
+    creds = sts.assume_role(  # type: ignore[attr-defined]
+        RoleArn=f"arn:aws:iam::{account}:role/setup", RoleSessionName="setup"
+    )["Credentials"]
+    boto3.setup_default_session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=REGION,
+    )
+    share_loader(boto3.DEFAULT_SESSION)  # service models parsed once, not per account
+    b = Builder(REGION)
+    vpc = b.vpc("10.0.0.0/16", "org")
+    igw = b.internet_gateway(vpc)
+    subnets = [b.subnet(vpc, f"10.0.{i}.0/24", az, public=True) for i, az in enumerate("ab")]
+    b.route(b.main_table(vpc), "0.0.0.0/0", igw)
+    group = b.db_subnet_group("org-db", subnets)
+    for n in range(2):
+        b.db(f"pg-{account}-{n}", "postgres", "16.3", group)
+
+
+def audit(endpoint: str, accounts_file: Path, out: Path) -> tuple[float, float, int, dict]:
+    """Wall and CPU seconds of the audit process, its peak RSS (KiB), its report."""
+    rss_file = out.with_suffix(".rss")
+    env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "PREFLIGHT_RSS_FILE": str(rss_file)}
+    started, before = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, "audit", "--quiet", "--format", "json", "--region", REGION,
+         "--accounts-file", str(accounts_file), "--output-dir", str(out)],
+        env=env,
+        check=False,
+    )  # fmt: skip
+    wall = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    if done.returncode not in (0, 1, 3):
+        raise SystemExit(f"audit failed with exit {done.returncode}")
+    return wall, cpu, int(rss_file.read_text()), json.loads((out / "latest.json").read_text())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--accounts", type=int, nargs="+", default=[200, 1000])
+    args = parser.parse_args()
+    moto_extension.install()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    built = 0
+    sts = boto3.client("sts", region_name=REGION)
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in sorted(args.accounts):
+            started = time.monotonic()
+            while built < size:
+                build_account(sts, account_id(built))
+                built += 1
+            print(f"built {size} accounts ({time.monotonic() - started:.0f} s)", flush=True)
+            accounts_file = Path(tmp) / f"accounts-{size}.csv"
+            accounts_file.write_text(
+                "account_id,role_name\n"
+                + "".join(f"{account_id(i)},PreflightAudit\n" for i in range(size))
+            )
+            wall, cpu, rss, report = audit(endpoint, accounts_file, Path(tmp) / f"out-{size}")
+            audited = sum(1 for a in report["accounts"] if a["status"] == "audited")
+            requests = sum(report["api_calls"].values())
+            goal = f" (target at 1,000: < {TARGET_S} s, < {TARGET_MB} MB)" if size == 1000 else ""
+            print(
+                f"{size:>5} accounts: wall {wall:.1f} s (the audit's own CPU {cpu:.1f} s; the rest "
+                f"is moto's server, on the same cores), peak RSS {rss / 1024:.0f} MB, "
+                f"{audited} audited, {len(report['targets'])} DB instances, "
+                f"{requests / size:.1f} requests per account{goal}",
+                flush=True,
+            )
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()
