@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 
 from auditor.fix_order import steps, what_to_fix
 from auditor.model import report_headline
@@ -124,8 +125,25 @@ def _environment(html: bool) -> jinja2.Environment:
     env.filters["verdict"] = lambda v: VERDICT_TEXT.get(str(v), str(v).upper())
     env.filters["pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False)
     env.globals["path_svg"] = path_svg
+    env.filters["whole_ids"] = whole_ids
     env.filters["dash"] = dash
     return env
+
+
+AWS_ID = re.compile(r"\b(?:arn:[\w-]+:[^\s,;()]+|[a-z]{2,5}-[0-9a-f]{8,17})")
+
+
+def whole_ids(value: Any) -> Markup:
+    """HTML text in which an AWS id (vpc-0abc…, subnet-…, an ARN) never breaks at its hyphen
+    when the line wraps: each is a nowrap span; everything else is escaped as usual."""
+    text = str("" if value is None else value)
+    out, last = [], 0
+    for m in AWS_ID.finditer(text):
+        out += [escape(text[last : m.start()]), Markup('<span class="id">'), escape(m.group())]
+        out.append(Markup("</span>"))
+        last = m.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
 
 
 def dash(value: Any) -> str:

@@ -369,3 +369,15 @@ def test_empty_values_show_as_a_dash_not_an_empty_cell(demo_report):
     assert "<dt>subnets</dt><dd>—</dd>" in html
     assert "<td></td>" not in html
     assert "| eu-west-1 | ec2:DescribeVpcs | — | — | — |" in render(report, "md")
+
+
+def test_ids_in_a_fix_message_never_break_at_their_hyphen(demo_report):
+    html = render(demo_report, "html")
+    batch = next(
+        f for f in demo_report["findings"]
+        if f["target"] == "batch-pg" and f["check_id"] == "vpc.internet-gateway"
+    )  # fmt: skip
+    vpc = batch["resource_id"]
+
+    assert f'attached to <span class="id">{vpc}</span> (its route tables' in html
+    assert "span.id { white-space: nowrap; }" in html.replace(".nowrap, code.id, ", "")
