@@ -84,7 +84,10 @@ def logging_options(f: Callable[..., Any]) -> Callable[..., Any]:
         setup_logging(verbose, log_format)
         return f(*args, **kwargs)
 
-    return VERBOSE(LOG_FORMAT(run))
+    wrapped = VERBOSE(LOG_FORMAT(run))
+    params = wrapped.__click_params__  # type: ignore[attr-defined]
+    params[:] = params[-2:] + params[:-2]  # listed after the command's own options
+    return wrapped
 
 
 def output_options(default_dir: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -445,6 +448,7 @@ def demo(
     "--role-arn",
     "role_arns",
     multiple=True,
+    metavar="ARN",
     callback=lambda ctx, param, value: check_role_arns(value),
     help="As audit's (repeatable): include sts:AssumeRole on these roles.",
 )
