@@ -34,13 +34,12 @@ class DbPortNacl(Check):
 
     def judge(self, ctx: CheckContext, mode: Mode) -> Iterator[Finding]:
         unit, db = ctx.region, ctx.db
-        found = worker_acls(ctx, mode)
-        if found is None:
+        best = worker_acls(ctx, mode)
+        if best is None:
             return
-        if isinstance(found, Finding):
-            yield found
+        if isinstance(best, Finding):
+            yield best
             return
-        best, _ = found
         if db.port is None:
             yield ctx.finding(
                 Status.UNKNOWN,

@@ -35,13 +35,12 @@ class SubnetNacl(Check):
 
     def judge(self, ctx: CheckContext, mode: Mode) -> Iterator[Finding]:
         unit, db = ctx.region, ctx.db
-        found = worker_acls(ctx, mode)
-        if found is None:
+        best = worker_acls(ctx, mode)
+        if best is None:
             return
-        if isinstance(found, Finding):
-            yield found
+        if isinstance(best, Finding):
+            yield best
             return
-        best, _ = found
         acl = subnet_acl(unit, best)
         if acl is None:
             return

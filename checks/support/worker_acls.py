@@ -1,6 +1,6 @@
-"""What subnet.nacl and subnet.db-port-nacl both start from: the mode's best worker subnet and
-the network ACLs, or the finding that says why they cannot be judged (not read, or a VPC another
-account owns)."""
+"""What subnet.nacl and subnet.db-port-nacl both start from: the mode's best worker subnet, once
+the network ACLs are known to be read, or the finding that says why they cannot be judged (not
+read, or a VPC another account owns); and a subnet's ACL, looked up once."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from checks.base import CheckContext
 from checks.support.shared_vpc import unknown_shared
 
 
-def worker_acls(ctx: CheckContext, mode: Mode) -> tuple[Subnet, list[NetworkAcl]] | Finding | None:
-    """(best worker subnet, the unit's ACLs); a Finding when they cannot be judged; None when
-    there is no worker subnet to speak of (the subnet checks say why)."""
+def worker_acls(ctx: CheckContext, mode: Mode) -> Subnet | Finding | None:
+    """The best worker subnet, the unit's ACLs being read (`subnet_acl` then finds its ACL); a
+    Finding when they cannot be judged; None when there is no worker subnet to speak of (the
+    subnet checks say why)."""
     unit, db = ctx.region, ctx.db
     best = ctx.workers.plan(db, mode).best
     if best is None:
@@ -27,7 +28,7 @@ def worker_acls(ctx: CheckContext, mode: Mode) -> tuple[Subnet, list[NetworkAcl]
             unit.error_for("DescribeNetworkAcls"),
             modes=[mode],
         )
-    return best, unit.network_acls
+    return best
 
 
 def subnet_acl(unit: RegionInventory, subnet: Subnet) -> NetworkAcl | None:
