@@ -87,7 +87,6 @@ class WorkerPlans:
             for mode in Mode
         }
         self._cache: dict[tuple[str, Mode], Plan] = {}
-        self._outcomes: dict[tuple[str, str], Outcome] = {}  # (rule id, subnet id)
         self._in_az: dict[tuple[str | None, str | None], list[Subnet]] = {}
         for subnet in unit.subnets or []:
             self._in_az.setdefault((subnet.vpc_id, subnet.availability_zone), []).append(subnet)
@@ -129,10 +128,13 @@ class WorkerPlans:
     def _outcome(self, rule: SubnetRule, db: DBInstance, subnet: Subnet) -> Outcome:
         if getattr(rule, "subnet_rule_uses_db", True):
             return rule.subnet_rule(self.unit, db, subnet)
-        key = (rule.id, subnet.subnet_id)
-        if key not in self._outcomes:
-            self._outcomes[key] = rule.subnet_rule(self.unit, db, subnet)
-        return self._outcomes[key]
+        # Once per (rule, subnet) of the unit, as the checks' other derived answers.
+        outcome: Outcome = self.unit.derived(
+            f"subnet_rule {rule.id}",
+            subnet.subnet_id,
+            lambda: rule.subnet_rule(self.unit, db, subnet),
+        )
+        return outcome
 
 
 def worker_peer(unit: RegionInventory, db: DBInstance, plan: Plan) -> list[IPv4Network] | None:
