@@ -298,6 +298,19 @@ def report_headline(report: dict[str, Any]) -> str:
     return "unknown" if incomplete else "ready"
 
 
+def shown_headline(report: dict[str, Any]) -> str:
+    """The headline a rendering shows: report_headline, except "none" when the audit found no
+    DB instance to judge (a neutral headline, never a green one; the exit code stays 0)."""
+    headline = report_headline(report)
+    return "none" if headline == "ready" and not report["targets"] else headline
+
+
+def searched(report: dict[str, Any]) -> str:
+    """Where the run looked, for the neutral headline: "eu-west-1 (account 123456789012)"."""
+    where = ", ".join(report["regions"]) or "no region"
+    return f"{where} (account {', '.join(a['account_id'] for a in report['accounts'])})"
+
+
 EXIT_CODES = {"not_ready": 1, "unknown": 3, "ready": 0}
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.fix_order import what_to_fix
-from auditor.model import ALL_MODES, report_headline
+from auditor.model import ALL_MODES, searched, shown_headline
 
 LABEL = {"ready": "READY", "not_ready": "NOT READY", "unknown": "UNKNOWN"}
 SHORT = {"ready": "ready", "not_ready": "not ready", "unknown": "unknown"}
@@ -72,13 +72,12 @@ def summary_lines(
     return fit(_lines(report, paths, max(40, width_now - 24)), max(40, width_now))
 
 
-def headline_line(report: dict[str, Any], accounts: str) -> str:
-    """The first line: the report's one verdict (auditor.model.report_headline) in words."""
+def headline_line(report: dict[str, Any]) -> str:
+    """The first line: the report's one verdict (auditor.model.shown_headline) in words."""
     c, mode = report["summary"], report["worker_network"]
-    verdict = report_headline(report)
-    if verdict == "ready" and not report["targets"]:
-        where = ", ".join(report["regions"]) or "no region"
-        return f"NO DB INSTANCES to back up in {where} (account {accounts})"
+    verdict = shown_headline(report)
+    if verdict == "none":
+        return f"NO DB INSTANCES to back up in {searched(report)}"
     counted = f"{c['ready']} of {c['targets']} DB instance(s) ready in the {mode} worker mode"
     if verdict == "not_ready":
         return f"NOT READY: {counted}; {c['not_ready']} not ready"
@@ -91,7 +90,7 @@ def _lines(report: dict[str, Any], paths: list[Path], fix_width: int) -> list[st
     accounts = ", ".join(a["account_id"] for a in report["accounts"]) or "-"
     headline = report["worker_network"]
     lines = [
-        headline_line(report, accounts),
+        headline_line(report),
         f"preflight {report['tool']['version']} | account {accounts} | "
         f"{', '.join(report['regions'])} | worker network: {headline}",
     ]

@@ -17,7 +17,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from auditor.fix_order import steps, what_to_fix
-from auditor.model import report_headline
+from auditor.model import searched, shown_headline
 from reports.formats import FORMATS
 from reports.path_svg import path_svg
 from reports.shell_fold import fold_commands
@@ -224,7 +224,7 @@ def view(report: dict[str, Any]) -> dict[str, Any]:
         if missing
         else None
     )
-    overall = report_headline(report)
+    overall = shown_headline(report)
     target_notes = []  # per target, what blocks it in each mode (the Markdown table is short)
     for t in report["targets"]:
         parts = []
@@ -236,12 +236,8 @@ def view(report: dict[str, Any]) -> dict[str, Any]:
                 parts.append(f"{m} could not check {', '.join(mv['unknown'])}")
         if parts or t.get("policy"):
             target_notes.append((t, "; ".join(parts) or "ready in every mode"))
-    searched = ", ".join(report["regions"]) or "no region"
-    searched += f" (account {', '.join(a['account_id'] for a in report['accounts'])})"
-    if overall == "ready" and not report["targets"]:
-        overall = "none"  # nothing to back up was found: a neutral headline, never a green one
     return {
-        "searched": searched,
+        "searched": searched(report),
         "target_notes": target_notes,
         "headline": headline,
         "modes": MODES,
