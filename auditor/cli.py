@@ -627,9 +627,7 @@ def finish(
     for removed in published.removed:
         logging.getLogger(__name__).info("removed %s (--keep %d)", removed, keep)
     if not quiet:
-        text = printable("\n".join(published.lines))  # then colour: printable drops escapes
-        wanted = colour_wanted(color)
-        click.echo(coloured(text) if wanted else text, color=wanted)
+        echo_summary(published.lines, color)
     if failure is not None:
         raise failure
     code = report_exit_code(published.report)
@@ -664,6 +662,14 @@ def given_on_command_line(flags: dict[str, str]) -> list[str]:
 
 
 VERDICT_COLOURS = {"READY": "green", "NOT READY": "red", "UNKNOWN": "yellow"}
+
+
+def echo_summary(lines: list[str], color: str = "auto") -> None:
+    """The terminal summary on stdout: made printable, then coloured if wanted (printable
+    would drop the colour's escapes)."""
+    text = printable("\n".join(lines))
+    wanted = colour_wanted(color)
+    click.echo(coloured(text) if wanted else text, color=wanted)
 
 
 def colour_wanted(choice: str) -> bool:
@@ -868,8 +874,7 @@ def merge_command(
         raise PreflightError(str(exc)) from None
     published = publish(report, formats, output_dir, utc_now())
     if not quiet:
-        text = printable("\n".join(published.lines))
-        click.echo(coloured(text) if colour_wanted("auto") else text)
+        echo_summary(published.lines)
     return report_exit_code(published.report)
 
 
