@@ -167,7 +167,26 @@ def install() -> None:
 
     setattr(ServiceQuotasBackend, "get_service_quota", get_service_quota)  # noqa: B010
     _install_shares()
+    _install_method_names()
     _installed = True
+
+
+def _install_method_names() -> None:
+    """moto lists a response class's methods with `inspect.getmembers` on every request, only
+    to ask whether the action's method is among them (a twentieth of the test suite's time).
+    The same question, asked of the one name: is it a function on the class now."""
+    import inspect
+
+    import moto.core.responses as responses
+
+    class Methods:
+        def __init__(self, clazz: Any) -> None:
+            self.clazz = clazz
+
+        def __contains__(self, name: object) -> bool:
+            return isinstance(name, str) and inspect.isfunction(getattr(self.clazz, name, None))
+
+    setattr(responses, "method_names_from_class", Methods)  # noqa: B010
 
 
 def _install_shares() -> None:
