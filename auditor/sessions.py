@@ -16,8 +16,10 @@ from typing import Any
 
 import boto3
 import botocore.client
+import botocore.hooks
 import botocore.loaders
 import botocore.session
+import botocore.utils
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
@@ -89,6 +91,7 @@ class AwsSession:
     ):
         share_loader(session)
         share_client_classes()
+        share_event_aliases()
         self.endpoint_url = endpoint_url  # --endpoint-url: every service there, as aws-cli
         self.boto = session
         self.stats = stats if stats is not None else ApiStats()
@@ -153,6 +156,30 @@ def share_client_classes() -> None:
             return classes[key]
 
     creator._create_client_class = create_client_class
+
+
+@functools.cache
+def share_event_aliases() -> None:
+    """One cache of botocore's event-name aliases per process, not one per client. botocore
+    renames every event a client emits (`before-call.apigateway` and the like) through a
+    cache that starts empty in each copy of the event hooks, and every client is such a copy:
+    each new client's first requests scanned the whole alias table again (a fifth of a
+    request's own CPU here). The answer depends only on the event name and the alias table,
+    so hooks built with botocore's own table share one cache. Left alone if this botocore has
+    no such class."""
+    hooks = getattr(botocore.hooks, "EventAliaser", None)
+    table = getattr(botocore.utils, "EVENT_ALIASES", None)
+    if hooks is None or table is None:
+        return
+    original = hooks.__init__
+    shared: dict[str, str] = {}
+
+    def init(self: Any, event_emitter: Any, event_aliases: Any = None) -> None:
+        original(self, event_emitter, event_aliases)
+        if getattr(self, "_event_aliases", None) == table:
+            self._alias_name_cache = shared
+
+    hooks.__init__ = init
 
 
 def share_loader(session: boto3.Session) -> None:
