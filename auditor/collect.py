@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from auditor import scope
 from auditor.collectors import UNIT_COLLECTORS
-from auditor.collectors.base import Absent, Collector, SharedReads, UnitContext
+from auditor.collectors.base import Absent, CallFailed, Collector, SharedReads, UnitContext
 from auditor.collectors.peering import PeerNetworksCollector, peer_needs
 from auditor.collectors.repositories import RepositoriesCollector, repository_needs
 from auditor.collectors.shared_vpcs import merge_owner_network, read_owner_network, shared_targets
@@ -325,6 +325,9 @@ def _run(collector: Collector, base: UnitContext) -> None:
     except Exception as exc:  # one collector's defect must not end the other reads
         log.warning("collector %s failed in %s: %s", collector.name, ctx.region, exc)
         log.debug("collector failure", exc_info=True)
-        ctx.record_gap(
-            collector.calls[0], "CollectorError", quoted(f"{type(exc).__name__}: {exc}"), None
-        )
+        if isinstance(exc, CallFailed):  # named by the request in flight
+            ctx.record_gap(exc.call, "CollectorError", quoted(str(exc)), exc.resource_id)
+        else:
+            ctx.record_gap(
+                collector.calls[0], "CollectorError", quoted(f"{type(exc).__name__}: {exc}"), None
+            )

@@ -110,3 +110,33 @@ def test_units_unfinished_at_the_deadline_are_recorded_as_not_read(monkeypatch):
     ]
     assert all("--deadline" in (u.reason or "") for u in result.units)
     assert result.exit_code() == 3
+
+
+class ReadsVpcs(Collector):
+    name: ClassVar[str] = "test.vpcs"
+    calls: ClassVar[tuple[ApiCall, ...]] = (DESCRIBE_DB_INSTANCES, DESCRIBE_VPCS)
+
+    def collect(self, ctx: UnitContext) -> None:
+        ctx.call(DESCRIBE_DB_INSTANCES)
+        ctx.call(DESCRIBE_VPCS)
+
+
+def test_a_defect_in_the_answer_is_a_gap_named_for_the_request_in_flight(monkeypatch):
+    # What no AWS answer explains (here moto itself failing mid-request) stops the collector;
+    # the gap names the request that was sent, not the collector's first call, so the report
+    # never points the user at a permission that was not the problem.
+    from moto.ec2.responses import EC2Response
+
+    from auditor.collect import _run
+
+    def broken(self):
+        raise RuntimeError("emulator defect")
+
+    monkeypatch.setattr(EC2Response, "describe_vpcs", broken)
+    _, ctx = unit_context()
+
+    _run(ReadsVpcs(), ctx)
+
+    (error,) = ctx.inventory.errors
+    assert (error.code, error.operation, error.denied) == ("CollectorError", "DescribeVpcs", False)
+    assert "RuntimeError: emulator defect" in error.message

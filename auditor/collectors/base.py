@@ -20,6 +20,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
 from auditor.collectors.fields import Malformed
+from auditor.errors import PreflightError
+from auditor.guard import ReadOnlyViolation
 from auditor.inventory import DBInstance, ReadError, RegionInventory
 from auditor.secrets import quoted
 from auditor.sessions import AwsSession, partition_of
@@ -76,6 +78,16 @@ class Absent(Exception):
         super().__init__(f"{call.key}: {code} ({resource_id})")
         self.call = call
         self.code = code
+        self.resource_id = resource_id
+
+
+class CallFailed(Exception):
+    """A request that failed in a way no AWS answer explains (a defect in botocore, an
+    emulator or preflight): the collector stops, and the gap names the call that was sent."""
+
+    def __init__(self, call: ApiCall, resource_id: str | None, cause: Exception):
+        super().__init__(f"{type(cause).__name__}: {cause}")
+        self.call = call
         self.resource_id = resource_id
 
 
@@ -304,6 +316,10 @@ class UnitContext:
             if code and (is_absent_code(code) or code in api.absent):
                 raise Absent(api, error_code(exc), resource_id) from None
             self.append_gap(read_error(api, exc, self.account_id, self.region, resource_id))
+        except (Absent, CallFailed, Malformed, PreflightError, ReadOnlyViolation):
+            raise  # preflight's own answers, each handled where it is meant to be
+        except Exception as exc:
+            raise CallFailed(api, resource_id, exc) from exc
         return None
 
     def record_gap(
