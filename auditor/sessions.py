@@ -91,6 +91,7 @@ class AwsSession:
     ):
         share_loader(session)
         share_client_classes()
+        share_service_models()
         share_event_aliases()
         self.endpoint_url = endpoint_url  # --endpoint-url: every service there, as aws-cli
         self.boto = session
@@ -156,6 +157,30 @@ def share_client_classes() -> None:
             return classes[key]
 
     creator._create_client_class = create_client_class
+
+
+@functools.cache
+def share_service_models() -> None:
+    """One botocore `ServiceModel` per (loader, service, API version), not one per client. Each
+    model caches the operation and shape objects it has built, so a new client (one per
+    account, service and Region) started that work again for every request it sent. The
+    model is read-only once built. Left alone if this botocore has no such method."""
+    creator = botocore.client.ClientCreator
+    original = getattr(creator, "_load_service_model", None)
+    if original is None:
+        return
+    models: dict[tuple[int, str, str | None], tuple[Any, Any]] = {}
+    lock = threading.Lock()
+
+    def load_service_model(self: Any, service_name: str, api_version: str | None = None) -> Any:
+        loader = getattr(self, "_loader", None)
+        key = (id(loader), service_name, api_version)
+        with lock:
+            if key not in models:
+                models[key] = (loader, original(self, service_name, api_version))
+            return models[key][1]
+
+    creator._load_service_model = load_service_model
 
 
 @functools.cache
