@@ -27,7 +27,12 @@ class PostgresCaDownload(Check):
     severity: ClassVar[Severity] = Severity.WARNING
     modes: ClassVar[frozenset[Mode]] = frozenset({Mode.PRIVATE, Mode.VPC_ENDPOINTS})
     engines: ClassVar[frozenset[str] | None] = POSTGRES_ENGINES
-    reads: ClassVar[tuple[str, ...]] = (parts.SUBNETS, parts.ROUTING, parts.GUARDRAILS)
+    reads: ClassVar[tuple[str, ...]] = (
+        parts.SUBNETS,
+        parts.ROUTING,
+        parts.PREFIX_LISTS,  # a prefix-list route can be the one a destination takes
+        parts.GUARDRAILS,
+    )
     docs: ClassVar[tuple[Source, ...]] = (docs.V_LIMITATIONS, docs.V_SYSTEM_REQUIREMENTS)
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
