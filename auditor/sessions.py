@@ -11,6 +11,7 @@ import functools
 import os
 import threading
 from collections import Counter
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,28 +136,39 @@ def shared_loader() -> Any:
     return botocore.loaders.create_loader()
 
 
+def _share_creator_method(name: str, key: Callable[..., Hashable]) -> None:
+    """Make botocore's `ClientCreator.<name>` build its answer once per process for each
+    `key(self, *args)`, thread-safely. Left alone if this botocore has no such method."""
+    creator = botocore.client.ClientCreator
+    original = getattr(creator, name, None)
+    if original is None:
+        return
+    made: dict[Hashable, Any] = {}
+    lock = threading.Lock()
+
+    def shared(self: Any, *args: Any, **kwargs: Any) -> Any:
+        wanted = key(self, *args, **kwargs)
+        with lock:
+            if wanted not in made:
+                made[wanted] = original(self, *args, **kwargs)
+            return made[wanted]
+
+    setattr(creator, name, shared)
+
+
 @functools.cache
 def share_client_classes() -> None:
     """Build each service's client class once per process, not once per client. botocore makes
     a class with a method per operation (EC2 has hundreds) for every client it creates, which
     was most of an assumed-role account's CPU and memory; the class depends only on the service
-    model and the `creating-client-class` handlers, which are the same for every session here.
-    Left alone if this botocore has no such method."""
-    creator = botocore.client.ClientCreator
-    original = getattr(creator, "_create_client_class", None)
-    if original is None:
-        return
-    classes: dict[tuple[str, str | None], Any] = {}
-    lock = threading.Lock()
-
-    def create_client_class(self: Any, service_name: str, service_model: Any) -> Any:
-        key = (service_name, getattr(service_model, "api_version", None))
-        with lock:
-            if key not in classes:
-                classes[key] = original(self, service_name, service_model)
-            return classes[key]
-
-    creator._create_client_class = create_client_class
+    model and the `creating-client-class` handlers, which are the same for every session here."""
+    _share_creator_method(
+        "_create_client_class",
+        lambda _, service_name, service_model: (
+            service_name,
+            getattr(service_model, "api_version", None),
+        ),
+    )
 
 
 @functools.cache
@@ -164,23 +176,15 @@ def share_service_models() -> None:
     """One botocore `ServiceModel` per (loader, service, API version), not one per client. Each
     model caches the operation and shape objects it has built, so a new client (one per
     account, service and Region) started that work again for every request it sent. The
-    model is read-only once built. Left alone if this botocore has no such method."""
-    creator = botocore.client.ClientCreator
-    original = getattr(creator, "_load_service_model", None)
-    if original is None:
-        return
-    models: dict[tuple[int, str, str | None], tuple[Any, Any]] = {}
-    lock = threading.Lock()
-
-    def load_service_model(self: Any, service_name: str, api_version: str | None = None) -> Any:
-        loader = getattr(self, "_loader", None)
-        key = (id(loader), service_name, api_version)
-        with lock:
-            if key not in models:
-                models[key] = (loader, original(self, service_name, api_version))
-            return models[key][1]
-
-    creator._load_service_model = load_service_model
+    model is read-only once built."""
+    _share_creator_method(
+        "_load_service_model",
+        lambda creator, service_name, api_version=None: (
+            getattr(creator, "_loader", None),
+            service_name,
+            api_version,
+        ),
+    )
 
 
 @functools.cache
