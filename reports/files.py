@@ -9,8 +9,10 @@ import logging
 import os
 import re
 import tempfile
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import TextIO
 
 
 def report_who(account_ids: list[str]) -> str:
@@ -27,28 +29,84 @@ def write_atomic(path: Path, text: str, private: bool = False) -> None:
     The file gets the process umask's permissions (never widened); ``private`` files (snapshots:
     the account's whole network layout) are 0600 whatever the umask."""
     logging.getLogger(__name__).debug("writing %s (%d characters)", path, len(text))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+    with _Staged([path], private) as staged:
+        staged.write(text)
+        staged.commit()
+
+
+class _Staged:
+    """Temporary files beside ``paths``, written together; ``commit`` renames them into place
+    (after an fsync each), leaving them never renamed removes them."""
+
+    def __init__(self, paths: list[Path], private: bool = False) -> None:
+        self.paths, self.private = paths, private
+        self.temps: list[str] = []
+        self.handles: list[TextIO] = []
+
+    def __enter__(self) -> _Staged:
+        try:
+            for path in self.paths:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+                self.temps.append(tmp)
+                self.handles.append(os.fdopen(fd, "w", encoding="utf-8"))
+        except BaseException:
+            self.discard()
+            raise
+        return self
+
+    def write(self, text: str) -> None:
+        for handle in self.handles:
             handle.write(text)
+
+    def close(self) -> None:
+        """Every file flushed to disk and closed, with the umask's (or private) mode."""
+        for handle, tmp in zip(self.handles, self.temps, strict=True):
+            if handle.closed:
+                continue
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600 if private else 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+            handle.close()
+            os.chmod(tmp, 0o600 if self.private else 0o666 & ~_umask())
+
+    def commit(self) -> None:
+        self.close()
+        for tmp, path in zip(self.temps, self.paths, strict=True):
+            os.replace(tmp, path)
+        self.temps = []
+
+    def discard(self) -> None:
+        for handle in self.handles:
+            handle.close()
+        for tmp in self.temps:
+            Path(tmp).unlink(missing_ok=True)
+        self.temps = []
+
+    def __exit__(self, *exc: object) -> None:
+        self.discard()
 
 
-def write_reports(outputs: dict[str, str], output_dir: Path, stem: str) -> list[Path]:
-    """For each extension -> text: ``<stem>.<ext>`` and ``latest.<ext>``; returns the paths."""
+def write_reports(outputs: Mapping[str, Iterable[str]], output_dir: Path, stem: str) -> list[Path]:
+    """For each extension -> its text, in pieces: ``<stem>.<ext>`` and ``latest.<ext>``; returns
+    the paths. Each format is written as it is rendered (one at a time, never all held), to
+    temporary files renamed only when every format is written: a run that fails or is
+    interrupted midway leaves all the previous files as they were."""
     written: list[Path] = []
-    for ext, text in outputs.items():
-        stamped = output_dir / f"{stem}.{ext}"
-        write_atomic(stamped, text)
-        write_atomic(output_dir / f"latest.{ext}", text)
-        written.append(stamped)
+    staged: list[_Staged] = []
+    try:
+        for ext, pieces in outputs.items():
+            stamped = output_dir / f"{stem}.{ext}"
+            files = _Staged([stamped, output_dir / f"latest.{ext}"])
+            staged.append(files.__enter__())
+            for piece in pieces:
+                files.write(piece)
+            files.close()
+            written.append(stamped)
+        for files in staged:
+            files.commit()
+    finally:
+        for files in staged:
+            files.discard()
     return written
 
 

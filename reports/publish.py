@@ -16,7 +16,7 @@ from reports.diff import BaselineError, change_lines, compare
 from reports.files import prune, report_stem, report_who, write_atomic, write_reports
 from reports.formats import FORMATS
 from reports.redact import redact as redact_report
-from reports.render import render
+from reports.render import render, render_chunks
 
 
 @dataclass
@@ -58,7 +58,7 @@ def publish(
     """Write the report in every format (timestamped and latest.*), atomically."""
     report = prepare(report, redact, baseline)
     accounts = [str(a["account_id"]) for a in report["accounts"]]  # redacted with the report
-    outputs = {FORMATS[fmt]: render(report, fmt) for fmt in dict.fromkeys(formats)}
+    outputs = {FORMATS[fmt]: render_chunks(report, fmt) for fmt in dict.fromkeys(formats)}
     try:
         paths = write_reports(outputs, output_dir, report_stem(accounts, when))
         removed = prune(output_dir, keep, report_who(accounts)) if keep is not None else []

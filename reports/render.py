@@ -10,6 +10,7 @@ import json
 import re
 import textwrap
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from functools import cache
 from typing import Any
 
@@ -48,17 +49,43 @@ class UnknownFormat(ValueError):
 
 def render(report: dict[str, Any], fmt: str) -> str:
     """The report as text in ``fmt`` ("json", "html" or "md")."""
+    return "".join(render_chunks(report, fmt))
+
+
+def render_chunks(report: dict[str, Any], fmt: str) -> Iterator[str]:
+    """The report as text in ``fmt``, piece by piece: a large JSON or HTML report is written as
+    it is made instead of being held whole (reports.files.write_reports)."""
     if fmt == "json":
-        return json_text(report)
+        yield from json_chunks(report)
+        return
     if fmt == "junit":
         from reports.junit import render_junit
 
-        return render_junit(report) + "\n"
+        yield render_junit(report) + "\n"
+        return
     if fmt not in ("html", "md"):
         raise UnknownFormat(f"unknown report format {fmt!r} (known: {', '.join(FORMATS)})")
     template = _environment(fmt == "html").get_template(f"report.{fmt}.j2")
-    text = template.render(r=report, v=view(report), not_checked=NOT_CHECKED) + "\n"
-    return text if fmt == "html" else wrap_markdown(text)
+    context = {"r": report, "v": view(report), "not_checked": NOT_CHECKED}
+    if fmt == "md":  # wrapped as a whole (a paragraph may span the template's pieces)
+        yield wrap_markdown(template.render(context) + "\n")
+        return
+    yield from _batched(template.generate(context))
+    yield "\n"
+
+
+def _batched(pieces: Iterable[str], size: int = 1 << 20) -> Iterator[str]:
+    """Jinja's many small pieces joined into about ``size`` characters each."""
+    batch: list[str] = []
+    length = 0
+    for piece in pieces:
+        batch.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield "".join(batch)
+            batch, length = [], 0
+    if batch:
+        yield "".join(batch)
 
 
 MD_WIDTH = 100
@@ -91,22 +118,34 @@ def wrap_markdown(text: str, width: int = MD_WIDTH) -> str:
 
 
 def json_text(report: dict[str, Any]) -> str:
+    return "".join(json_chunks(report))
+
+
+def json_chunks(report: dict[str, Any]) -> Iterator[str]:
     """The report as JSON: its top level indented, each item of a top-level list (a target, a
     finding, an error) on a line of its own. Python's indenting encoder is pure Python and
     was most of the time a large report took to write; one item per line keeps the C encoder,
-    and a finding is still one line to grep or diff."""
+    and a finding is still one line to grep or diff. A list comes out a thousand items at a
+    time, so the whole text is never held at once."""
     compact = json.JSONEncoder(ensure_ascii=False)
-    parts = []
-    for key, value in report.items():
+    yield "{\n"
+    for n, (key, value) in enumerate(report.items()):
         name = compact.encode(key)
+        lead = ",\n" if n else ""
         if isinstance(value, list) and value:
-            items = ",\n".join(f"    {compact.encode(item)}" for item in value)
-            parts.append(f"  {name}: [\n{items}\n  ]")
+            yield f"{lead}  {name}: [\n"
+            for start in range(0, len(value), 1000):
+                items = ",\n".join(
+                    f"    {compact.encode(item)}" for item in value[start : start + 1000]
+                )
+                yield (",\n" if start else "") + items
+            yield "\n  ]"
         else:
-            parts.append(
-                f"  {name}: {json.dumps(value, indent=2, ensure_ascii=False)}".replace("\n", "\n  ")
+            yield (
+                f"{lead}  {name}: "
+                + json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
             )
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+    yield "\n}\n"
 
 
 @cache

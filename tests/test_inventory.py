@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from auditor import strict_json
 from auditor.collect import collect
 from auditor.collectors import declared_calls
 from auditor.demo import build_demo_account, offline_aws
@@ -117,3 +118,37 @@ def test_a_snapshot_that_is_not_utf8_is_one_line(preflight, tmp_path):
     assert "is UTF-16 text: save it as UTF-8" in run.err
     path.write_bytes(b"{\xff}")
     assert "is not UTF-8 text" in preflight("audit", "--from-snapshot", str(path)).err
+
+
+def _parse(text, **kw):
+    try:
+        return "ok", strict_json.loads(text, **kw)
+    except strict_json.StrictJsonError as exc:
+        return "refused", str(exc)
+
+
+snapshot_like = st.dictionaries(
+    st.sampled_from(["regions", "accounts", "snapshot_version", "x"]), json_values, max_size=4
+)
+regions_docs = snapshot_like.map(json.dumps) | snapshot_like.map(lambda d: json.dumps(d, indent=2))
+
+
+@given(regions_docs | st.text(max_size=60) | json_values.map(json.dumps))
+def test_the_unit_by_unit_parse_reads_exactly_what_the_plain_parse_reads(text):
+    """Same value, or the same refusal, for any text: the snapshot loader parses the regions
+    array item by item so that a large snapshot is never all plain data at once."""
+    assert _parse(text, each=("regions", lambda item, index: item)) == _parse(text)
+    for broken in (text[:-1], text + "x", text.replace(",", " ", 1)):
+        assert _parse(broken, each=("regions", lambda item, index: item)) == _parse(broken)
+
+
+def test_a_bad_unit_in_a_snapshot_of_another_version_names_the_version(demo_inventory):
+    data = json.loads(demo_inventory.to_json())
+    data["snapshot_version"] = 99
+    data["regions"][1]["db_instances"][0]["multi_az"] = "yes"
+
+    with pytest.raises(SnapshotFormatError, match="snapshot_version 99"):
+        Inventory.from_json(json.dumps(data))
+    data["snapshot_version"] = 1
+    with pytest.raises(SnapshotFormatError, match=r"\$\.regions\[1\]\.db_instances\[0\]\.multi_az"):
+        Inventory.from_json(json.dumps(data))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -18,25 +19,50 @@ def test_names_follow_the_design():
 
 
 def test_writes_the_stamped_file_and_latest(tmp_path):
-    paths = write_reports({"json": "{}\n"}, tmp_path, "preflight-1-20261125T120000Z")
+    paths = write_reports({"json": ["{}\n"]}, tmp_path, "preflight-1-20261125T120000Z")
 
     assert paths == [tmp_path / "preflight-1-20261125T120000Z.json"]
     assert (tmp_path / "latest.json").read_text() == "{}\n"
 
 
 def test_an_interrupted_write_leaves_the_previous_report_intact(tmp_path, monkeypatch):
-    write_reports({"json": '{"run": 1}\n'}, tmp_path, "preflight-1-20261125T120000Z")
+    write_reports({"json": ['{"run": 1}\n']}, tmp_path, "preflight-1-20261125T120000Z")
 
     def interrupted(fd: int) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(os, "fsync", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        write_reports({"json": '{"run": 2}\n'}, tmp_path, "preflight-1-20261125T130000Z")
+        write_reports({"json": ['{"run": 2}\n']}, tmp_path, "preflight-1-20261125T130000Z")
 
     assert (tmp_path / "latest.json").read_text() == '{"run": 1}\n'
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "latest.json",
+        "preflight-1-20261125T120000Z.json",
+    ]
+
+
+def test_a_format_that_fails_midway_leaves_every_previous_report_as_it_was(tmp_path):
+    """Each format is written as it is rendered; none is renamed into place until all are."""
+    write_reports(
+        {"json": ['{"run": 1}\n'], "html": ["<p>1</p>\n"]}, tmp_path, "preflight-1-20261125T120000Z"
+    )
+
+    def html() -> Iterator[str]:
+        yield "<p>2 "
+        raise RuntimeError("the template broke")
+
+    with pytest.raises(RuntimeError):
+        write_reports(
+            {"json": ['{"run": 2}\n'], "html": html()}, tmp_path, "preflight-1-20261125T130000Z"
+        )
+
+    assert (tmp_path / "latest.json").read_text() == '{"run": 1}\n'
+    assert (tmp_path / "latest.html").read_text() == "<p>1</p>\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "latest.html",
+        "latest.json",
+        "preflight-1-20261125T120000Z.html",
         "preflight-1-20261125T120000Z.json",
     ]
 
