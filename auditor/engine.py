@@ -209,6 +209,7 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
             )
             result.policy = chosen.name if chosen else None
             targets.append(result)
+    reported = {f.check_id for f in findings}
     return AuditResult(
         worker_network=headline,
         accounts=list(inventory.accounts),
@@ -224,7 +225,7 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
         worker_config=inventory.worker_config,
         api_calls=dict(inventory.api_calls),
         api_retries=dict(inventory.api_retries),
-        checks=[c.metadata() for c in checks if c.id in {f.check_id for f in findings}],
+        checks=[c.metadata() for c in checks if c.id in reported],
         veeam_config=inventory.veeam_config,
     )
 
@@ -330,7 +331,13 @@ def _run_check(
             ctx.finding(Status.UNKNOWN, f"the check itself failed ({type(exc).__name__}: {exc})")
         ]
     # A finding speaks only for the modes the check was asked about.
-    clipped = [replace(f, modes=tuple(m for m in f.modes if m in ctx.modes)) for f in produced]
+    asked = set(ctx.modes)
+    clipped = [
+        f
+        if asked.issuperset(f.modes)
+        else replace(f, modes=tuple(m for m in f.modes if m in asked))
+        for f in produced
+    ]
     return [f for f in clipped if f.modes]
 
 
@@ -355,7 +362,7 @@ def fold(
             verdict = Verdict.READY
         plan = plans.plan(db, mode)
         best = plan.best.subnet_id if plan.best else None
-        path = build_path(db, mode, best, findings, hop_of or {})
+        path = build_path(db, mode, best, findings, hop_of or {}, unit.region)
         modes[mode] = ModeVerdict(verdict, blocking, unknown, plan.passing, path)
     return TargetResult(
         account_id=unit.account_id,

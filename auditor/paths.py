@@ -72,14 +72,15 @@ def build_path(
     best_subnet: str | None,
     findings: list[Finding],
     hop_of: dict[str, str],
+    region: str,
 ) -> list[Hop]:
     """The hops of ``db`` in ``mode`` from its findings there and the plan's best subnet;
-    ``hop_of`` says where each check sits (its `Check.path_hop`)."""
+    ``hop_of`` says where each check sits (its `Check.path_hop`); ``region`` is the DB
+    instance's (the AZ's name does not always end in one letter: a Local Zone's does not)."""
     here = [f for f in findings if mode in f.modes]
     by_hop: dict[str, list[Finding]] = {}
     for f in here:
         by_hop.setdefault(hop_of.get(f.check_id, "other"), []).append(f)
-    region = db.availability_zone[:-1] if db.availability_zone else "the Region"
     labels = {
         "db": f"{db.db_instance_id} ({db.availability_zone or 'AZ not reported'})",
         "subnet": _subnet_label(best_subnet, mode),

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import boto3
 
+from auditor import heap
 from auditor.accounts import (
     AccountPlan,
     assume,
@@ -85,6 +86,7 @@ def run_audit(
     """Audit the accounts; PreflightError (exit 2) on bad input or no usable credentials."""
     started = time.monotonic()
     generated = utc_now()
+    heap.tune()
     checks = load_checks()  # a broken plugin fails here, before any request
     replaced = False
     if options.from_snapshot is not None:
@@ -97,8 +99,10 @@ def run_audit(
     else:
         inventory = gather(options, session(), started, progress)
         inventory.read_at = generated.strftime("%Y-%m-%dT%H:%M:%SZ")
+    heap.settle()  # the inventory is kept to the end
     result = judge(inventory, options, checks, started, generated)
     result.worker_config_replaced = replaced
+    heap.settle()  # and so are the findings
     if options.from_snapshot is not None:
         result.read_at = inventory.read_at or "an unrecorded time (an older snapshot)"
     return result

@@ -35,9 +35,10 @@ UNITS = 25
 TARGETS = {5000: (10.0, 400), 20000: (40.0, None)}  # size -> (seconds, MB)
 
 
-def vpc_copy(template: dict, n: int) -> dict:
-    """The baseline's one VPC as VPC number ``n`` (every id suffixed, its CIDRs its own)."""
-    text = json.dumps(template)
+def vpc_copy(template: dict, n: int, region: str) -> dict:
+    """The baseline's one VPC as VPC number ``n`` in ``region`` (every id suffixed, its CIDRs
+    its own, its AZs, endpoint service names and ARNs those of the region)."""
+    text = json.dumps(template).replace("eu-west-1", region)
     for old in (
         "vpc-1", "subnet-public", "subnet-private", "subnet-nat", "rtb-main", "rtb-private",
         "igw-1", "nat-1", "vpce-s3-interface", "vpce-ssmmessages", "vpce-ssm", "vpce-sqs",
@@ -57,7 +58,7 @@ def build_unit(account: str, region: str, vpcs: int, first_db: int) -> RegionInv
     for part in parts:
         merged[part] = []
     for n in range(vpcs):
-        one = vpc_copy(base, n)
+        one = vpc_copy(base, n, region)
         vpc_id = f"vpc-1-{n}"
         merged["vpcs"].update(one["vpcs"])
         if n % 25 == 0:
@@ -69,7 +70,7 @@ def build_unit(account: str, region: str, vpcs: int, first_db: int) -> RegionInv
                 e for e in merged["vpc_endpoints"] if e["endpoint_id"] != f"vpce-s3-interface-{n}"
             ]
         for k in range(7):  # more private subnets, in the private table
-            az = ("eu-west-1a", "eu-west-1b", "eu-west-1c")[k % 3]
+            az = f"{region}{'abc'[k % 3]}"
             cidr = f"10.{n % 250}.{10 + k}.0/24"
             subnet = Subnet(f"subnet-x{k}-{n}", vpc_id, az, "available", cidr, 200, False)
             merged["subnets"].append(to_data(subnet))

@@ -185,14 +185,16 @@ class CheckContext:
 
     def per_mode(self, build: Callable[[Mode], Iterable[Finding]]) -> list[Finding]:
         """Findings built mode by mode, merged where two modes say exactly the same thing."""
-        merged: dict[str, tuple[Finding, list[Mode]]] = {}
+        merged: dict[object, tuple[Finding, list[Mode]]] = {}
         for mode in self.modes:
             for f in build(mode):
-                key = json.dumps(
-                    [f.status, f.message, f.resource_id, f.remediation, f.evidence], sort_keys=True
-                )
+                key = (f.status, f.message, f.resource_id, f.remediation, _frozen(f.evidence))
                 merged.setdefault(key, (f, []))[1].extend(m for m in f.modes if m == mode)
-        return [replace(f, modes=tuple(modes)) for f, modes in merged.values() if modes]
+        return [
+            f if f.modes == tuple(modes) else replace(f, modes=tuple(modes))
+            for f, modes in merged.values()
+            if modes
+        ]
 
     def located(self) -> Finding | None:
         """An `unknown` when RDS did not say where the DB instance is (VPC and AZ)."""
@@ -216,3 +218,14 @@ class CheckContext:
     ) -> Finding:
         """`unknown` because an input could not be read (auditor.outcome.unknown says how)."""
         return self.report(unknown(what, error, resource_id), modes=modes)
+
+
+def _frozen(evidence: Evidence) -> object:
+    """Evidence as a hashable value, equal exactly when the evidence is (its values are strings
+    or lists of strings; anything else a plugin put there is compared as sorted JSON)."""
+    items = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in evidence.items()))
+    try:
+        hash(items)
+    except TypeError:
+        return json.dumps(evidence, sort_keys=True, default=str)
+    return items
