@@ -44,7 +44,7 @@ def pg(
         engine=engine,
         engine_version=str(kw.pop("version", "16.3")),
         status=str(kw.pop("status", "available")),
-        availability_zone="eu-west-1a",
+        availability_zone=str(kw.pop("availability_zone", "eu-west-1a")),
         vpc_id=vpc,
         **kw,  # type: ignore[arg-type]
     )
@@ -305,3 +305,17 @@ def test_a_subnet_rule_that_ignores_the_db_is_judged_once_per_subnet():
         ("db", "subnet-private"), ("db", "subnet-public"),
         ("db2", "subnet-private"), ("db2", "subnet-public"),
     ]  # fmt: skip
+
+
+def test_the_path_names_the_region_of_a_db_instance_in_a_local_zone():
+    """A Local Zone's name does not end in one letter after the Region's (us-west-2-lax-1a)."""
+    db = pg(availability_zone="us-west-2-lax-1a")
+    inv = inventory(db)
+    inv.regions[0].region = "us-west-2"
+
+    result = evaluate(inv, checks_with(), Mode.PUBLIC)
+
+    (target,) = result.targets
+    labels = {m: mv.path[5].label for m, mv in target.modes.items()}
+    assert labels[Mode.PUBLIC] == "internet: AWS endpoints of us-west-2"
+    assert labels[Mode.PRIVATE] == "AWS services of us-west-2 (PrivateLink)"
