@@ -86,18 +86,27 @@ class WorkerPlans:
             mode: sorted((r for r in rules if mode in r.subnet_modes), key=lambda r: r.id)
             for mode in Mode
         }
-        self._cache: dict[tuple[str, Mode], Plan] = {}
+        self._cache: dict[tuple[object, ...], Plan] = {}
         self._in_az: dict[tuple[str | None, str | None], list[Subnet]] = {}
         for subnet in unit.subnets or []:
             self._in_az.setdefault((subnet.vpc_id, subnet.availability_zone), []).append(subnet)
 
     def plan(self, db: DBInstance, mode: Mode) -> Plan:
-        key = (db.db_instance_id, mode)
-        if key not in self._cache:
-            self._cache[key] = self._make(db, mode)
-        return self._cache[key]
+        rules = [r for r in self.rules[mode] if r.applies_to(db)]
+        # A plan depends on the DB instance only through its VPC and AZ, and through the rules
+        # that apply to its engine, unless one of those rules looks at the DB instance itself:
+        # DB instances side by side share one plan.
+        key: tuple[object, ...] = (
+            (db.db_instance_id, mode)
+            if any(getattr(r, "subnet_rule_uses_db", True) for r in rules)
+            else (db.vpc_id, db.availability_zone, mode, *(r.id for r in rules))
+        )
+        plan = self._cache.get(key)
+        if plan is None:
+            plan = self._cache[key] = self._make(db, mode, rules)
+        return plan
 
-    def _make(self, db: DBInstance, mode: Mode) -> Plan:
+    def _make(self, db: DBInstance, mode: Mode, rules: list[SubnetRule]) -> Plan:
         subnets = self.unit.subnets
         in_az = self._in_az.get((db.vpc_id, db.availability_zone), [])
         pins = set(self.config.subnet_ids)
@@ -110,7 +119,6 @@ class WorkerPlans:
             and s.map_public_ip == (mode is Mode.PUBLIC)
             and (not pins or s.subnet_id in pins)
         ]
-        rules = [r for r in self.rules[mode] if r.applies_to(db)]
         results = {s.subnet_id: {r.id: self._outcome(r, db, s) for r in rules} for s in candidates}
 
         def rank(s: Subnet) -> tuple[int, int, str]:

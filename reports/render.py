@@ -197,16 +197,22 @@ def md_escape(value: Any) -> str:
     characters that would start markup, and no line breaks (they would end a table row). A word
     with a `*` (an ARN pattern such as arn:aws:s3:::bucket/*) becomes a code span instead, which
     reads as written when the Markdown is pasted as plain text."""
-    return " ".join(_md_word(w) for w in str("" if value is None else value).split())
+    text = " ".join(str("" if value is None else value).split())
+    if "*" not in text:  # no code span: escaping the whole text is escaping each word
+        return MARKUP.sub(r"\\\1", text)
+    return " ".join(_md_word(w) for w in text.split(" "))
 
 
 STARRED = re.compile(r"^([(\"']*)([^`]*\*[^`]*?)([)\"',;:.]*)$")
+# A character that would start markup; the lookahead never crosses a space, so escaping the
+# joined text is escaping each word.
+MARKUP = re.compile(r"([\\`*\[|]|<(?=[A-Za-z/!?]))")
 
 
 def _md_word(word: str) -> str:
     starred = STARRED.match(word) if "*" in word else None
     if starred is None:
-        return re.sub(r"([\\`*\[|]|<(?=[A-Za-z/!?]))", r"\\\1", word)
+        return MARKUP.sub(r"\\\1", word)
     lead, core, trail = starred.groups()
     return f"{_md_word(lead)}`{core.replace('|', chr(92) + '|')}`{_md_word(trail)}"
 

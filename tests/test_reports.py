@@ -8,10 +8,12 @@ import shlex
 
 import html5lib
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from checks.docs import A_ROUTE_TABLES
-from reports.render import render
+from reports.render import _md_word, md_escape, render
 from reports.shell_fold import fold_commands
 from tests.builders import Builder
 
@@ -381,3 +383,9 @@ def test_ids_in_a_fix_message_never_break_at_their_hyphen(demo_report):
 
     assert f'attached to <span class="id">{vpc}</span> (its route tables' in html
     assert "span.id { white-space: nowrap; }" in html.replace(".nowrap, code.id, ", "")
+
+
+@given(st.text(alphabet=st.sampled_from("ab *`[]|<>/!?\\\t\n()'\",;:."), max_size=30))
+def test_markdown_escaping_of_a_whole_text_is_the_escaping_of_each_word(text):
+    """md_escape substitutes over the joined text when no word needs a code span."""
+    assert md_escape(text) == " ".join(_md_word(w) for w in text.split())
