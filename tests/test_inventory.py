@@ -14,8 +14,8 @@ from auditor import strict_json
 from auditor.collect import collect
 from auditor.collectors import declared_calls
 from auditor.demo import build_demo_account, offline_aws
-from auditor.inventory import AccountRecord, Inventory
-from auditor.serde import SnapshotFormatError
+from auditor.inventory import AccountRecord, Inventory, RegionInventory
+from auditor.serde import SnapshotFormatError, to_data
 from auditor.sessions import AwsSession
 
 
@@ -152,3 +152,48 @@ def test_a_bad_unit_in_a_snapshot_of_another_version_names_the_version(demo_inve
     data["snapshot_version"] = 1
     with pytest.raises(SnapshotFormatError, match=r"\$\.regions\[1\]\.db_instances\[0\]\.multi_az"):
         Inventory.from_json(json.dumps(data))
+
+
+def _both_loaders(tp, data):
+    from auditor import serde
+
+    try:
+        fast = ("ok", serde._loader(tp)(data))
+    except serde._Mismatch:
+        fast = ("refused", None)
+    try:
+        slow = ("ok", serde._load(tp, data, "$"))
+    except SnapshotFormatError:
+        slow = ("refused", None)
+    return fast, slow
+
+
+@given(
+    st.sampled_from(["db_instances", "subnets", "vpcs", "quotas", "errors", "region", "nothing"]),
+    st.integers(min_value=0, max_value=5),
+    json_values,
+)
+def test_the_snapshot_loader_made_per_type_builds_what_the_plain_rules_build(field, depth, value):
+    """serde builds fitting data with a loader made once per type, and lets `_load` say what
+    does not fit: both must agree on every input, fitting or not."""
+    from tests.inventory_builder import baseline
+
+    data = to_data(baseline())
+    if field in data:
+        target = data[field]
+        while depth and isinstance(target, list | dict) and target:
+            inner = target[0] if isinstance(target, list) else next(iter(target.values()))
+            if not isinstance(inner, list | dict) or not inner:
+                break
+            target, depth = inner, depth - 1
+        if isinstance(target, list) and target:
+            target[0] = value
+        elif isinstance(target, dict) and target:
+            target[next(iter(target))] = value
+        else:
+            data[field] = value
+    else:
+        data["unexpected"] = value
+    fast, slow = _both_loaders(RegionInventory, data)
+    assert fast == slow
+    assert _both_loaders(RegionInventory, to_data(baseline()))[0][0] == "ok"
