@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import inspect
 import os
 import threading
 from collections import Counter
@@ -94,6 +95,7 @@ class AwsSession:
         share_client_classes()
         share_service_models()
         share_event_aliases()
+        share_handler_checks()
         self.endpoint_url = endpoint_url  # --endpoint-url: every service there, as aws-cli
         self.boto = session
         self.stats = stats if stats is not None else ApiStats()
@@ -209,6 +211,26 @@ def share_event_aliases() -> None:
             self._alias_name_cache = shared
 
     hooks.__init__ = init
+
+
+@functools.cache
+def share_handler_checks() -> None:
+    """botocore asks of every handler registered on a new session whether it takes **kwargs,
+    through inspect.getfullargspec: a few hundred built-in handlers for each session, and an
+    organisation audit makes a session per assumed-role account. For a function or a bound
+    method the answer is a flag of its code object, which is what getfullargspec reads (it does
+    not follow __wrapped__); anything else is still asked the long way."""
+    check = getattr(botocore.hooks, "accepts_kwargs", None)
+    if check is None:
+        return
+
+    def accepts_kwargs(func: Any) -> bool:
+        target = getattr(func, "__func__", func)  # a bound method's function
+        if inspect.isfunction(target):
+            return bool(target.__code__.co_flags & inspect.CO_VARKEYWORDS)
+        return bool(check(func))
+
+    botocore.hooks.accepts_kwargs = accepts_kwargs
 
 
 def share_loader(session: boto3.Session) -> None:

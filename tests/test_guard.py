@@ -105,3 +105,38 @@ def test_an_undeclared_call_never_leaves_the_machine():
         aws.client("ec2", "eu-west-1").describe_addresses()
 
     assert "ec2.DescribeAddresses" not in aws.stats.calls
+
+
+def test_a_handler_without_kwargs_is_still_refused_and_the_kwargs_answer_is_inspects():
+    """sessions.share_handler_checks answers botocore's "takes **kwargs?" from the code flag;
+    it must say what inspect.getfullargspec says, and botocore must still refuse a handler
+    that does not take them."""
+    import functools
+    import inspect
+
+    import botocore.hooks
+    import botocore.session
+
+    from auditor.sessions import share_handler_checks
+
+    share_handler_checks()
+
+    def plain(a): ...
+
+    def kw(a, **kwargs): ...
+
+    class Handlers:
+        def method(self, **kw): ...
+
+        def bare(self): ...
+
+        def __call__(self, **kw): ...
+
+    h = Handlers()
+    callables = [plain, kw, h.method, h.bare, h, functools.partial(kw, 1)]
+    for func in callables:
+        assert bool(botocore.hooks.accepts_kwargs(func)) == bool(
+            inspect.getfullargspec(func).varkw
+        ), func
+    with pytest.raises(ValueError, match="must accept keyword arguments"):
+        botocore.session.get_session().register("before-call", plain)
