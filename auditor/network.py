@@ -139,16 +139,32 @@ def contains(nets: Iterable[IPv4Network], address: IPv4Address) -> bool:
 # --- route tables ------------------------------------------------------------------------------
 
 
+TableIndex = tuple[dict[str, RouteTable], dict[str, RouteTable]]
+
+
+def route_table_index(tables: list[RouteTable]) -> TableIndex:
+    """(subnet id -> its explicitly associated table, VPC id -> its main table), first match
+    in the order AWS listed them: a Region's tables are scanned once, not once per subnet."""
+    explicit: dict[str, RouteTable] = {}
+    main: dict[str, RouteTable] = {}
+    for table in tables:
+        for subnet_id in table.subnet_ids:
+            explicit.setdefault(subnet_id, table)
+        if table.main:
+            main.setdefault(table.vpc_id, table)
+    return explicit, main
+
+
 def effective_route_table(
-    subnet_id: str, vpc_id: str, tables: list[RouteTable]
+    subnet_id: str, vpc_id: str, tables: list[RouteTable], index: TableIndex | None = None
 ) -> tuple[RouteTable, bool] | None:
-    """(table, explicit?) for a subnet: its explicit association, else the VPC's main table."""
-    for table in tables:
-        if subnet_id in table.subnet_ids:
-            return table, True
-    for table in tables:
-        if table.vpc_id == vpc_id and table.main:
-            return table, False
+    """(table, explicit?) for a subnet: its explicit association, else the VPC's main table.
+    ``index``: `route_table_index(tables)`, when the caller keeps one."""
+    explicit, main = index if index is not None else route_table_index(tables)
+    if subnet_id in explicit:
+        return explicit[subnet_id], True
+    if vpc_id in main:
+        return main[vpc_id], False
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from auditor.inventory import RegionInventory, Subnet, VpcEndpoint
 from auditor.model import Status
-from auditor.network import Candidate, effective_route_table, expand
+from auditor.network import Candidate, effective_route_table, expand, route_table_index
 from auditor.outcome import Outcome, unknown
 from checks.support.shared_vpc import unknown_shared
 
@@ -27,7 +27,9 @@ def _effective(unit: RegionInventory, subnet: Subnet) -> Outcome | tuple[str, st
         return unknown(
             f"the route table of {subnet.subnet_id}", unit.error_for("DescribeRouteTables")
         )
-    found = effective_route_table(subnet.subnet_id, subnet.vpc_id, unit.route_tables)
+    tables = unit.route_tables
+    index = unit.derived("route_table_index", None, lambda: route_table_index(tables))
+    found = effective_route_table(subnet.subnet_id, subnet.vpc_id, tables, index)
     if found is None:
         return Outcome(
             Status.FAIL,
@@ -36,7 +38,10 @@ def _effective(unit: RegionInventory, subnet: Subnet) -> Outcome | tuple[str, st
             subnet.subnet_id,
         )
     table, explicit = found
-    candidates, unread = expand(table, unit.prefix_lists)
+    # once per table: the subnets that share it share its routes
+    candidates, unread = unit.derived(
+        "routes", table.route_table_id, lambda: expand(table, unit.prefix_lists)
+    )
     if unread:
         return unknown(
             f"prefix list {unread[0]} used by {table.route_table_id}",
