@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from itertools import accumulate
 from typing import Any
 
 MAX_BYTES = 512 * 1024 * 1024  # far past any real snapshot; beyond it is not ours
@@ -34,23 +35,19 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# A JSON string, as an unrolled loop (runs of plain characters between escapes): the same
+# matches as "(?:[^"\\]|\\.)*" at twice the speed on a large snapshot.
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 def _depth(text: str) -> int:
-    """The deepest nesting of arrays and objects (strings, then all but brackets, are dropped
-    by regular expressions first: a character loop over a large snapshot took a second)."""
-    deepest = depth = 0
-    for c in _NOT_BRACKET.sub("", _STRING.sub("", text)):
-        if c in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-            if deepest > MAX_DEPTH:
-                return deepest
-        else:
-            depth -= 1
-    return deepest
+    """The deepest nesting of arrays and objects: strings, then all but brackets, are dropped
+    by regular expressions, and the running depth is summed in C (a character loop over a
+    large snapshot took a second)."""
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
 
 
 _DECODER = json.JSONDecoder(parse_constant=_no_constant, object_pairs_hook=_no_duplicates)

@@ -197,3 +197,17 @@ def test_the_snapshot_loader_made_per_type_builds_what_the_plain_rules_build(fie
     fast, slow = _both_loaders(RegionInventory, data)
     assert fast == slow
     assert _both_loaders(RegionInventory, to_data(baseline()))[0][0] == "ok"
+
+
+def _deepest(value, depth=0):
+    if isinstance(value, list | dict):
+        inner = value.values() if isinstance(value, dict) else value
+        return max((_deepest(v, depth + 1) for v in inner), default=depth + 1)
+    return depth
+
+
+@given(json_values)
+def test_the_nesting_depth_is_that_of_the_parsed_value(value):
+    """strict_json's depth scan (regular expressions, no parse) on any JSON text, strings with
+    brackets, quotes and escapes included."""
+    assert strict_json._depth(json.dumps(value)) == _deepest(value)
