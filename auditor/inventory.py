@@ -66,7 +66,7 @@ class SecurityGroupMembership:
     status: str
 
 
-@dataclass
+@dataclass(slots=True)
 class DBInstance:
     db_instance_id: str
     arn: str
@@ -88,7 +88,7 @@ class DBInstance:
     port: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Vpc:
     """A VPC that a target lives in. ``None`` attributes were not read."""
 
@@ -101,7 +101,7 @@ class Vpc:
     tags: dict[str, str] | None = None  # None: DescribeVpcs not read
 
 
-@dataclass
+@dataclass(slots=True)
 class Subnet:
     subnet_id: str
     vpc_id: str
@@ -114,7 +114,7 @@ class Subnet:
     tags: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class Route:
     """One route of a route table. ``target`` is the id it points at ("local", igw-, nat-, …)."""
 
@@ -126,7 +126,7 @@ class Route:
     prefix_list_id: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class RouteTable:
     route_table_id: str
     vpc_id: str
@@ -135,13 +135,13 @@ class RouteTable:
     routes: list[Route]
 
 
-@dataclass
+@dataclass(slots=True)
 class InternetGateway:
     gateway_id: str
     attachments: dict[str, str]  # VPC id -> attachment state ("available" when attached)
 
 
-@dataclass
+@dataclass(slots=True)
 class NatGateway:
     nat_gateway_id: str
     vpc_id: str
@@ -150,7 +150,7 @@ class NatGateway:
     connectivity: str = "public"
 
 
-@dataclass
+@dataclass(slots=True)
 class VpcEndpoint:
     endpoint_id: str
     vpc_id: str
@@ -194,7 +194,7 @@ def peer_key(account_id: str, region: str) -> str:
     return f"{account_id}/{region}"
 
 
-@dataclass
+@dataclass(slots=True)
 class NaclEntry:
     rule_number: int
     egress: bool
@@ -205,7 +205,7 @@ class NaclEntry:
     port_to: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class NetworkAcl:
     acl_id: str
     vpc_id: str
@@ -214,7 +214,7 @@ class NetworkAcl:
     entries: list[NaclEntry]
 
 
-@dataclass
+@dataclass(slots=True)
 class SgRule:
     protocol: str  # "-1" all, "tcp", "6", …
     from_port: int | None
@@ -224,7 +224,7 @@ class SgRule:
     prefix_lists: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class SecurityGroup:
     group_id: str
     vpc_id: str

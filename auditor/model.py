@@ -46,7 +46,7 @@ class Verdict(StrEnum):
 Evidence = dict[str, str | list[str]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     check_id: str
     status: Status
@@ -79,7 +79,7 @@ class Finding:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class ModeVerdict:
     verdict: Verdict
     blocking: list[str]

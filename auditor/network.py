@@ -168,7 +168,7 @@ def effective_route_table(
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """One routable CIDR of a route (a prefix-list route gives one per CIDR of its list)."""
 

@@ -12,7 +12,7 @@ from auditor.inventory import ReadError
 from auditor.model import Evidence, Status
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Outcome:
     status: Status
     message: str

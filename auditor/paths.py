@@ -42,7 +42,7 @@ NETWORK = ("db", "subnet", "vpc", "route", "gateway")
 _RANK = {"fail": 0, "unknown": 1, "warn": 2, "pass": 3, "skip": 4, "not checked": 5, "unreached": 6}
 
 
-@dataclass
+@dataclass(slots=True)
 class Hop:
     kind: str  # one of HOP_ORDER
     label: str  # what it is: ids, as the account names them
