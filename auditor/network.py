@@ -282,20 +282,49 @@ def gateway_endpoint_space(
     )
 
 
-def attached_gateways(vpc_id: str, gateways: list[InternetGateway]) -> list[str]:
-    """Internet gateways attached to the VPC (attachment state `available`, as the API says)."""
-    return sorted(g.gateway_id for g in gateways if g.attachments.get(vpc_id) == "available")
+def gateways_by_vpc(gateways: list[InternetGateway]) -> dict[str, list[str]]:
+    """VPC id -> the internet gateways attached to it (attachment state `available`, as the API
+    says), sorted: the Region's gateways read once, not once per VPC or subnet that asks."""
+    attached: dict[str, list[str]] = {}
+    for g in gateways:
+        for vpc_id, state in g.attachments.items():
+            if state == "available":
+                attached.setdefault(vpc_id, []).append(g.gateway_id)
+    return {vpc_id: sorted(ids) for vpc_id, ids in attached.items()}
+
+
+def attached_gateways(
+    vpc_id: str, gateways: list[InternetGateway], index: dict[str, list[str]] | None = None
+) -> list[str]:
+    """Internet gateways attached to the VPC; ``index``: `gateways_by_vpc(gateways)`, kept."""
+    return list((index if index is not None else gateways_by_vpc(gateways)).get(vpc_id, []))
 
 
 # --- network ACLs ------------------------------------------------------------------------------
 
 
-def acl_of(subnet: Subnet, acls: list[NetworkAcl]) -> NetworkAcl | None:
-    """The subnet's network ACL: its explicit association, else the VPC's default ACL."""
+AclIndex = tuple[dict[str, NetworkAcl], dict[str, NetworkAcl]]
+
+
+def acl_index(acls: list[NetworkAcl]) -> AclIndex:
+    """(subnet id -> its associated ACL, VPC id -> its default ACL), first match as listed."""
+    explicit: dict[str, NetworkAcl] = {}
+    default: dict[str, NetworkAcl] = {}
     for acl in acls:
-        if subnet.subnet_id in acl.subnet_ids:
-            return acl
-    return next((a for a in acls if a.vpc_id == subnet.vpc_id and a.default), None)
+        for subnet_id in acl.subnet_ids:
+            explicit.setdefault(subnet_id, acl)
+        if acl.default:
+            default.setdefault(acl.vpc_id, acl)
+    return explicit, default
+
+
+def acl_of(
+    subnet: Subnet, acls: list[NetworkAcl], index: AclIndex | None = None
+) -> NetworkAcl | None:
+    """The subnet's network ACL: its explicit association, else the VPC's default ACL.
+    ``index``: `acl_index(acls)`, when the caller keeps one."""
+    explicit, default = index if index is not None else acl_index(acls)
+    return explicit.get(subnet.subnet_id) or default.get(subnet.vpc_id)
 
 
 def _tcp(protocol: str) -> bool:

@@ -15,6 +15,7 @@ from auditor.network import (
     Stray,
     attached_gateways,
     gateway_endpoint_space,
+    gateways_by_vpc,
     public_space,
     strays,
 )
@@ -100,7 +101,9 @@ def _route_internet(unit: RegionInventory, subnet: Subnet) -> Outcome:
         return unknown(
             f"internet gateways of {subnet.vpc_id}", unit.error_for("DescribeInternetGateways")
         )
-    igws = attached_gateways(subnet.vpc_id, unit.internet_gateways)
+    gateways = unit.internet_gateways
+    index = unit.derived("gateways_by_vpc", None, lambda: gateways_by_vpc(gateways))
+    igws = attached_gateways(subnet.vpc_id, gateways, index)
     space = public_space(gateway_endpoint_space(candidates))
     stray = strays(candidates, space, lambda r: r.target in igws and r.state == "active")
     evidence: Evidence = {

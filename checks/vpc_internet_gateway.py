@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from auditor import constants as parts
 from auditor.model import Finding, Mode, Status
-from auditor.network import attached_gateways
+from auditor.network import attached_gateways, gateways_by_vpc
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
@@ -36,7 +36,8 @@ class InternetGatewayAttached(Check):
             error = ctx.region.error_for("DescribeInternetGateways")
             yield ctx.unknown(f"internet gateways of {vpc_id}", error, resource_id=vpc_id)
             return
-        attached = attached_gateways(vpc_id, gateways)
+        index = ctx.region.derived("gateways_by_vpc", None, lambda: gateways_by_vpc(gateways))
+        attached = attached_gateways(vpc_id, gateways, index)
         if attached:
             yield ctx.finding(
                 Status.PASS,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Network
 
-from auditor.inventory import RegionInventory, VpcEndpoint
+from auditor.inventory import RegionInventory, SecurityGroup, VpcEndpoint
 from auditor.model import Status
 from auditor.network import sg_admits
 
@@ -41,7 +41,9 @@ def _admits_https(
                 None,
             )
         ]
-    rules = [r for g in groups if g.group_id in endpoint.security_group_ids for r in g.ingress]
+    by_id = unit.derived("groups_by_id", None, lambda: _by_id(groups))
+    chosen = sorted(p for g in set(endpoint.security_group_ids) for p in by_id.get(g, []))
+    rules = [r for _, group in chosen for r in group.ingress]  # in the order AWS listed them
     verdicts = {sg_admits(rules, 443, net, unit.prefix_lists) for net in peer}
     if verdicts == {"cidr"}:
         return []
@@ -81,3 +83,11 @@ def _admits_https(
             f"--port 443 --cidr {peer[0]}",
         )
     ]
+
+
+def _by_id(groups: list[SecurityGroup]) -> dict[str, list[tuple[int, SecurityGroup]]]:
+    """Group id -> (its place in the Region's list, the group): read once, not per endpoint."""
+    out: dict[str, list[tuple[int, SecurityGroup]]] = {}
+    for i, g in enumerate(groups):
+        out.setdefault(g.group_id, []).append((i, g))
+    return out

@@ -62,4 +62,14 @@ def _endpoints(unit: RegionInventory, vpc_id: str) -> list[VpcEndpoint] | Outcom
         return shared
     if unit.vpc_endpoints is None:
         return unknown(f"VPC endpoints of {vpc_id}", unit.error_for("DescribeVpcEndpoints"))
-    return [e for e in unit.vpc_endpoints if e.vpc_id == vpc_id]
+    endpoints = unit.vpc_endpoints
+    by_vpc = unit.derived("endpoints_by_vpc", None, lambda: _by_vpc(endpoints))
+    return list(by_vpc.get(vpc_id, []))
+
+
+def _by_vpc(endpoints: list[VpcEndpoint]) -> dict[str, list[VpcEndpoint]]:
+    """The Region's endpoints by VPC, in the order listed (read once, not once per VPC)."""
+    out: dict[str, list[VpcEndpoint]] = {}
+    for e in endpoints:
+        out.setdefault(e.vpc_id, []).append(e)
+    return out

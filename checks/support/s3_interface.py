@@ -39,7 +39,7 @@ from auditor.outcome import Outcome, unknown
 from auditor.workers import worker_peer
 from checks.base import CheckContext
 from checks.support.endpoint_groups import RANK, admits_https, worst
-from checks.support.route_tables import effective_table
+from checks.support.route_tables import effective_table, vpc_endpoints
 from checks.support.shared_vpc import unknown_shared
 
 
@@ -58,7 +58,8 @@ def s3_interface_path(ctx: CheckContext, region: str) -> Outcome:
     if region == unit.region:
         if unit.vpc_endpoints is None:
             return unknown(f"VPC endpoints of {vpc_id}", unit.error_for("DescribeVpcEndpoints"))
-        local = s3_interfaces(unit.vpc_endpoints, vpc_id, region)
+        in_vpc = vpc_endpoints(unit, vpc_id)  # indexed once per unit
+        local = s3_interfaces(in_vpc if isinstance(in_vpc, list) else [], vpc_id, region)
         ready = [e for e in local if available(e.state)]
         if ready:
             judged.append(local_endpoint(unit, vpc_id, ready, workers))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from auditor.inventory import NetworkAcl, RegionInventory, Subnet
 from auditor.model import Finding, Mode
-from auditor.network import acl_of
+from auditor.network import acl_index, acl_of
 from checks.base import CheckContext
 from checks.support.shared_vpc import unknown_shared
 
@@ -34,4 +34,5 @@ def worker_acls(ctx: CheckContext, mode: Mode) -> Subnet | Finding | None:
 def subnet_acl(unit: RegionInventory, subnet: Subnet) -> NetworkAcl | None:
     """The subnet's network ACL (network.acl_of), looked up once per subnet of the unit."""
     acls = unit.network_acls or []
-    return unit.derived("acl_of", subnet.subnet_id, lambda: acl_of(subnet, acls))
+    index = unit.derived("acl_index", None, lambda: acl_index(acls))
+    return unit.derived("acl_of", subnet.subnet_id, lambda: acl_of(subnet, acls, index))
