@@ -611,19 +611,21 @@ def finish(
     color: str = "auto",
 ) -> int:
     """Publish the reports (reports.publish), print the summary, return the exit code."""
+    from auditor import heap
     from auditor.run import nothing_audited, utc_now
     from reports.publish import publish
 
     failure = nothing_audited(result)
-    published = publish(
-        result.to_dict(),
-        formats,
-        output_dir,
-        utc_now(),
-        redact=redact,
-        baseline=baseline,
-        keep=keep,
-    )
+    with heap.kept():
+        published = publish(
+            result.to_dict(),
+            formats,
+            output_dir,
+            utc_now(),
+            redact=redact,
+            baseline=baseline,
+            keep=keep,
+        )
     for removed in published.removed:
         logging.getLogger(__name__).info("removed %s (--keep %d)", removed, keep)
     if not quiet:

@@ -99,10 +99,9 @@ def run_audit(
     else:
         inventory = gather(options, session(), started, progress)
         inventory.read_at = generated.strftime("%Y-%m-%dT%H:%M:%SZ")
-    heap.settle()  # the inventory is kept to the end
-    result = judge(inventory, options, checks, started, generated)
+    with heap.kept():
+        result = judge(inventory, options, checks, started, generated)
     result.worker_config_replaced = replaced
-    heap.settle()  # and so are the findings
     if options.from_snapshot is not None:
         result.read_at = inventory.read_at or "an unrecorded time (an older snapshot)"
     return result
