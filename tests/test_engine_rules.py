@@ -319,3 +319,24 @@ def test_the_path_names_the_region_of_a_db_instance_in_a_local_zone():
     labels = {m: mv.path[5].label for m, mv in target.modes.items()}
     assert labels[Mode.PUBLIC] == "internet: AWS endpoints of us-west-2"
     assert labels[Mode.PRIVATE] == "AWS services of us-west-2 (PrivateLink)"
+
+
+def test_the_collector_is_off_only_while_findings_and_reports_are_built():
+    import gc
+
+    from auditor import heap
+
+    assert gc.isenabled()
+    with heap.kept():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with heap.kept():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()
+    with pytest.raises(RuntimeError), heap.kept():
+        raise RuntimeError
+    assert gc.isenabled()
