@@ -3,7 +3,6 @@ reports that leave the company (ARNs, the caller and file names included)."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any
 
@@ -11,6 +10,8 @@ ACCOUNT_ID = re.compile(r"(?<!\d)\d{12}(?!\d)")
 
 
 def placeholder(account_id: str) -> str:
+    import hashlib  # here, not at the top: `preflight --version` starts without it
+
     return "acct-" + hashlib.sha256(f"preflight-redact:{account_id}".encode()).hexdigest()[:8]
 
 
