@@ -29,6 +29,16 @@ from auditor.inventory import (
 )
 
 EVERYWHERE = IPv4Network("0.0.0.0/0")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def network(cidr: str) -> IPv4Network:
+    """``cidr`` as an IPv4 network (host bits ignored, as AWS does), parsed once per address:
+    the same subnet and route CIDRs were parsed again for every target and mode that asked.
+    The objects are immutable, so sharing them is safe."""
+    return IPv4Network(cidr, strict=False)
+
+
 NOT_PUBLIC = tuple(
     IPv4Network(c)
     for c in (
@@ -189,7 +199,7 @@ def expand(
         if route.state == "blackhole":
             continue
         if route.destination:
-            net = IPv4Network(route.destination, strict=False)
+            net = network(route.destination)
             rank = PROPAGATED_RANK if route.origin == PROPAGATED else STATIC
             out.append(Candidate(net, route, rank, order))
         elif route.prefix_list_id:
@@ -197,11 +207,7 @@ def expand(
             if cidrs is None:
                 unread.append(route.prefix_list_id)
                 continue
-            out += [
-                Candidate(IPv4Network(c, strict=False), route, PREFIX_LIST, order)
-                for c in cidrs
-                if ":" not in c
-            ]
+            out += [Candidate(network(c), route, PREFIX_LIST, order) for c in cidrs if ":" not in c]
     return out, unread
 
 
@@ -359,7 +365,7 @@ def _acl_denials(
         lo, hi = _port_range(protocol, port_from, port_to)
         if hi < ports[0] or lo > ports[1]:
             continue
-        hit = intersect(remaining, [IPv4Network(cidr, strict=False)])
+        hit = intersect(remaining, [network(cidr)])
         if not hit:
             continue
         if action == "deny":
@@ -412,7 +418,7 @@ def sg_admits(
                 unread = True
             else:
                 cidrs += entries
-        if any(peer.subnet_of(IPv4Network(c, strict=False)) for c in cidrs if ":" not in c):
+        if any(peer.subnet_of(network(c)) for c in cidrs if ":" not in c):
             return "cidr"
         by_reference = by_reference or bool(rule.groups)
     if unread:

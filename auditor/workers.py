@@ -17,7 +17,7 @@ from typing import Protocol
 
 from auditor.inventory import DBInstance, RegionInventory, Subnet, WorkerConfig
 from auditor.model import Mode, Status
-from auditor.network import available
+from auditor.network import available, network
 from auditor.outcome import Outcome
 
 
@@ -148,11 +148,11 @@ class WorkerPlans:
 def worker_peer(unit: RegionInventory, db: DBInstance, plan: Plan) -> list[IPv4Network] | None:
     """The addresses a worker would have: the best candidate's CIDR, else the VPC's CIDRs."""
     if plan.best is not None:
-        return [IPv4Network(plan.best.cidr, strict=False)]
+        return [network(plan.best.cidr)]
     vpc = unit.vpcs.get(db.vpc_id or "")
     if vpc is None or vpc.cidrs is None:
         return None
-    return [IPv4Network(c, strict=False) for c in vpc.cidrs]
+    return [network(c) for c in vpc.cidrs]
 
 
 __all__ = ["Plan", "SubnetRule", "WorkerPlans", "worker_peer"]

@@ -6,12 +6,11 @@ that drops the port makes the worker's database connection time out. It warns, n
 from __future__ import annotations
 
 from collections.abc import Iterator
-from ipaddress import IPv4Network
 from typing import ClassVar
 
 from auditor import constants as parts
 from auditor.model import Finding, Mode, Severity, Status
-from auditor.network import acl_denials
+from auditor.network import acl_denials, network
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
@@ -50,12 +49,12 @@ class DbPortNacl(Check):
             )
             return
         port = (db.port, db.port)
-        worker = [IPv4Network(best.cidr, strict=False)]
+        worker = [network(best.cidr)]
         db_subnets = unit.subnets_of(db.subnet_ids)
         problems: list[str] = []
         worker_acl = subnet_acl(unit, best)
         for s in db_subnets:
-            db_net = [IPv4Network(s.cidr, strict=False)]
+            db_net = [network(s.cidr)]
             db_acl = subnet_acl(unit, s)
             if worker_acl is not None and acl_denials(worker_acl, True, port, db_net):
                 problems.append(f"{worker_acl.acl_id} denies TCP {db.port} out to {s.cidr}")

@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from auditor import constants as parts
 from auditor.model import Finding, Mode, Severity, Status
-from auditor.network import acl_denials, public_space
+from auditor.network import acl_denials, network, public_space
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
@@ -49,7 +49,7 @@ class SubnetNacl(Check):
         else:
             vpc = unit.vpcs.get(db.vpc_id or "")
             cidrs = vpc.cidrs if vpc and vpc.cidrs else [best.cidr]
-            space, where = [IPv4Network(c, strict=False) for c in cidrs], "the VPC's endpoints"
+            space, where = [network(c) for c in cidrs], "the VPC's endpoints"
         out = acl_denials(acl, True, (443, 443), space)
         back = acl_denials(acl, False, EPHEMERAL, space)
         evidence: dict[str, str | list[str]] = {"subnet": best.subnet_id, "network_acl": acl.acl_id}

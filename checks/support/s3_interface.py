@@ -35,6 +35,7 @@ from auditor.network import (
     s3_interfaces,
     strays,
 )
+from auditor.network import network as ip_network
 from auditor.outcome import Outcome, unknown
 from auditor.workers import worker_peer
 from checks.base import CheckContext
@@ -163,7 +164,7 @@ def via_peering(
         f"{a} and {b}"
         for a in own.cidrs
         for b in other.cidrs
-        if IPv4Network(a, strict=False).overlaps(IPv4Network(b, strict=False))
+        if ip_network(a).overlaps(ip_network(b))
     ]
     if overlap:
         return Outcome(
@@ -175,7 +176,7 @@ def via_peering(
             None,
             evidence,
         )
-    there = [IPv4Network(c, strict=False) for c in other.cidrs]
+    there = [ip_network(c) for c in other.cidrs]
     outbound = route_to_peer(ctx, pcx, there, worker_subnet)
     if outbound is not None:
         return replace(outbound, evidence={**evidence, **outbound.evidence})
