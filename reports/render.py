@@ -148,9 +148,27 @@ def json_chunks(report: dict[str, Any]) -> Iterator[str]:
     yield "\n}\n"
 
 
+class _ReportEnvironment(jinja2.Environment):
+    """`x.name` on a report dict looks the key up first. Jinja tries the attribute first, and a
+    plain dict has no attribute but its methods, so each lookup raised and caught an
+    AttributeError (most of a large HTML report's rendering); for a name that is not a dict
+    method the answer is the same, and a method name goes the usual way."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_METHODS:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
+_DICT_METHODS = frozenset(dir(dict))
+
+
 @cache
 def _environment(html: bool) -> jinja2.Environment:
-    env = jinja2.Environment(
+    env = _ReportEnvironment(
         loader=jinja2.PackageLoader("reports", "templates"),
         autoescape=html,
         trim_blocks=True,
