@@ -389,3 +389,16 @@ def test_ids_in_a_fix_message_never_break_at_their_hyphen(demo_report):
 def test_markdown_escaping_of_a_whole_text_is_the_escaping_of_each_word(text):
     """md_escape substitutes over the joined text when no word needs a code span."""
     assert md_escape(text) == " ".join(_md_word(w) for w in text.split())
+
+
+def test_a_report_key_named_like_a_dict_method_does_not_shadow_it(demo_report):
+    """Templates call t.get("policy"): an edited report whose target has a "get" key renders
+    as before (the key-first lookup leaves dict method names alone)."""
+    edited = json.loads(json.dumps(demo_report))
+    edited["targets"][0]["get"] = "not a method"
+    edited["targets"][0]["policy"] = "nightly"
+
+    html = render(edited, "html")
+
+    assert "Veeam policy nightly" in html
+    assert "not a method" not in html
