@@ -58,7 +58,8 @@ def publish(
     """Write the report in every format (timestamped and latest.*), atomically."""
     report = prepare(report, redact, baseline)
     accounts = [str(a["account_id"]) for a in report["accounts"]]  # redacted with the report
-    outputs = {FORMATS[fmt]: render_chunks(report, fmt) for fmt in dict.fromkeys(formats)}
+    views: dict[str, Any] = {}  # derived once for every format of this report
+    outputs = {FORMATS[fmt]: render_chunks(report, fmt, views) for fmt in dict.fromkeys(formats)}
     try:
         paths = write_reports(outputs, output_dir, report_stem(accounts, when))
         removed = prune(output_dir, keep, report_who(accounts)) if keep is not None else []

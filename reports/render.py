@@ -52,9 +52,12 @@ def render(report: dict[str, Any], fmt: str) -> str:
     return "".join(render_chunks(report, fmt))
 
 
-def render_chunks(report: dict[str, Any], fmt: str) -> Iterator[str]:
+def render_chunks(
+    report: dict[str, Any], fmt: str, views: dict[str, Any] | None = None
+) -> Iterator[str]:
     """The report as text in ``fmt``, piece by piece: a large JSON or HTML report is written as
-    it is made instead of being held whole (reports.files.write_reports)."""
+    it is made instead of being held whole (reports.files.write_reports). ``views``: where the
+    formats of one report keep what the templates show, derived once for HTML and Markdown."""
     if fmt == "json":
         yield from json_chunks(report)
         return
@@ -66,7 +69,12 @@ def render_chunks(report: dict[str, Any], fmt: str) -> Iterator[str]:
     if fmt not in ("html", "md"):
         raise UnknownFormat(f"unknown report format {fmt!r} (known: {', '.join(FORMATS)})")
     template = _environment(fmt == "html").get_template(f"report.{fmt}.j2")
-    context = {"r": report, "v": view(report), "not_checked": NOT_CHECKED}
+    shown = views.get("view") if views is not None else None
+    if shown is None:
+        shown = view(report)
+        if views is not None:
+            views["view"] = shown
+    context = {"r": report, "v": shown, "not_checked": NOT_CHECKED}
     if fmt == "md":  # wrapped as a whole (a paragraph may span the template's pieces)
         yield wrap_markdown(template.render(context) + "\n")
         return
