@@ -15,6 +15,7 @@ import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, summarize_address_range
+from typing import TypeVar
 
 from auditor.inventory import (
     InternetGateway,
@@ -146,23 +147,46 @@ def contains(nets: Iterable[IPv4Network], address: IPv4Address) -> bool:
     return any(address in n for n in nets)
 
 
+Item = TypeVar("Item")
+
+
+def grouped(items: Iterable[Item], key: Callable[[Item], str]) -> dict[str, list[Item]]:
+    """``items`` by ``key``, each group in the order listed: an index made once per unit where a
+    scan of the Region's list per VPC or per endpoint grew with the square of its size."""
+    out: dict[str, list[Item]] = {}
+    for item in items:
+        out.setdefault(key(item), []).append(item)
+    return out
+
+
 # --- route tables ------------------------------------------------------------------------------
+
+
+Associated = TypeVar("Associated", RouteTable, NetworkAcl)
+
+
+def associations(
+    items: list[Associated], fallback: Callable[[Associated], bool]
+) -> tuple[dict[str, Associated], dict[str, Associated]]:
+    """(subnet id -> the item explicitly associated with it, VPC id -> its ``fallback`` item:
+    the main route table, the default network ACL), first match in the order AWS listed
+    them: a Region's list is scanned once, not once per subnet that asks."""
+    explicit: dict[str, Associated] = {}
+    fallbacks: dict[str, Associated] = {}
+    for item in items:
+        for subnet_id in item.subnet_ids:
+            explicit.setdefault(subnet_id, item)
+        if fallback(item):
+            fallbacks.setdefault(item.vpc_id, item)
+    return explicit, fallbacks
 
 
 TableIndex = tuple[dict[str, RouteTable], dict[str, RouteTable]]
 
 
 def route_table_index(tables: list[RouteTable]) -> TableIndex:
-    """(subnet id -> its explicitly associated table, VPC id -> its main table), first match
-    in the order AWS listed them: a Region's tables are scanned once, not once per subnet."""
-    explicit: dict[str, RouteTable] = {}
-    main: dict[str, RouteTable] = {}
-    for table in tables:
-        for subnet_id in table.subnet_ids:
-            explicit.setdefault(subnet_id, table)
-        if table.main:
-            main.setdefault(table.vpc_id, table)
-    return explicit, main
+    """(subnet id -> its explicitly associated table, VPC id -> its main table)."""
+    return associations(tables, lambda table: table.main)
 
 
 def effective_route_table(
@@ -313,15 +337,8 @@ AclIndex = tuple[dict[str, NetworkAcl], dict[str, NetworkAcl]]
 
 
 def acl_index(acls: list[NetworkAcl]) -> AclIndex:
-    """(subnet id -> its associated ACL, VPC id -> its default ACL), first match as listed."""
-    explicit: dict[str, NetworkAcl] = {}
-    default: dict[str, NetworkAcl] = {}
-    for acl in acls:
-        for subnet_id in acl.subnet_ids:
-            explicit.setdefault(subnet_id, acl)
-        if acl.default:
-            default.setdefault(acl.vpc_id, acl)
-    return explicit, default
+    """(subnet id -> its associated ACL, VPC id -> its default ACL)."""
+    return associations(acls, lambda acl: acl.default)
 
 
 def acl_of(

@@ -125,10 +125,6 @@ def wrap_markdown(text: str, width: int = MD_WIDTH) -> str:
     return "\n".join(out)
 
 
-def json_text(report: dict[str, Any]) -> str:
-    return "".join(json_chunks(report))
-
-
 def json_chunks(report: dict[str, Any]) -> Iterator[str]:
     """The report as JSON: its top level indented, each item of a top-level list (a target, a
     finding, an error) on a line of its own. Python's indenting encoder is pure Python and

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from ipaddress import IPv4Network
 
-from auditor.inventory import RegionInventory, SecurityGroup, VpcEndpoint
+from auditor.inventory import RegionInventory, VpcEndpoint
 from auditor.model import Status
-from auditor.network import sg_admits
+from auditor.network import grouped, sg_admits
 
 Problem = tuple[Status, str, str | None]  # (status, sentence, fix)
 RANK = {Status.PASS: 0, Status.WARN: 1, Status.UNKNOWN: 2, Status.FAIL: 3}
@@ -41,7 +41,9 @@ def _admits_https(
                 None,
             )
         ]
-    by_id = unit.derived("groups_by_id", None, lambda: _by_id(groups))
+    by_id = unit.derived(
+        "groups_by_id", None, lambda: grouped(enumerate(groups), lambda p: p[1].group_id)
+    )
     chosen = sorted(p for g in set(endpoint.security_group_ids) for p in by_id.get(g, []))
     rules = [r for _, group in chosen for r in group.ingress]  # in the order AWS listed them
     verdicts = {sg_admits(rules, 443, net, unit.prefix_lists) for net in peer}
@@ -83,11 +85,3 @@ def _admits_https(
             f"--port 443 --cidr {peer[0]}",
         )
     ]
-
-
-def _by_id(groups: list[SecurityGroup]) -> dict[str, list[tuple[int, SecurityGroup]]]:
-    """Group id -> (its place in the Region's list, the group): read once, not per endpoint."""
-    out: dict[str, list[tuple[int, SecurityGroup]]] = {}
-    for i, g in enumerate(groups):
-        out.setdefault(g.group_id, []).append((i, g))
-    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from auditor.inventory import RegionInventory, Subnet, VpcEndpoint
 from auditor.model import Status
-from auditor.network import Candidate, effective_route_table, expand, route_table_index
+from auditor.network import Candidate, effective_route_table, expand, grouped, route_table_index
 from auditor.outcome import Outcome, unknown
 from checks.support.shared_vpc import unknown_shared
 
@@ -63,13 +63,5 @@ def _endpoints(unit: RegionInventory, vpc_id: str) -> list[VpcEndpoint] | Outcom
     if unit.vpc_endpoints is None:
         return unknown(f"VPC endpoints of {vpc_id}", unit.error_for("DescribeVpcEndpoints"))
     endpoints = unit.vpc_endpoints
-    by_vpc = unit.derived("endpoints_by_vpc", None, lambda: _by_vpc(endpoints))
+    by_vpc = unit.derived("endpoints_by_vpc", None, lambda: grouped(endpoints, lambda e: e.vpc_id))
     return list(by_vpc.get(vpc_id, []))
-
-
-def _by_vpc(endpoints: list[VpcEndpoint]) -> dict[str, list[VpcEndpoint]]:
-    """The Region's endpoints by VPC, in the order listed (read once, not once per VPC)."""
-    out: dict[str, list[VpcEndpoint]] = {}
-    for e in endpoints:
-        out.setdefault(e.vpc_id, []).append(e)
-    return out
