@@ -86,24 +86,29 @@ class WorkerPlans:
             mode: sorted((r for r in rules if mode in r.subnet_modes), key=lambda r: r.id)
             for mode in Mode
         }
-        self._cache: dict[tuple[object, ...], Plan] = {}
+        self._cache: dict[tuple[str, Mode], Plan] = {}  # by DB instance and mode
+        self._shared: dict[tuple[object, ...], Plan] = {}  # by what a plan depends on
         self._in_az: dict[tuple[str | None, str | None], list[Subnet]] = {}
         for subnet in unit.subnets or []:
             self._in_az.setdefault((subnet.vpc_id, subnet.availability_zone), []).append(subnet)
 
     def plan(self, db: DBInstance, mode: Mode) -> Plan:
+        plan = self._cache.get((db.db_instance_id, mode))  # asked by every check, every mode
+        if plan is None:
+            plan = self._cache[db.db_instance_id, mode] = self._shared_plan(db, mode)
+        return plan
+
+    def _shared_plan(self, db: DBInstance, mode: Mode) -> Plan:
         rules = [r for r in self.rules[mode] if r.applies_to(db)]
         # A plan depends on the DB instance only through its VPC and AZ, and through the rules
         # that apply to its engine, unless one of those rules looks at the DB instance itself:
         # DB instances side by side share one plan.
-        key: tuple[object, ...] = (
-            (db.db_instance_id, mode)
-            if any(getattr(r, "subnet_rule_uses_db", True) for r in rules)
-            else (db.vpc_id, db.availability_zone, mode, *(r.id for r in rules))
-        )
-        plan = self._cache.get(key)
+        if any(getattr(r, "subnet_rule_uses_db", True) for r in rules):
+            return self._make(db, mode, rules)
+        key = (db.vpc_id, db.availability_zone, mode, *(r.id for r in rules))
+        plan = self._shared.get(key)
         if plan is None:
-            plan = self._cache[key] = self._make(db, mode, rules)
+            plan = self._shared[key] = self._make(db, mode, rules)
         return plan
 
     def _make(self, db: DBInstance, mode: Mode, rules: list[SubnetRule]) -> Plan:

@@ -10,6 +10,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Mapping
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
@@ -93,20 +94,17 @@ def write_reports(outputs: Mapping[str, Iterable[str]], output_dir: Path, stem: 
     interrupted midway leaves all the previous files as they were."""
     written: list[Path] = []
     staged: list[_Staged] = []
-    try:
+    with ExitStack() as leaving:  # discards whatever was not committed
         for ext, pieces in outputs.items():
             stamped = output_dir / f"{stem}.{ext}"
-            files = _Staged([stamped, output_dir / f"latest.{ext}"])
-            staged.append(files.__enter__())
+            files = leaving.enter_context(_Staged([stamped, output_dir / f"latest.{ext}"]))
             for piece in pieces:
                 files.write(piece)
             files.close()
+            staged.append(files)
             written.append(stamped)
         for files in staged:
             files.commit()
-    finally:
-        for files in staged:
-            files.discard()
     return written
 
 
