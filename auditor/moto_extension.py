@@ -168,7 +168,35 @@ def install() -> None:
     setattr(ServiceQuotasBackend, "get_service_quota", get_service_quota)  # noqa: B010
     _install_shares()
     _install_method_names()
+    _index_access_keys()
     _installed = True
+
+
+def _index_access_keys() -> None:
+    """moto finds the account a request's access key belongs to by scanning every account's
+    IAM backend, in every partition, on every request: a moto server holding a thousand
+    accounts spent most of its time there (benchmarks/accounts.py), which no real endpoint does.
+    The account found is remembered per key and checked again, with moto's own test, before it
+    is used; a key not remembered, or no longer in that account, is looked up moto's way."""
+    import moto.iam.models as iam
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.utilities.utils import PARTITION_NAMES
+
+    scan = iam.get_account_id_from
+    found: dict[str, str] = {}
+
+    def get_account_id_from(access_key: str) -> str:
+        account = found.get(access_key)
+        if account is not None and account in iam.iam_backends:
+            backends = iam.iam_backends[account]
+            if any(access_key in backends[p].access_keys for p in PARTITION_NAMES):
+                return account
+        account = scan(access_key)
+        if account != DEFAULT_ACCOUNT_ID:
+            found[access_key] = account
+        return account
+
+    iam.get_account_id_from = get_account_id_from
 
 
 def _install_method_names() -> None:
