@@ -14,7 +14,7 @@ from typing import ClassVar
 from auditor import constants as parts
 from auditor.inventory import SecurityGroup
 from auditor.model import Finding, Mode, Status
-from auditor.network import EVERYWHERE, available, is_service, sg_admits
+from auditor.network import EVERYWHERE, available, is_service, network, sg_admits
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
@@ -153,7 +153,7 @@ class WorkerSecurityGroup(Check):
                 resource_id=gid,
                 modes=[mode],
             )
-        nets = [IPv4Network(c, strict=False) for c in unit.s3_ranges]
+        nets = [network(c) for c in unit.s3_ranges]
         verdicts = {sg_admits(egress, 443, n, unit.prefix_lists) for n in nets}
         if not nets or verdicts != {"cidr"}:
             return None

@@ -69,12 +69,10 @@ def render_chunks(
     if fmt not in ("html", "md"):
         raise UnknownFormat(f"unknown report format {fmt!r} (known: {', '.join(FORMATS)})")
     template = _environment(fmt == "html").get_template(f"report.{fmt}.j2")
-    shown = views.get("view") if views is not None else None
-    if shown is None:
-        shown = view(report)
-        if views is not None:
-            views["view"] = shown
-    context = {"r": report, "v": shown, "not_checked": NOT_CHECKED}
+    views = {} if views is None else views
+    if "view" not in views:
+        views["view"] = view(report)
+    context = {"r": report, "v": views["view"], "not_checked": NOT_CHECKED}
     if fmt == "md":  # wrapped as a whole (a paragraph may span the template's pieces)
         yield wrap_markdown(template.render(context) + "\n")
         return
