@@ -11,10 +11,11 @@ import importlib.metadata
 import logging
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
-from auditor import scope
+from auditor import forked, scope
 from auditor.constants import INVENTORY_PARTS
 from auditor.errors import PreflightError
 from auditor.inventory import DBInstance, Inventory, RegionInventory, RepositoryAccount
@@ -166,67 +167,129 @@ def _prerequisite_order(
     return ordered
 
 
+# From this many DB instances on (in at least two units), units are judged side by side in
+# forked children (auditor.forked): below it a fork and the pickled findings cost more than
+# they save.
+PARALLEL_FROM = 1000
+
+
+@dataclass(slots=True)
+class _UnitOutcome:
+    info: UnitInfo
+    skipped: list[SkippedInstance]
+    findings: list[Finding]
+    targets: list[TargetResult]
+    found: list[str]
+
+
 def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> AuditResult:
     """Run every check over every target of every readable unit; fold verdicts."""
     requested = inventory.requested_db_instances
-    units: list[UnitInfo] = []
-    targets: list[TargetResult] = []
-    skipped: list[SkippedInstance] = []
-    findings: list[Finding] = []
-    found: set[str] = set()
-    by_id = {c.id: c for c in checks}
-    subnet_rules = [c for c in checks if c.subnet_modes]
-    hop_of = {c.id: c.path_hop for c in checks}  # where each check sits on the drawn path
     veeam = VeeamConfig.from_dict(inventory.veeam_config) if inventory.veeam_config else None
-    for unit in inventory.regions:
-        if unit.db_instances is None:
-            error = unit.error_for("DescribeDBInstances") or (
-                unit.errors[0] if unit.errors else None
-            )
-            reason = error.explain() if error else "the DB instances were not read"
-            units.append(UnitInfo(unit.account_id, unit.region, "unknown", reason))
-            continue
-        units.append(UnitInfo(unit.account_id, unit.region, "audited"))
-        selected = scope.select(unit.db_instances, requested)
-        skipped += [
-            SkippedInstance(unit.account_id, unit.region, db.db_instance_id, db.engine, reason)
-            for db, reason in selected.skipped
-        ]
-        config = unit_worker_config(unit, selected.targets, veeam, inventory.worker_config)
-        plans = WorkerPlans(unit, config, subnet_rules)
-        region_findings = run_region(unit, selected.targets, checks, plans)
-        findings += region_findings
-        for db in selected.targets:
-            found.add(db.db_instance_id)
-            target_findings = run_target(
-                unit, db, checks, plans, veeam, inventory.repositories, inventory.peer_networks
-            )
-            findings += target_findings
-            applicable = [f for f in region_findings if by_id[f.check_id].applies_to(db)]
-            result = fold(unit, db, target_findings + applicable, headline, plans, hop_of)
-            chosen = (
-                veeam.policy_for(db.db_instance_id, unit.account_id, unit.region) if veeam else None
-            )
-            result.policy = chosen.name if chosen else None
-            targets.append(result)
+    judge = partial(_evaluate_unit, inventory, checks, headline, veeam)
+    outcomes = _each_unit(inventory.regions, judge)
+    findings = [f for o in outcomes for f in o.findings]
     reported = {f.check_id for f in findings}
     return AuditResult(
         worker_network=headline,
         accounts=list(inventory.accounts),
         regions=sorted(u.region for u in inventory.regions),
-        units=units,
-        targets=targets,
-        skipped=skipped,
+        units=[o.info for o in outcomes],
+        targets=[t for o in outcomes for t in o.targets],
+        skipped=[s for o in outcomes for s in o.skipped],
         findings=findings,
         errors=[e for u in inventory.regions for e in u.errors]
         + [e for r in inventory.repositories.values() for e in r.errors]
         + [e for n in inventory.peer_networks.values() if n is not None for e in n.errors],
-        not_found=sorted(set(requested) - found),
+        not_found=sorted(set(requested) - {i for o in outcomes for i in o.found}),
         worker_config=inventory.worker_config,
         api_calls=dict(inventory.api_calls),
         api_retries=dict(inventory.api_retries),
         checks=[c.metadata() for c in checks if c.id in reported],
         veeam_config=inventory.veeam_config,
+    )
+
+
+def _each_unit(
+    units: list[RegionInventory], judge: Callable[[RegionInventory], _UnitOutcome]
+) -> list[_UnitOutcome]:
+    """``judge`` of every unit, in order. Units share nothing, so a large audit's units are
+    split over the usable cores by their DB instances: the parent judges one share while forked
+    children judge the others and send their outcomes back (the same objects, pickled)."""
+    sizes = [len(u.db_instances or ()) for u in units]
+    shares = min(forked.cores(), sum(1 for n in sizes if n))
+    if shares < 2 or sum(sizes) < PARALLEL_FROM:
+        return [judge(u) for u in units]
+    groups: list[list[int]] = [[] for _ in range(shares)]
+    loads = [0] * shares
+    for i in sorted(range(len(units)), key=lambda i: -sizes[i]):  # largest first, to the least
+        least = loads.index(min(loads))
+        groups[least].append(i)
+        loads[least] += sizes[i]
+    outcomes: dict[int, _UnitOutcome] = {}
+    children: list[tuple[list[int], forked.Child]] = []
+    try:
+        for group in groups[1:]:
+            work = partial(_judge_all, judge, [units[i] for i in group])
+            children.append((group, forked.start("evaluation", work)))
+        for i in groups[0]:
+            outcomes[i] = judge(units[i])
+        for group, child in children:
+            outcomes.update(zip(group, child.result(), strict=True))
+    finally:
+        for _, child in children:
+            child.stop()
+    return [outcomes[i] for i in range(len(units))]
+
+
+def _judge_all(
+    judge: Callable[[RegionInventory], _UnitOutcome], units: list[RegionInventory]
+) -> list[_UnitOutcome]:
+    return [judge(u) for u in units]
+
+
+def _evaluate_unit(
+    inventory: Inventory,
+    checks: list[Check],
+    headline: Mode,
+    veeam: VeeamConfig | None,
+    unit: RegionInventory,
+) -> _UnitOutcome:
+    """One unit's targets judged: its region-scope findings once, each target's own."""
+    if unit.db_instances is None:
+        error = unit.error_for("DescribeDBInstances") or (unit.errors[0] if unit.errors else None)
+        reason = error.explain() if error else "the DB instances were not read"
+        return _UnitOutcome(
+            UnitInfo(unit.account_id, unit.region, "unknown", reason), [], [], [], []
+        )
+    by_id = {c.id: c for c in checks}
+    subnet_rules = [c for c in checks if c.subnet_modes]
+    hop_of = {c.id: c.path_hop for c in checks}  # where each check sits on the drawn path
+    selected = scope.select(unit.db_instances, inventory.requested_db_instances)
+    skipped = [
+        SkippedInstance(unit.account_id, unit.region, db.db_instance_id, db.engine, reason)
+        for db, reason in selected.skipped
+    ]
+    config = unit_worker_config(unit, selected.targets, veeam, inventory.worker_config)
+    plans = WorkerPlans(unit, config, subnet_rules)
+    region_findings = run_region(unit, selected.targets, checks, plans)
+    findings = list(region_findings)
+    targets: list[TargetResult] = []
+    for db in selected.targets:
+        target_findings = run_target(
+            unit, db, checks, plans, veeam, inventory.repositories, inventory.peer_networks
+        )
+        findings += target_findings
+        applicable = [f for f in region_findings if by_id[f.check_id].applies_to(db)]
+        result = fold(unit, db, target_findings + applicable, headline, plans, hop_of)
+        chosen = (
+            veeam.policy_for(db.db_instance_id, unit.account_id, unit.region) if veeam else None
+        )
+        result.policy = chosen.name if chosen else None
+        targets.append(result)
+    found = [db.db_instance_id for db in selected.targets]
+    return _UnitOutcome(
+        UnitInfo(unit.account_id, unit.region, "audited"), skipped, findings, targets, found
     )
 
 

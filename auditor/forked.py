@@ -1,0 +1,113 @@
+"""Work done in a forked child, on another core: evaluating some units, writing a report format.
+
+Evaluation and rendering are pure Python and hold the GIL: a large audit's findings and its
+HTML, Markdown and JSON take seconds each, one after the other, while the machine's other cores
+idle. Both work on data already in memory (the inventory; the report dict), so a child made with
+fork(2) has its own copy at no cost and can do part of the work while the parent does another.
+A child's answer comes back pickled through a pipe; an OSError in the child is raised again in
+the parent as the same OSError, anything else as ChildFailed. A child touches no file but those
+its parent made for it, and renames nothing: what becomes visible is the parent's decision.
+
+Used only where fork is dependable: Linux, more than one usable core, and no other thread in
+the process (a thread holding a lock at fork time would leave the child deadlocked).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+
+def cores() -> int:
+    """Usable cores for children, 1 where forking is not dependable (see the module)."""
+    if sys.platform != "linux" or threading.active_count() != 1:
+        return 1
+    try:
+        return len(os.sched_getaffinity(0))
+    except OSError:  # pragma: no cover - sched_getaffinity exists on Linux
+        return 1
+
+
+class ChildFailed(Exception):
+    """A child that ended without its answer (not an OSError of its own)."""
+
+
+class Child:
+    """A forked child doing ``work``; ``result`` is its return value, or raises why not."""
+
+    def __init__(self, name: str, pid: int, reader: int) -> None:
+        self.name, self.pid, self.reader = name, pid, reader
+
+    def result(self) -> Any:
+        """The child's return value; OSError when its work raised one (as the same work done
+        here would have), ChildFailed when it broke or was killed."""
+        chunks = []
+        try:
+            while chunk := os.read(self.reader, 1 << 20):
+                chunks.append(chunk)
+        finally:
+            self._close()
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = 0
+        said = b"".join(chunks)
+        kind, _, rest = said.partition(b"\0")
+        if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and kind == b"ok":
+            return pickle.loads(rest)
+        if kind == b"OSError":
+            number, _, reason = rest.decode("utf-8", "replace").partition("\0")
+            raise OSError(int(number or 0), reason)
+        if os.WIFSIGNALED(status):
+            raise ChildFailed(f"the {self.name} child ended on signal {os.WTERMSIG(status)}")
+        reason = rest.decode("utf-8", "replace") or "no reason given"
+        raise ChildFailed(f"the {self.name} child failed: {reason}")
+
+    def stop(self) -> None:
+        """Kill and reap the child if it is still running (the parent is failing)."""
+        if self.pid:
+            with contextlib.suppress(ProcessLookupError, ChildProcessError):
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            self.pid = 0
+        self._close()
+
+    def _close(self) -> None:
+        if self.reader >= 0:  # once: the number may be another file's after it is closed
+            os.close(self.reader)
+            self.reader = -1
+
+
+def start(name: str, work: Callable[[], Any]) -> Child:
+    """Fork a child that runs ``work``, sends back what it returns, and exits."""
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(writer)
+        return Child(name, pid, reader)
+    # The child: the parent's handlers (SIGTERM raising into the CLI) are not its own, and it
+    # leaves by os._exit, never through the parent's atexit handlers or buffered output.
+    status, said = 1, b""
+    try:
+        os.close(reader)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        said = b"ok\0" + pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
+        status = 0
+    except OSError as exc:
+        said = f"OSError\0{exc.errno or 0}\0{exc.strerror or exc}".encode("utf-8", "replace")
+    except Exception as exc:  # noqa: BLE001 - a defect: the parent raises it, with this text
+        text = f"error\0{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+        said = text.encode("utf-8", "replace")
+    finally:
+        try:
+            view = memoryview(said)
+            while view:
+                view = view[os.write(writer, view) :]
+        finally:
+            os._exit(status)
