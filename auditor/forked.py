@@ -1,12 +1,15 @@
-"""Work done in a forked child, on another core: evaluating some units, writing a report format.
+"""Work done in a forked child, on another core: judging some of a large audit's units.
 
-Evaluation and rendering are pure Python and hold the GIL: a large audit's findings and its
-HTML, Markdown and JSON take seconds each, one after the other, while the machine's other cores
-idle. Both work on data already in memory (the inventory; the report dict), so a child made with
-fork(2) has its own copy at no cost and can do part of the work while the parent does another.
-A child's answer comes back pickled through a pipe; an OSError in the child is raised again in
-the parent as the same OSError, anything else as ChildFailed. A child touches no file but those
-its parent made for it, and renames nothing: what becomes visible is the parent's decision.
+Evaluation is pure Python and holds the GIL: 5,000 DB instances take seconds of findings, one
+unit after another, while the machine's other cores idle. Units share nothing, and the
+inventory is already in memory, so a child made with fork(2) has its own copy at no cost and
+can judge some units while the parent judges the others. A child's answer comes back pickled
+through a pipe; an OSError in the child is raised again in the parent as the same OSError,
+anything else as ChildFailed. A child writes no file and renames nothing.
+
+The report formats are not rendered this way: a child rendering the report dict touches every
+object in it, so copy-on-write gives it a private copy of the dict (a 5,000-DB replay's
+processes then held 580-760 MB together instead of 370 MB, for 1 s less).
 
 Used only where fork is dependable: Linux, more than one usable core, and no other thread in
 the process (a thread holding a lock at fork time would leave the child deadlocked).

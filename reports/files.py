@@ -12,11 +12,8 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import TextIO
-
-from auditor import forked
 
 
 def report_who(account_ids: list[str]) -> str:
@@ -90,44 +87,25 @@ class _Staged:
         self.discard()
 
 
-def write_reports(
-    outputs: Mapping[str, Iterable[str]], output_dir: Path, stem: str, parallel: bool = False
-) -> list[Path]:
+def write_reports(outputs: Mapping[str, Iterable[str]], output_dir: Path, stem: str) -> list[Path]:
     """For each extension -> its text, in pieces: ``<stem>.<ext>`` and ``latest.<ext>``; returns
-    the paths. Each format is written as it is rendered (never held whole), to temporary files
-    renamed only when every format is written: a run that fails or is interrupted midway leaves
-    all the previous files as they were. ``parallel``: every format after the first is rendered
-    and written by a forked child at the same time (auditor.forked; the caller checks
-    ``forked.cores()``), and renamed with the others once all have succeeded."""
+    the paths. Each format is written as it is rendered (one at a time, never all held), to
+    temporary files renamed only when every format is written: a run that fails or is
+    interrupted midway leaves all the previous files as they were."""
     written: list[Path] = []
-    staged: list[tuple[str, Iterable[str], _Staged]] = []
-    writers: list[forked.Child] = []
+    staged: list[_Staged] = []
     with ExitStack() as leaving:  # discards whatever was not committed
         for ext, pieces in outputs.items():
             stamped = output_dir / f"{stem}.{ext}"
             files = leaving.enter_context(_Staged([stamped, output_dir / f"latest.{ext}"]))
-            staged.append((ext, pieces, files))
+            for piece in pieces:
+                files.write(piece)
+            files.close()
+            staged.append(files)
             written.append(stamped)
-        try:
-            here = staged[:1] if parallel else staged
-            for ext, pieces, files in staged[len(here) :]:
-                writers.append(forked.start(f"{ext} report", partial(_write, pieces, files)))
-            for _, pieces, files in here:
-                _write(pieces, files)
-            for writer in writers:
-                writer.result()
-        finally:
-            for writer in writers:
-                writer.stop()  # a child still running when this run is failing
-        for _, _, files in staged:
+        for files in staged:
             files.commit()
     return written
-
-
-def _write(pieces: Iterable[str], files: _Staged) -> None:
-    for piece in pieces:
-        files.write(piece)
-    files.close()
 
 
 STAMPED = re.compile(

@@ -10,18 +10,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from auditor import forked
 from auditor.errors import PreflightError
 from auditor.summary import summary_lines
 from reports.diff import BaselineError, change_lines, compare
 from reports.files import prune, report_stem, report_who, write_atomic, write_reports
 from reports.formats import FORMATS
 from reports.redact import redact as redact_report
-from reports.render import render, render_chunks, view
-
-# From this many findings on, the formats are rendered side by side in forked writers
-# (auditor.forked): below it a report renders in well under a second and a fork buys nothing.
-PARALLEL_FROM = 5000
+from reports.render import render, render_chunks
 
 
 @dataclass
@@ -65,11 +60,8 @@ def publish(
     accounts = [str(a["account_id"]) for a in report["accounts"]]  # redacted with the report
     views: dict[str, Any] = {}  # derived once for every format of this report
     outputs = {FORMATS[fmt]: render_chunks(report, fmt, views) for fmt in dict.fromkeys(formats)}
-    parallel = len(outputs) > 1 and len(report["findings"]) >= PARALLEL_FROM and forked.cores() > 1
-    if parallel and {"html", "md"} & set(formats):
-        views["view"] = view(report)  # derived once, before the writers fork
     try:
-        paths = write_reports(outputs, output_dir, report_stem(accounts, when), parallel)
+        paths = write_reports(outputs, output_dir, report_stem(accounts, when))
         removed = prune(output_dir, keep, report_who(accounts)) if keep is not None else []
     except OSError as exc:
         raise PreflightError(

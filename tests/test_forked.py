@@ -1,5 +1,5 @@
-"""Work in forked children (auditor.forked): a large audit judges its units and writes its
-report formats on every core, and says exactly what a serial run says, including how it fails.
+"""Work in forked children (auditor.forked): a large audit judges its units on every core and
+says exactly what a serial run says, including how it fails.
 """
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 
@@ -19,8 +17,6 @@ from auditor import engine, forked
 from auditor.engine import evaluate
 from auditor.inventory import AccountRecord, Inventory, RegionInventory, WorkerConfig
 from auditor.model import Mode
-from reports import publish as publishing
-from reports.files import write_reports
 from tests import inventory_builder as ib
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="forked work runs on Linux only")
@@ -44,8 +40,8 @@ def test_a_defect_in_the_child_names_the_error_and_the_child():
     def broken() -> None:
         raise ValueError("the template broke")
 
-    with pytest.raises(forked.ChildFailed, match="the html report child failed: ValueError: the"):
-        forked.start("html report", broken).result()
+    with pytest.raises(forked.ChildFailed, match="the evaluation child failed: ValueError: the"):
+        forked.start("evaluation", broken).result()
 
 
 def test_a_killed_child_is_a_failure_not_an_empty_answer():
@@ -148,100 +144,3 @@ def test_a_failing_evaluation_child_fails_the_run(two_cores, monkeypatch):
 
     with pytest.raises(forked.ChildFailed, match="RuntimeError: a plugin broke"):
         evaluate(inventory, ib.CHECKS, Mode.PUBLIC)
-
-
-STEM = "preflight-1-20261203T100000Z"
-
-
-def test_formats_written_by_children_are_the_formats_written_here(tmp_path, two_cores):
-    outputs = {"json": ['{"run": 1}', "\n"], "html": iter(["<p>", "1</p>\n"]), "md": ["# 1\n"]}
-
-    paths = write_reports(outputs, tmp_path, STEM, parallel=True)
-
-    assert two_cores == ["html report", "md report"]
-    assert [p.name for p in paths] == [f"{STEM}.json", f"{STEM}.html", f"{STEM}.md"]
-    for name, text in (("json", '{"run": 1}\n'), ("html", "<p>1</p>\n"), ("md", "# 1\n")):
-        assert (tmp_path / f"latest.{name}").read_text() == text
-        assert (tmp_path / f"{STEM}.{name}").read_text() == text
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [f"latest.{e}" for e in ("json", "html", "md")] + [p.name for p in paths]
-    )
-
-
-@pytest.mark.parametrize(
-    ("failure", "raised"),
-    [
-        (RuntimeError("the template broke"), forked.ChildFailed),
-        (OSError(errno.ENOSPC, "No space left on device"), OSError),
-    ],
-)
-def test_a_format_failing_in_its_child_leaves_every_previous_report(
-    tmp_path, two_cores, failure, raised
-):
-    write_reports({"json": ['{"run": 1}\n'], "html": ["<p>1</p>\n"]}, tmp_path, STEM)
-    before = {p.name: p.read_text() for p in tmp_path.iterdir()}
-
-    def html() -> Iterator[str]:
-        yield "<p>2 "
-        raise failure
-
-    with pytest.raises(raised):
-        write_reports(
-            {"json": ['{"run": 2}\n'], "html": html()},
-            tmp_path,
-            "preflight-1-20261203T110000Z",
-            parallel=True,
-        )
-
-    assert two_cores == ["html report"]
-    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == before  # no temporary left
-
-
-def test_interrupted_while_a_child_writes_stops_it_and_keeps_the_previous_reports(
-    tmp_path, two_cores, monkeypatch
-):
-    write_reports({"json": ['{"run": 1}\n'], "html": ["<p>1</p>\n"]}, tmp_path, STEM)
-    before = {p.name: p.read_text() for p in tmp_path.iterdir()}
-    children: list[forked.Child] = []
-    real = forked.start
-
-    def start(name, work):
-        children.append(real(name, work))
-        return children[-1]
-
-    monkeypatch.setattr(forked, "start", start)
-
-    def slow_html() -> Iterator[str]:
-        yield "<p>"
-        time.sleep(60)
-        yield "2</p>"
-
-    def interrupted_json() -> Iterator[str]:
-        yield "{"
-        raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        write_reports(
-            {"json": interrupted_json(), "html": slow_html()},
-            tmp_path,
-            "preflight-1-20261203T110000Z",
-            parallel=True,
-        )
-
-    assert [c.pid for c in children] == [0]  # killed and reaped, not left writing
-    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == before
-
-
-def test_a_large_report_is_published_by_children_byte_for_byte(tmp_path, two_cores, monkeypatch):
-    report = ib.audit(ib.baseline("sqlserver-se"), Mode.VPC_ENDPOINTS).to_dict()
-    when = datetime(2026, 12, 3, 10, 0, 0, tzinfo=UTC)
-    serial = publishing.publish(report, ("json", "html", "md"), tmp_path / "serial", when)
-    assert two_cores == []
-
-    monkeypatch.setattr(publishing, "PARALLEL_FROM", 0)
-    parallel = publishing.publish(report, ("json", "html", "md"), tmp_path / "parallel", when)
-
-    assert two_cores == ["html report", "md report"]
-    for one, other in zip(serial.paths, parallel.paths, strict=True):
-        assert one.name == other.name
-        assert one.read_bytes() == other.read_bytes()
