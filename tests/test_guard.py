@@ -140,3 +140,34 @@ def test_a_handler_without_kwargs_is_still_refused_and_the_kwargs_answer_is_insp
         ), func
     with pytest.raises(ValueError, match="must accept keyword arguments"):
         botocore.session.get_session().register("before-call", plain)
+
+
+def test_timestamps_are_the_instants_botocore_parses_without_its_parser(monkeypatch):
+    """sessions.parse_timestamp: AWS's ISO 8601 UTC answers become the instants botocore's own
+    parser gives (it took 70 µs each through dateutil); anything else is still botocore's."""
+    from datetime import UTC, datetime
+
+    import botocore.parsers
+    import botocore.utils
+
+    from auditor.sessions import parse_timestamp
+
+    for text in ("2026-11-25T12:00:00.000Z", "2026-11-25T12:00:00Z", "2026-11-25T12:00:00.5Z"):
+        assert parse_timestamp(text) == botocore.utils.parse_timestamp(text)
+    rfc822 = "Wed, 25 Nov 2026 12:00:00 GMT"
+    assert parse_timestamp(rfc822) == datetime(2026, 11, 25, 12, tzinfo=UTC)
+    assert parse_timestamp(1795608000) == botocore.utils.parse_timestamp(1795608000)
+
+    ec2 = boto3.client("ec2", region_name="eu-west-1")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.eu-west-1.s3")
+
+    def refused(value):
+        raise AssertionError(f"botocore's parser was asked for {value!r}")
+
+    monkeypatch.setattr(botocore.utils, "parse_timestamp", refused)
+    monkeypatch.setattr(botocore.parsers, "DEFAULT_TIMESTAMP_PARSER", refused)
+    aws = AwsSession(boto3.Session(region_name="eu-west-1"))
+    (endpoint,) = aws.client("ec2", "eu-west-1").describe_vpc_endpoints()["VpcEndpoints"]
+
+    assert endpoint["CreationTimestamp"].tzinfo is not None  # an instant, as botocore's
