@@ -167,7 +167,7 @@ def _prerequisite_order(
     return ordered
 
 
-# From this many DB instances on (in at least two units), units are judged side by side in
+# From this many targets on (in at least two units), units are judged side by side in
 # forked children (auditor.forked): below it a fork and the pickled findings cost more than
 # they save.
 PARALLEL_FROM = 1000
@@ -187,7 +187,11 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
     requested = inventory.requested_db_instances
     veeam = VeeamConfig.from_dict(inventory.veeam_config) if inventory.veeam_config else None
     judge = partial(_evaluate_unit, inventory, checks, headline, veeam)
-    outcomes = _each_unit(inventory.regions, judge)
+    sizes = [  # the targets each unit has to judge
+        len(scope.select(u.db_instances, requested).targets) if u.db_instances else 0
+        for u in inventory.regions
+    ]
+    outcomes = _each_unit(inventory.regions, sizes, judge)
     findings = [f for o in outcomes for f in o.findings]
     reported = {f.check_id for f in findings}
     return AuditResult(
@@ -211,12 +215,13 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
 
 
 def _each_unit(
-    units: list[RegionInventory], judge: Callable[[RegionInventory], _UnitOutcome]
+    units: list[RegionInventory],
+    sizes: list[int],
+    judge: Callable[[RegionInventory], _UnitOutcome],
 ) -> list[_UnitOutcome]:
     """``judge`` of every unit, in order. Units share nothing, so a large audit's units are
-    split over the usable cores by their DB instances: the parent judges one share while forked
-    children judge the others and send their outcomes back (the same objects, pickled)."""
-    sizes = [len(u.db_instances or ()) for u in units]
+    split over the usable cores by their targets (``sizes``): the parent judges one share while
+    forked children judge the others and send their outcomes back (the same objects, pickled)."""
     shares = min(forked.cores(), sum(1 for n in sizes if n))
     if shares < 2 or sum(sizes) < PARALLEL_FROM:
         return [judge(u) for u in units]

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -144,3 +146,75 @@ def test_a_failing_evaluation_child_fails_the_run(two_cores, monkeypatch):
 
     with pytest.raises(forked.ChildFailed, match="RuntimeError: a plugin broke"):
         evaluate(inventory, ib.CHECKS, Mode.PUBLIC)
+
+
+def test_the_threshold_counts_targets_not_every_db_instance_read(two_cores, monkeypatch):
+    monkeypatch.setattr(engine, "PARALLEL_FROM", 3)  # five DB instances in two judged units
+    narrowed = _inventory()
+    narrowed.requested_db_instances = ["db"]  # --db-instance db: one target in each
+
+    judged = evaluate(narrowed, ib.CHECKS, Mode.PUBLIC)
+
+    assert two_cores == []
+    assert sorted(t.db_instance_id for t in judged.targets) == ["db", "db"]
+    evaluate(_inventory(), ib.CHECKS, Mode.PUBLIC)
+    assert two_cores == ["evaluation"]
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as listed:
+            return [int(c) for c in listed.read().split()]
+    except FileNotFoundError:
+        return []
+
+
+@pytest.mark.skipif(
+    sys.platform != "linux" or len(os.sched_getaffinity(0)) < 2, reason="needs two usable cores"
+)
+@pytest.mark.parametrize(("sent", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_while_a_child_judges_ends_both_and_keeps_the_previous_reports(
+    tmp_path, sent, code
+):
+    """The signal goes to the parent alone (as `kill PID` does): it stops its child, which
+    must not outlive the run, and no report of the interrupted run appears."""
+    accounts = ("111122223333", "444455556666")
+    units = []
+    for account in accounts:
+        unit = ib.baseline()
+        unit.account_id = account
+        unit.db_instances = [
+            ib.db_instance(
+                db_instance_id=f"db-{i}", arn=f"arn:aws:rds:eu-west-1:{account}:db:db-{i}"
+            )
+            for i in range(800)
+        ]
+        units.append(unit)
+    snapshot = tmp_path / "snapshot.json"
+    snapshot.write_text(
+        Inventory(
+            accounts=[AccountRecord(a, f"arn:aws:iam::{a}:role/audit") for a in accounts],
+            regions=units,
+        ).to_json()
+    )
+    exe = shutil.which("preflight")
+    assert exe
+    out = tmp_path / "reports"
+    command = [exe, "audit", "--from-snapshot", str(snapshot), "--output-dir", str(out), "-q"]
+    first = subprocess.run(command, check=False, timeout=120, capture_output=True, text=True)
+    assert first.returncode in (0, 1), first.stderr  # ready or not: a report was written
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (judging := _children(run.pid)) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert judging, "the run never forked a child to judge units"
+    run.send_signal(sent)
+    _, err = run.communicate(timeout=60)
+
+    assert run.returncode == code
+    assert "interrupted; earlier reports are intact" in err
+    assert "Traceback" not in err
+    assert not os.path.exists(f"/proc/{judging[0]}"), "the child outlived the run"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
