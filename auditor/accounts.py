@@ -22,6 +22,9 @@ from auditor.sessions import AwsSession
 ASSUME_ROLE, LIST_ACCOUNTS, DESCRIBE_REGIONS = SESSION_CALLS[1:]
 ENABLED = frozenset({"opt-in-not-required", "opted-in"})
 ACCOUNT = re.compile(r"^\d{12}$")
+# AssumedRoleUser.Arn of an AssumeRole answer: who the new session is, and in which account (the
+# same ARN sts:GetCallerIdentity would answer with it, so that request is not made again).
+ASSUMED_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:sts::(\d{12}):assumed-role/[^/]+/.+$")
 
 
 @dataclass(frozen=True)
@@ -85,8 +88,10 @@ def organization_plans(
 
 def assume(
     base: AwsSession, plan: AccountPlan, region: str, session_name: str
-) -> boto3.Session | ReadError:
-    """A session in the plan's account, or the failed AssumeRole as a gap."""
+) -> tuple[boto3.Session, str, str] | ReadError:
+    """(a session in the plan's account, its account id, the assumed-role ARN), or the failed
+    AssumeRole as a gap. The answer's AssumedRoleUser says who the session is, as
+    sts:GetCallerIdentity would."""
     assert plan.role_arn is not None
     params = {"RoleArn": plan.role_arn, "RoleSessionName": session_name}
     if plan.external_id:
@@ -100,17 +105,25 @@ def assume(
         key, secret, token = (
             need(creds, name, str) for name in ("AccessKeyId", "SecretAccessKey", "SessionToken")
         )
+        arn = need(need(answer, "AssumedRoleUser", dict), "Arn", str)
     except Malformed as exc:  # never quote the answer: it may hold part of the credentials
         return read_error(
             ASSUME_ROLE, Malformed(f"malformed response ({str(exc).split(' ')[0]} missing)"),
             plan.account_id or "", region, plan.role_arn,
         )  # fmt: skip
-    return boto3.Session(
+    if (who := ASSUMED_ROLE_ARN.match(arn)) is None:
+        return read_error(
+            ASSUME_ROLE, Malformed("malformed response (AssumedRoleUser.Arn is not an "
+                                   f"assumed-role ARN: {arn!r})"),
+            plan.account_id or "", region, plan.role_arn,
+        )  # fmt: skip
+    session = boto3.Session(
         aws_access_key_id=key,
         aws_secret_access_key=secret,
         aws_session_token=token,
         region_name=region,
     )
+    return session, who.group(1), arn
 
 
 def enabled_regions(aws: AwsSession, region: str) -> list[str] | ReadError:

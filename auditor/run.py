@@ -31,7 +31,6 @@ from auditor.errors import PreflightError
 from auditor.input_files import read_input
 from auditor.inventory import AccountRecord, Inventory, ReadError, RegionInventory, WorkerConfig
 from auditor.model import AuditResult, Mode
-from auditor.secrets import quoted
 from auditor.serde import SnapshotFormatError
 from auditor.sessions import (
     DEFAULT_MAX_ATTEMPTS,
@@ -189,7 +188,7 @@ def gather(
             return reached, None
         return reached, explicit if explicit is not None else enabled_regions(reached[0], home)
 
-    # Accounts are reached concurrently (AssumeRole, GetCallerIdentity, the regions), under the
+    # Accounts are reached concurrently (AssumeRole, the regions), under the
     # run's request bound; their order in the report stays the plans' order.
     width = max(1, min(len(plans), options.max_workers))
     if width == 1:
@@ -276,22 +275,10 @@ def reach(
     assumed = assume(base, plan, home, options.role_session_name)
     if isinstance(assumed, ReadError):
         return assumed
+    session, account_id, arn = assumed
     aws = AwsSession(
-        assumed, stats, options.max_workers, options.max_attempts, options.endpoint_url
+        session, stats, options.max_workers, options.max_attempts, options.endpoint_url
     )
-    try:
-        account_id, arn = identify(aws, home)
-    except PreflightError as exc:
-        return ReadError(
-            plan.account_id or "",
-            home,
-            "sts",
-            "GetCallerIdentity",
-            "Failed",
-            "sts:GetCallerIdentity",
-            plan.role_arn,
-            quoted(str(exc)),
-        )
     return aws, AccountRecord(account_id, arn)
 
 

@@ -3,6 +3,7 @@ SIGINT, and odd but valid data."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -142,32 +143,48 @@ def test_the_smallest_valid_shapes_are_malformed_where_a_rule_needs_a_field():
         parse_security_group({"GroupId": "sg-1"})
 
 
+def _assume_role_answer(who: bytes) -> bytes:
+    return (
+        b'<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>'
+        b"<Credentials><AccessKeyId>ASIAEXAMPLEEXAMPLE11</AccessKeyId>"
+        b"<SecretAccessKey>c2VjcmV0</SecretAccessKey><SessionToken>dG9rZW4=</SessionToken>"
+        b"<Expiration>2030-01-01T00:00:00Z</Expiration></Credentials>"
+        + who
+        + b"</AssumeRoleResult></AssumeRoleResponse>"
+    )
+
+
+# What AssumeRole answers must carry: the account and the assumed-role ARN come from its
+# AssumedRoleUser (no sts:GetCallerIdentity follows it).
 GARBLED = {
-    "not XML": b"<html>proxy says hi",
-    "no account": (
-        b'<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
-        b"<GetCallerIdentityResult><UserId>x</UserId></GetCallerIdentityResult>"
-        b"</GetCallerIdentityResponse>"
+    "not XML": (b"<html>proxy says hi", "AssumeRole"),
+    "no AssumedRoleUser": (_assume_role_answer(b""), "AssumedRoleUser missing"),
+    "not an assumed role": (
+        _assume_role_answer(
+            b"<AssumedRoleUser><AssumedRoleId>AROA:x</AssumedRoleId>"
+            b"<Arn>arn:aws:iam::111111111111:user/someone</Arn></AssumedRoleUser>"
+        ),
+        "not an assumed-role ARN",
     ),
 }
 
 
 @pytest.mark.parametrize("garbled", sorted(GARBLED))
-def test_a_garbled_identity_in_an_assumed_account_makes_that_account_unknown(
+def test_a_garbled_assume_role_answer_makes_that_account_unknown(
     endpoint, preflight, monkeypatch, garbled
 ):
     demo_network()
-    identities = []
+    answer, reason = GARBLED[garbled]
+    assumed = []
 
-    def third_identity(number: int, body: bytes) -> tuple[int, bytes] | None:
-        if b"Action=GetCallerIdentity" not in body:
+    def second_assume_role(number: int, body: bytes) -> tuple[int, bytes] | None:
+        if b"Action=AssumeRole" not in body:
             return None
-        identities.append(number)
-        # The caller's own, then the first --role-arn's, then the second's: garble that one
-        # (--max-workers 1 reaches the accounts one after another, in the order given).
-        return (200, GARBLED[garbled]) if len(identities) == 3 else None
+        assumed.append(number)
+        # --max-workers 1 reaches the accounts one after another, in the order given.
+        return (200, answer) if len(assumed) == 2 else None
 
-    with FaultProxy(endpoint, third_identity) as proxy:
+    with FaultProxy(endpoint, second_assume_role) as proxy:
         monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
         run = preflight(
             "audit", "--region", "eu-west-1", "--format", "json", "--max-workers", "1",
@@ -176,13 +193,18 @@ def test_a_garbled_identity_in_an_assumed_account_makes_that_account_unknown(
         )  # fmt: skip
 
     assert "Traceback" not in run.err
+    assert "c2VjcmV0" not in run.out + run.err + json.dumps(run.report)  # never the secret
     accounts = {a["account_id"]: a for a in run.report["accounts"]}
     assert accounts["123456789012"]["status"] == "audited"
+    assert accounts["123456789012"]["caller_arn"].startswith(
+        "arn:aws:sts::123456789012:assumed-role/audit/"
+    )
     assert accounts["111111111111"]["status"] == "unknown"
-    assert "GetCallerIdentity" in accounts["111111111111"]["reason"]
+    assert reason in accounts["111111111111"]["reason"]
     units = {u["account_id"]: u["status"] for u in run.report["units"]}
     assert units == {"123456789012": "audited", "111111111111": "unknown"}
     assert run.code in (1, 3)  # the first account's verdicts stand; the second is unknown
+    assert run.report["api_calls"]["sts.GetCallerIdentity"] == 1  # the caller's own, once
 
 
 def test_accounts_are_reached_concurrently(endpoint, preflight, monkeypatch):
