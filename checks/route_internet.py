@@ -14,16 +14,13 @@ from auditor.model import Evidence, Finding, Mode, Status
 from auditor.network import (
     Stray,
     attached_gateways,
-    gateway_endpoint_space,
     gateways_by_vpc,
-    public_space,
-    strays,
 )
 from auditor.outcome import Outcome, unknown
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
-from checks.support.route_tables import effective_table
+from checks.support.route_tables import effective_table, public_strays
 
 
 class InternetRoute(Check):
@@ -104,8 +101,13 @@ def _route_internet(unit: RegionInventory, subnet: Subnet) -> Outcome:
     gateways = unit.internet_gateways
     index = unit.derived("gateways_by_vpc", None, lambda: gateways_by_vpc(gateways))
     igws = attached_gateways(subnet.vpc_id, gateways, index)
-    space = public_space(gateway_endpoint_space(candidates))
-    stray = strays(candidates, space, lambda r: r.target in igws and r.state == "active")
+    stray = public_strays(
+        unit,
+        rtb,
+        candidates,
+        lambda r: r.target in igws and r.state == "active",
+        ("active routes to", *igws),
+    )
     evidence: Evidence = {
         "subnet": subnet.subnet_id,
         "route_table": rtb,

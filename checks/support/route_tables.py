@@ -3,9 +3,21 @@ route.internet, endpoints.s3 and s3.public-endpoint read them (a gap is an `unkn
 
 from __future__ import annotations
 
-from auditor.inventory import RegionInventory, Subnet, VpcEndpoint
+from collections.abc import Callable
+
+from auditor.inventory import RegionInventory, Route, Subnet, VpcEndpoint
 from auditor.model import Status
-from auditor.network import Candidate, effective_route_table, expand, grouped, route_table_index
+from auditor.network import (
+    Candidate,
+    Stray,
+    effective_route_table,
+    expand,
+    gateway_endpoint_space,
+    grouped,
+    public_space,
+    route_table_index,
+    strays,
+)
 from auditor.outcome import Outcome, unknown
 from checks.support.shared_vpc import unknown_shared
 
@@ -49,6 +61,24 @@ def _effective(unit: RegionInventory, subnet: Subnet) -> Outcome | tuple[str, st
             table.route_table_id,
         )
     return table.route_table_id, "explicit" if explicit else "main", candidates
+
+
+def public_strays(
+    unit: RegionInventory,
+    table_id: str,
+    candidates: list[Candidate],
+    good: Callable[[Route], bool],
+    question: tuple[str, ...],
+) -> list[Stray]:
+    """`network.strays` of the public space (less the table's gateway-endpoint prefix lists)
+    under ``table_id``'s routes, ``candidates``, where ``good`` says which routes answer;
+    ``question`` names ``good`` exactly (what it is true of). Once per (table, question): the
+    subnets that share a table share its answer."""
+    return unit.derived(
+        "public_strays",
+        (table_id, question),
+        lambda: strays(candidates, public_space(gateway_endpoint_space(candidates)), good),
+    )
 
 
 def vpc_endpoints(unit: RegionInventory, vpc_id: str) -> list[VpcEndpoint] | Outcome:
