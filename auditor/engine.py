@@ -233,11 +233,16 @@ def _each_unit(
         loads[least] += sizes[i]
     outcomes: dict[int, _UnitOutcome] = {}
     children: list[tuple[list[int], forked.Child]] = []
+    here = list(groups[0])
     try:
         for group in groups[1:]:
             work = partial(_judge_all, judge, [units[i] for i in group])
-            children.append((group, forked.start("evaluation", work)))
-        for i in groups[0]:
+            try:
+                children.append((group, forked.start("evaluation", work)))
+            except OSError as exc:  # no process to spare (a ulimit, memory): judged here
+                log.debug("judging %d units here, not in a child: %s", len(group), exc)
+                here += group
+        for i in here:
             outcomes[i] = judge(units[i])
         for group, child in children:
             outcomes.update(zip(group, child.result(), strict=True))

@@ -87,9 +87,15 @@ class Child:
 
 
 def start(name: str, work: Callable[[], Any]) -> Child:
-    """Fork a child that runs ``work``, sends back what it returns, and exits."""
+    """Fork a child that runs ``work``, sends back what it returns, and exits; OSError when
+    no child can be made."""
     reader, writer = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # no child (a process limit, memory): the caller does the work itself
+        os.close(reader)
+        os.close(writer)
+        raise
     if pid:
         os.close(writer)
         return Child(name, pid, reader)

@@ -218,3 +218,19 @@ def test_a_signal_while_a_child_judges_ends_both_and_keeps_the_previous_reports(
     assert "Traceback" not in err
     assert not os.path.exists(f"/proc/{judging[0]}"), "the child outlived the run"
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_when_no_child_can_be_forked_the_units_are_judged_here(two_cores, monkeypatch):
+    serial = evaluate(_inventory(), ib.CHECKS, Mode.PRIVATE).to_dict()
+    monkeypatch.setattr(engine, "PARALLEL_FROM", 0)
+
+    def no_fork() -> int:
+        raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    open_before = len(os.listdir("/proc/self/fd"))
+    judged = evaluate(_inventory(), ib.CHECKS, Mode.PRIVATE).to_dict()
+
+    assert two_cores == ["evaluation"]  # tried, and fell back
+    assert judged == serial
+    assert len(os.listdir("/proc/self/fd")) == open_before  # the pipe is not left open
