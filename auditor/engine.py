@@ -237,9 +237,12 @@ def _each_unit(
     try:
         for group in groups[1:]:
             work = partial(_judge_all, judge, [units[i] for i in group])
+            child = forked.Child("evaluation", work)
+            children.append((group, child))  # held before it exists: a signal stops it
             try:
-                children.append((group, forked.start("evaluation", work)))
+                child.start()
             except OSError as exc:  # no process to spare (a ulimit, memory): judged here
+                children.pop()
                 log.debug("judging %d units here, not in a child: %s", len(group), exc)
                 here += group
         for i in here:

@@ -43,10 +43,35 @@ class ChildFailed(Exception):
 
 
 class Child:
-    """A forked child doing ``work``; ``result`` is its return value, or raises why not."""
+    """A child that does ``work`` in its own process once ``start``ed; ``result`` is what the
+    work returned, or raises why not. Made before it starts so that the caller holds it before
+    any process exists: a signal arriving as it forks can then never leave a child running."""
 
-    def __init__(self, name: str, pid: int, reader: int) -> None:
-        self.name, self.pid, self.reader = name, pid, reader
+    def __init__(self, name: str, work: Callable[[], Any]) -> None:
+        self.name, self.work = name, work
+        self.pid, self.reader = 0, -1
+
+    def start(self) -> Child:
+        """Fork the child; OSError when no child can be made. SIGINT and SIGTERM are held
+        from just before the fork until the child's pid is recorded (their handlers run right
+        after), so an interrupt finds either no child or one that ``stop`` can end."""
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        try:
+            reader, writer = os.pipe()
+            try:
+                pid = os.fork()
+            except OSError:  # no child (a process limit, memory): the caller does the work
+                os.close(reader)
+                os.close(writer)
+                raise
+            if pid == 0:
+                os.close(reader)
+                _run(self.work, writer, held)  # never returns
+            os.close(writer)
+            self.pid, self.reader = pid, reader
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        return self
 
     def result(self) -> Any:
         """The child's return value; OSError when its work raised one (as the same work done
@@ -87,25 +112,18 @@ class Child:
 
 
 def start(name: str, work: Callable[[], Any]) -> Child:
-    """Fork a child that runs ``work``, sends back what it returns, and exits; OSError when
-    no child can be made."""
-    reader, writer = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:  # no child (a process limit, memory): the caller does the work itself
-        os.close(reader)
-        os.close(writer)
-        raise
-    if pid:
-        os.close(writer)
-        return Child(name, pid, reader)
-    # The child: the parent's handlers (SIGTERM raising into the CLI) are not its own, and it
-    # leaves by os._exit, never through the parent's atexit handlers or buffered output.
+    """A started Child doing ``work`` (OSError when no child can be made)."""
+    return Child(name, work).start()
+
+
+def _run(work: Callable[[], Any], writer: int, held: set[int | signal.Signals]) -> None:
+    """In the child: the parent's handlers (SIGTERM raising into the CLI) are not its own, and
+    it leaves by os._exit, never through the parent's atexit handlers or buffered output."""
     status, said = 1, b""
     try:
-        os.close(reader)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         said = b"ok\0" + pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
         status = 0
     except OSError as exc:

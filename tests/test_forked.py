@@ -81,14 +81,14 @@ def two_cores(monkeypatch):
     """Forking as on a 2-core machine with no other thread, whatever runs the tests; returns
     the names of the children started."""
     started: list[str] = []
-    real = forked.start
+    real = forked.Child.start
 
-    def start(name, work):
-        started.append(name)
-        return real(name, work)
+    def start(self):
+        started.append(self.name)
+        return real(self)
 
     monkeypatch.setattr(forked, "cores", lambda: 2)
-    monkeypatch.setattr(forked, "start", start)
+    monkeypatch.setattr(forked.Child, "start", start)
     return started
 
 
