@@ -111,11 +111,6 @@ class Child:
             self.reader = -1
 
 
-def start(name: str, work: Callable[[], Any]) -> Child:
-    """A started Child doing ``work`` (OSError when no child can be made)."""
-    return Child(name, work).start()
-
-
 def _run(work: Callable[[], Any], writer: int, held: set[int | signal.Signals]) -> None:
     """In the child: the parent's handlers (SIGTERM raising into the CLI) are not its own, and
     it leaves by os._exit, never through the parent's atexit handlers or buffered output."""

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="forked work run
 
 
 def test_a_child_answers_with_what_its_work_returns():
-    assert forked.start("sum", lambda: {"total": sum(range(10))}).result() == {"total": 45}
+    assert forked.Child("sum", lambda: {"total": sum(range(10))}).start().result() == {"total": 45}
 
 
 def test_an_oserror_in_the_child_is_the_same_oserror_in_the_parent():
@@ -33,7 +33,7 @@ def test_an_oserror_in_the_child_is_the_same_oserror_in_the_parent():
         raise OSError(errno.ENOSPC, "No space left on device")
 
     with pytest.raises(OSError, match="No space left") as raised:
-        forked.start("report", full).result()
+        forked.Child("report", full).start().result()
 
     assert (raised.value.errno, raised.value.strerror) == (errno.ENOSPC, "No space left on device")
 
@@ -43,7 +43,7 @@ def test_a_defect_in_the_child_names_the_error_and_the_child():
         raise ValueError("the template broke")
 
     with pytest.raises(forked.ChildFailed, match="the evaluation child failed: ValueError: the"):
-        forked.start("evaluation", broken).result()
+        forked.Child("evaluation", broken).start().result()
 
 
 def test_a_killed_child_is_a_failure_not_an_empty_answer():
@@ -51,11 +51,11 @@ def test_a_killed_child_is_a_failure_not_an_empty_answer():
         os.kill(os.getpid(), signal.SIGKILL)
 
     with pytest.raises(forked.ChildFailed, match="ended on signal 9"):
-        forked.start("evaluation", killed).result()
+        forked.Child("evaluation", killed).start().result()
 
 
 def test_stop_kills_and_reaps_a_child_still_working():
-    child = forked.start("evaluation", lambda: time.sleep(60))
+    child = forked.Child("evaluation", lambda: time.sleep(60)).start()
     pid = child.pid
 
     child.stop()
