@@ -402,3 +402,33 @@ def test_a_report_key_named_like_a_dict_method_does_not_shadow_it(demo_report):
 
     assert "Veeam policy nightly" in html
     assert "not a method" not in html
+
+
+@given(
+    text=st.text(
+        alphabet=st.sampled_from(
+            [*"ab-.é", " ", " ", "\t", "\x0b", "\x0c", "\r", "\xa0", "\u2003"]
+        ),
+        max_size=300,
+    )
+    | st.lists(st.text(alphabet="xy", min_size=1, max_size=40), max_size=30).map(" ".join),
+    width=st.integers(min_value=1, max_value=60),
+    initial=st.sampled_from(["", "- ", "  1. ", " " * 70]),
+    subsequent=st.sampled_from(["", "  ", "     ", " " * 70]),
+)
+def test_markdown_wrapping_gives_textwraps_lines(text, width, initial, subsequent):
+    """reports.render.wrap_words, which wraps the Markdown report's long lines, against the
+    textwrap call it replaced: tabs, other whitespace, words longer than a line and indents
+    wider than the width included."""
+    import textwrap
+
+    from reports.render import wrap_words
+
+    assert wrap_words(text, width, initial, subsequent) == textwrap.wrap(
+        text,
+        width,
+        initial_indent=initial,
+        subsequent_indent=subsequent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
