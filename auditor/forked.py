@@ -18,6 +18,7 @@ the process (a thread holding a lock at fork time would leave the child deadlock
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import pickle
 import signal
@@ -93,8 +94,9 @@ class Child:
             raise OSError(int(number or 0), reason)
         if os.WIFSIGNALED(status):
             raise ChildFailed(f"the {self.name} child ended on signal {os.WTERMSIG(status)}")
-        reason = rest.decode("utf-8", "replace") or "no reason given"
-        raise ChildFailed(f"the {self.name} child failed: {reason}")
+        reason, _, trace = rest.decode("utf-8", "replace").partition("\n")
+        logging.getLogger(__name__).debug("the %s child's traceback:\n%s", self.name, trace)
+        raise ChildFailed(f"the {self.name} child failed: {reason or 'no reason given'}")
 
     def stop(self) -> None:
         """Kill and reap the child if it is still running (the parent is failing)."""
@@ -124,7 +126,8 @@ def _run(work: Callable[[], Any], writer: int, held: set[int | signal.Signals]) 
     except OSError as exc:
         said = f"OSError\0{exc.errno or 0}\0{exc.strerror or exc}".encode("utf-8", "replace")
     except Exception as exc:  # noqa: BLE001 - a defect: the parent raises it, with this text
-        text = f"error\0{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+        summary = " ".join(f"{type(exc).__name__}: {exc}".split())  # one line for the parent
+        text = f"error\0{summary}\n{traceback.format_exc()}"
         said = text.encode("utf-8", "replace")
     finally:
         try:

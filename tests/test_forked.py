@@ -38,12 +38,21 @@ def test_an_oserror_in_the_child_is_the_same_oserror_in_the_parent():
     assert (raised.value.errno, raised.value.strerror) == (errno.ENOSPC, "No space left on device")
 
 
-def test_a_defect_in_the_child_names_the_error_and_the_child():
+def test_a_defect_in_the_child_is_one_line_naming_the_error_and_the_traceback_is_logged(caplog):
     def broken() -> None:
-        raise ValueError("the template broke")
+        raise ValueError("the template broke\non two lines")
 
-    with pytest.raises(forked.ChildFailed, match="the evaluation child failed: ValueError: the"):
+    with (
+        caplog.at_level("DEBUG", logger="auditor.forked"),
+        pytest.raises(forked.ChildFailed) as raised,
+    ):
         forked.Child("evaluation", broken).start().result()
+
+    assert str(raised.value) == (
+        "the evaluation child failed: ValueError: the template broke on two lines"
+    )
+    assert "Traceback (most recent call last)" in caplog.text  # for -vv, not the error line
+    assert "in broken" in caplog.text
 
 
 def test_a_killed_child_is_a_failure_not_an_empty_answer():
