@@ -197,7 +197,7 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
     return AuditResult(
         worker_network=headline,
         accounts=list(inventory.accounts),
-        regions=sorted(u.region for u in inventory.regions),
+        regions=sorted({u.region for u in inventory.regions}),  # each once, however many accounts
         units=[o.info for o in outcomes],
         targets=[t for o in outcomes for t in o.targets],
         skipped=[s for o in outcomes for s in o.skipped],

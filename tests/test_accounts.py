@@ -68,6 +68,7 @@ def test_an_organisation_is_audited_account_by_account_into_one_report(preflight
     assert "123456789012" in accounts  # the management account is an active account too
     assert run.report["account_id"] is None  # several accounts: no single one
     assert {u["account_id"] for u in run.report["units"]} == set(accounts)
+    assert run.report["regions"] == ["eu-west-1"]  # the audited regions, each once
     assert run.report["summary"]["by_account"][member_id]["ready"] == 1
     assert [t["account_id"] for t in run.report["targets"]] == [member_id]
     assert "preflight-multi-" in run.out
