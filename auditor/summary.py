@@ -87,11 +87,13 @@ def headline_line(report: dict[str, Any]) -> str:
 
 
 def _lines(report: dict[str, Any], paths: list[Path], fix_width: int) -> list[str]:
-    accounts = ", ".join(a["account_id"] for a in report["accounts"]) or "-"
+    ids = [a["account_id"] for a in report["accounts"]]
+    # a few accounts by id; an organisation by its count (each account is in the report)
+    accounts = f"account {', '.join(ids) or '-'}" if len(ids) <= 3 else f"{len(ids)} accounts"
     headline = report["worker_network"]
     lines = [
         headline_line(report),
-        f"preflight {report['tool']['version']} | account {accounts} | "
+        f"preflight {report['tool']['version']} | {accounts} | "
         f"{', '.join(report['regions'])} | worker network: {headline}",
     ]
     if replayed := report.get("replayed"):

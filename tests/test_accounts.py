@@ -159,3 +159,21 @@ def test_from_snapshot_refuses_options_that_choose_what_to_read(preflight, tmp_p
 
     assert run.code == 2
     assert "--from-snapshot replays what a saved run read" in run.err
+
+
+def test_the_terminal_header_counts_an_organisations_accounts_and_names_a_few():
+    from auditor.summary import summary_lines
+    from tests import inventory_builder as ib
+
+    report = ib.audit(ib.baseline()).to_dict()
+
+    def header(count: int) -> str:
+        accounts = [
+            {"account_id": f"1111222233{i:02d}", "caller_arn": None, "status": "audited"}
+            for i in range(count)
+        ]
+        return summary_lines({**report, "accounts": accounts}, [], 200)[1]
+
+    assert "| account 111122223300, 111122223301, 111122223302 |" in header(3)
+    assert "| 25 accounts | eu-west-1 |" in header(25)
+    assert "111122223300" not in header(25)
