@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from auditor.inventory import DBInstance
-from auditor.model import Finding, Mode, Severity, Status
+from auditor.model import Finding, Mode, Severity, Status, pickled_by_fields
 
 HOP_ORDER = ("db", "subnet", "vpc", "route", "gateway", "destination", "veeam", "other")
 HOP_TITLES = {
@@ -42,6 +42,7 @@ NETWORK = ("db", "subnet", "vpc", "route", "gateway")
 _RANK = {"fail": 0, "unknown": 1, "warn": 2, "pass": 3, "skip": 4, "not checked": 5, "unreached": 6}
 
 
+@pickled_by_fields
 @dataclass(slots=True)
 class Hop:
     kind: str  # one of HOP_ORDER

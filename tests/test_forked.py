@@ -243,3 +243,16 @@ def test_when_no_child_can_be_forked_the_units_are_judged_here(two_cores, monkey
     assert two_cores == ["evaluation"]  # tried, and fell back
     assert judged == serial
     assert len(os.listdir("/proc/self/fd")) == open_before  # the pipe is not left open
+
+
+def test_what_a_child_sends_back_is_what_it_judged():
+    """Findings, verdicts and paths cross the pipe as their constructors and field values
+    (model.pickled_by_fields): every field, and the same values."""
+    import pickle
+
+    judged = ib.audit(ib.baseline("sqlserver-se"), Mode.VPC_ENDPOINTS)
+
+    again = pickle.loads(pickle.dumps((judged.targets, judged.findings)))
+
+    assert again == (judged.targets, judged.findings)
+    assert again[0][0].modes[Mode.PUBLIC].path == judged.targets[0].modes[Mode.PUBLIC].path
