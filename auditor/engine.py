@@ -225,6 +225,7 @@ def _each_unit(
     shares = min(forked.cores(), sum(1 for n in sizes if n))
     if shares < 2 or sum(sizes) < PARALLEL_FROM:
         return [judge(u) for u in units]
+    log.debug("judging %d targets in %d units on %d cores", sum(sizes), len(units), shares)
     groups: list[list[int]] = [[] for _ in range(shares)]
     loads = [0] * shares
     for i in sorted(range(len(units)), key=lambda i: -sizes[i]):  # largest first, to the least
