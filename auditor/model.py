@@ -322,10 +322,22 @@ def shown_headline(report: dict[str, Any]) -> str:
     return "none" if headline == "ready" and not report["targets"] else headline
 
 
+FEW_ACCOUNTS = 3  # up to this many, a header names the accounts; more are counted
+
+
+def accounts_label(report: dict[str, Any]) -> str:
+    """The report's accounts for a header: a few by id ("account 123456789012"), more by their
+    count ("25 accounts": the reports then list them account by account)."""
+    ids = [a["account_id"] for a in report["accounts"]]
+    if len(ids) <= FEW_ACCOUNTS:
+        return f"account {', '.join(ids) or '-'}"
+    return f"{len(ids)} accounts"
+
+
 def searched(report: dict[str, Any]) -> str:
     """Where the run looked, for the neutral headline: "eu-west-1 (account 123456789012)"."""
     where = ", ".join(report["regions"]) or "no region"
-    return f"{where} (account {', '.join(a['account_id'] for a in report['accounts'])})"
+    return f"{where} ({accounts_label(report)})"
 
 
 EXIT_CODES = {"not_ready": 1, "unknown": 3, "ready": 0}

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.fix_order import what_to_fix
-from auditor.model import ALL_MODES, searched, shown_headline
+from auditor.model import ALL_MODES, accounts_label, searched, shown_headline
 
 LABEL = {"ready": "READY", "not_ready": "NOT READY", "unknown": "UNKNOWN"}
 SHORT = {"ready": "ready", "not_ready": "not ready", "unknown": "unknown"}
@@ -87,13 +87,10 @@ def headline_line(report: dict[str, Any]) -> str:
 
 
 def _lines(report: dict[str, Any], paths: list[Path], fix_width: int) -> list[str]:
-    ids = [a["account_id"] for a in report["accounts"]]
-    # a few accounts by id; an organisation by its count (each account is in the report)
-    accounts = f"account {', '.join(ids) or '-'}" if len(ids) <= 3 else f"{len(ids)} accounts"
     headline = report["worker_network"]
     lines = [
         headline_line(report),
-        f"preflight {report['tool']['version']} | {accounts} | "
+        f"preflight {report['tool']['version']} | {accounts_label(report)} | "
         f"{', '.join(report['regions'])} | worker network: {headline}",
     ]
     if replayed := report.get("replayed"):

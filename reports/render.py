@@ -17,7 +17,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from auditor.fix_order import steps, what_to_fix
-from auditor.model import searched, shown_headline
+from auditor.model import FEW_ACCOUNTS, searched, shown_headline
 from reports.formats import FORMATS
 from reports.path_svg import path_svg
 from reports.shell_fold import fold_commands
@@ -94,6 +94,7 @@ def _batched(pieces: Iterable[str], size: int = 1 << 20) -> Iterator[str]:
 
 
 MD_WIDTH = 100
+NO_TARGETS = {"targets": 0, "ready": 0, "not_ready": 0, "unknown": 0, "skipped": 0}
 LIST_ITEM = re.compile(r"^(\s*(?:[-*] |\d+\. )?)")
 
 
@@ -317,6 +318,8 @@ def view(report: dict[str, Any]) -> dict[str, Any]:
         else None
     )
     overall = shown_headline(report)
+    many = len(report["accounts"]) > FEW_ACCOUNTS  # an organisation: a table of its accounts
+    by_account = report["summary"].get("by_account", {})
     target_notes = []  # per target, what blocks it in each mode (the Markdown table is short)
     for t in report["targets"]:
         parts = []
@@ -341,5 +344,12 @@ def view(report: dict[str, Any]) -> dict[str, Any]:
         "unit_problems": [u for u in report["units"] if u["status"] != "audited"],
         "sources": sources(report),
         "veeam_unchecked": report.get("veeam_config") is None,
-        "account_label": ", ".join(a["account_id"] for a in report["accounts"]) or "-",
+        "account_label": ", ".join(a["account_id"] for a in report["accounts"]) or "-"
+        if not many
+        else f"{len(report['accounts'])} accounts (see By account)",
+        "by_account": [
+            {**a, **by_account.get(a["account_id"], NO_TARGETS)} for a in report["accounts"]
+        ]
+        if many
+        else [],
     }

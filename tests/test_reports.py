@@ -432,3 +432,53 @@ def test_markdown_wrapping_gives_textwraps_lines(text, width, initial, subsequen
         break_long_words=False,
         break_on_hyphens=False,
     )
+
+
+def _organisation_report(accounts: int) -> dict:
+    """``accounts`` accounts with the baseline's ready DB instance each, the last one's role not
+    assumed (an unknown account, as gather records it)."""
+    from auditor.engine import evaluate
+    from auditor.inventory import AccountRecord, Inventory, RegionInventory
+    from tests import inventory_builder as ib
+
+    ids = [f"1111222233{i:02d}" for i in range(accounts)]
+    units = []
+    for account in ids[:-1]:
+        unit = ib.baseline()
+        unit.account_id = account
+        units.append(unit)
+    units.append(RegionInventory(account_id=ids[-1], region=ib.REGION, db_instances=None))
+    records = [AccountRecord(a, f"arn:aws:sts::{a}:assumed-role/audit/preflight") for a in ids]
+    records[-1] = AccountRecord(ids[-1], None, "unknown", "sts:AssumeRole was denied")
+    return evaluate(Inventory(accounts=records, regions=units), ib.CHECKS, ib.Mode.PUBLIC).to_dict()
+
+
+def test_an_organisations_reports_count_its_accounts_and_table_them():
+    report = _organisation_report(4)
+
+    html = render(report, "html")
+    md = render(report, "md")
+
+    html5lib.HTMLParser(strict=True).parse(html)
+    assert '<dt>Account</dt><dd>4 accounts (<a href="#accounts">by account</a>)</dd>' in html
+    rows = re.findall(r'<tr><th scope="row"><span class="nowrap">(\d+)</span></th>(.*?)</tr>', html)
+    assert [account for account, _ in rows] == [f"1111222233{i:02d}" for i in range(4)]
+    assert '<td data-label="DB instances">1</td><td data-label="Ready">1</td>' in rows[0][1]
+    assert "sts:AssumeRole was denied" in rows[3][1]
+    assert "- Account: 4 accounts (see By account)" in md
+    assert "| 111122223300 | audited | 1 | 1 | 0 | 0 | 0 |" in md
+    assert "| 111122223303 | unknown: sts:AssumeRole was denied | 0 | 0 | 0 | 0 | 0 |" in md
+    table = MarkdownIt("commonmark").enable("table").render(md)
+    assert "<th>Not ready</th>" in table
+
+
+def test_a_few_accounts_are_named_in_the_header_with_no_account_table():
+    report = _organisation_report(3)
+
+    html = render(report, "html")
+    md = render(report, "md")
+
+    assert "111122223300, 111122223301, 111122223302 (unknown: sts:AssumeRole was denied)" in html
+    assert 'id="accounts"' not in html
+    assert "- Account: 111122223300, 111122223301, 111122223302" in md
+    assert "## By account" not in md
