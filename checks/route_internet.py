@@ -101,13 +101,7 @@ def _route_internet(unit: RegionInventory, subnet: Subnet) -> Outcome:
     gateways = unit.internet_gateways
     index = unit.derived("gateways_by_vpc", None, lambda: gateways_by_vpc(gateways))
     igws = attached_gateways(subnet.vpc_id, gateways, index)
-    stray = public_strays(
-        unit,
-        rtb,
-        candidates,
-        lambda r: r.target in igws and r.state == "active",
-        ("active routes to", *igws),
-    )
+    stray = public_strays(unit, rtb, candidates, tuple(igws), active_only=True)
     evidence: Evidence = {
         "subnet": subnet.subnet_id,
         "route_table": rtb,

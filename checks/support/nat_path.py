@@ -5,7 +5,7 @@ s3.public-endpoint (SQL Server) and rds.postgres-ca-download."""
 
 from __future__ import annotations
 
-from auditor.inventory import NatGateway, RegionInventory, Subnet
+from auditor.inventory import RegionInventory, Subnet
 from auditor.model import Evidence, Status
 from auditor.network import available, grouped
 from auditor.outcome import Outcome, unknown
@@ -27,7 +27,9 @@ def _nat_gateways(unit: RegionInventory, vpc_id: str) -> tuple[list[str], list[s
 
     def build() -> tuple[list[str], list[str], list[str]]:
         gateways = unit.nat_gateways or []
-        by_vpc = unit.derived("nat_gateways_by_vpc", None, lambda: grouped(gateways, _vpc))
+        by_vpc = unit.derived(
+            "nat_gateways_by_vpc", None, lambda: grouped(gateways, lambda n: n.vpc_id)
+        )
         working: list[str] = []
         blocked: list[str] = []  # by VPC Block Public Access (block-bidirectional, not excluded)
         gaps: list[str] = []  # Block Public Access not read
@@ -49,10 +51,6 @@ def _nat_gateways(unit: RegionInventory, vpc_id: str) -> tuple[list[str], list[s
     return unit.derived("nat_gateways", vpc_id, build)
 
 
-def _vpc(nat: NatGateway) -> str:
-    return nat.vpc_id
-
-
 def _nat_path(unit: RegionInventory, subnet: Subnet) -> Outcome:
     found = effective_table(unit, subnet)
     if isinstance(found, Outcome):
@@ -61,9 +59,7 @@ def _nat_path(unit: RegionInventory, subnet: Subnet) -> Outcome:
     if unit.nat_gateways is None:
         return unknown(f"NAT gateways of {subnet.vpc_id}", unit.error_for("DescribeNatGateways"))
     working, blocked, gaps = _nat_gateways(unit, subnet.vpc_id)
-    stray = public_strays(
-        unit, rtb, candidates, lambda r: r.target in working, ("routes to", *working)
-    )
+    stray = public_strays(unit, rtb, candidates, tuple(working))
     evidence: Evidence = {"working_nat_gateways": working, "route_table": rtb}
     if blocked:
         evidence["nat_gateways_blocked_by_block_public_access"] = blocked

@@ -3,8 +3,6 @@ route.internet, endpoints.s3 and s3.public-endpoint read them (a gap is an `unkn
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from auditor.inventory import RegionInventory, Route, Subnet, VpcEndpoint
 from auditor.model import Status
 from auditor.network import (
@@ -67,16 +65,20 @@ def public_strays(
     unit: RegionInventory,
     table_id: str,
     candidates: list[Candidate],
-    good: Callable[[Route], bool],
-    question: tuple[str, ...],
+    targets: tuple[str, ...],
+    active_only: bool = False,
 ) -> list[Stray]:
     """`network.strays` of the public space (less the table's gateway-endpoint prefix lists)
-    under ``table_id``'s routes, ``candidates``, where ``good`` says which routes answer;
-    ``question`` names ``good`` exactly (what it is true of). Once per (table, question): the
-    subnets that share a table share its answer."""
+    under ``table_id``'s routes, ``candidates``: where the winning route does not go to one of
+    ``targets`` (and, with ``active_only``, is not active). Once per (table, targets,
+    active_only): the subnets that share a table share its answer."""
+
+    def good(route: Route) -> bool:
+        return route.target in targets and (not active_only or route.state == "active")
+
     return unit.derived(
         "public_strays",
-        (table_id, question),
+        (table_id, targets, active_only),
         lambda: strays(candidates, public_space(gateway_endpoint_space(candidates)), good),
     )
 
