@@ -179,19 +179,22 @@ class _UnitOutcome:
     skipped: list[SkippedInstance]
     findings: list[Finding]
     targets: list[TargetResult]
-    found: list[str]
 
 
 def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> AuditResult:
     """Run every check over every target of every readable unit; fold verdicts."""
     requested = inventory.requested_db_instances
     veeam = VeeamConfig.from_dict(inventory.veeam_config) if inventory.veeam_config else None
-    judge = partial(_evaluate_unit, inventory, checks, headline, veeam)
-    sizes = [  # the targets each unit has to judge
-        len(scope.select(u.db_instances, requested).targets) if u.db_instances else 0
-        for u in inventory.regions
+    units = inventory.regions
+    selected = [  # each unit's targets and skipped DB instances (None: they were not read)
+        scope.select(u.db_instances, requested) if u.db_instances is not None else None
+        for u in units
     ]
-    outcomes = _each_unit(inventory.regions, sizes, judge)
+    judge = partial(_evaluate_unit, inventory, checks, headline, veeam)
+    outcomes = _each_unit(
+        [len(s.targets) if s else 0 for s in selected],
+        lambda i: judge(units[i], selected[i]),
+    )
     findings = [f for o in outcomes for f in o.findings]
     reported = {f.check_id for f in findings}
     return AuditResult(
@@ -205,7 +208,7 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
         errors=[e for u in inventory.regions for e in u.errors]
         + [e for r in inventory.repositories.values() for e in r.errors]
         + [e for n in inventory.peer_networks.values() if n is not None for e in n.errors],
-        not_found=sorted(set(requested) - {i for o in outcomes for i in o.found}),
+        not_found=sorted(set(requested) - {t.db_instance_id for o in outcomes for t in o.targets}),
         worker_config=inventory.worker_config,
         api_calls=dict(inventory.api_calls),
         api_retries=dict(inventory.api_retries),
@@ -214,21 +217,19 @@ def evaluate(inventory: Inventory, checks: list[Check], headline: Mode) -> Audit
     )
 
 
-def _each_unit(
-    units: list[RegionInventory],
-    sizes: list[int],
-    judge: Callable[[RegionInventory], _UnitOutcome],
-) -> list[_UnitOutcome]:
-    """``judge`` of every unit, in order. Units share nothing, so a large audit's units are
-    split over the usable cores by their targets (``sizes``): the parent judges one share while
-    forked children judge the others and send their outcomes back (the same objects, pickled)."""
+def _each_unit(sizes: list[int], judge: Callable[[int], _UnitOutcome]) -> list[_UnitOutcome]:
+    """``judge(i)`` of every unit i, in order; ``sizes``: each unit's targets. Units share
+    nothing, so a large audit's units are split over the usable cores by their targets: the
+    parent judges one share while forked children judge the others and send their outcomes
+    back (the same objects, pickled)."""
+    count = len(sizes)
     shares = min(forked.cores(), sum(1 for n in sizes if n))
     if shares < 2 or sum(sizes) < PARALLEL_FROM:
-        return [judge(u) for u in units]
-    log.debug("judging %d targets in %d units on %d cores", sum(sizes), len(units), shares)
+        return [judge(i) for i in range(count)]
+    log.debug("judging %d targets in %d units on %d cores", sum(sizes), count, shares)
     groups: list[list[int]] = [[] for _ in range(shares)]
     loads = [0] * shares
-    for i in sorted(range(len(units)), key=lambda i: -sizes[i]):  # largest first, to the least
+    for i in sorted(range(count), key=lambda i: -sizes[i]):  # largest first, to the least
         least = loads.index(min(loads))
         groups[least].append(i)
         loads[least] += sizes[i]
@@ -237,7 +238,7 @@ def _each_unit(
     here = list(groups[0])
     try:
         for group in groups[1:]:
-            work = partial(_judge_all, judge, [units[i] for i in group])
+            work = partial(_judge_all, judge, group)
             child = forked.Child("evaluation", work)
             children.append((group, child))  # held before it exists: a signal stops it
             try:
@@ -247,19 +248,17 @@ def _each_unit(
                 log.debug("judging %d units here, not in a child: %s", len(group), exc)
                 here += group
         for i in here:
-            outcomes[i] = judge(units[i])
+            outcomes[i] = judge(i)
         for group, child in children:
             outcomes.update(zip(group, child.result(), strict=True))
     finally:
         for _, child in children:
             child.stop()
-    return [outcomes[i] for i in range(len(units))]
+    return [outcomes[i] for i in range(count)]
 
 
-def _judge_all(
-    judge: Callable[[RegionInventory], _UnitOutcome], units: list[RegionInventory]
-) -> list[_UnitOutcome]:
-    return [judge(u) for u in units]
+def _judge_all(judge: Callable[[int], _UnitOutcome], group: list[int]) -> list[_UnitOutcome]:
+    return [judge(i) for i in group]
 
 
 def _evaluate_unit(
@@ -268,18 +267,17 @@ def _evaluate_unit(
     headline: Mode,
     veeam: VeeamConfig | None,
     unit: RegionInventory,
+    selected: scope.Scope | None,
 ) -> _UnitOutcome:
-    """One unit's targets judged: its region-scope findings once, each target's own."""
-    if unit.db_instances is None:
+    """One unit's targets judged (``selected``: scope.select of its DB instances, None when
+    they were not read): its region-scope findings once, each target's own."""
+    if selected is None:
         error = unit.error_for("DescribeDBInstances") or (unit.errors[0] if unit.errors else None)
         reason = error.explain() if error else "the DB instances were not read"
-        return _UnitOutcome(
-            UnitInfo(unit.account_id, unit.region, "unknown", reason), [], [], [], []
-        )
+        return _UnitOutcome(UnitInfo(unit.account_id, unit.region, "unknown", reason), [], [], [])
     by_id = {c.id: c for c in checks}
     subnet_rules = [c for c in checks if c.subnet_modes]
     hop_of = {c.id: c.path_hop for c in checks}  # where each check sits on the drawn path
-    selected = scope.select(unit.db_instances, inventory.requested_db_instances)
     skipped = [
         SkippedInstance(unit.account_id, unit.region, db.db_instance_id, db.engine, reason)
         for db, reason in selected.skipped
@@ -301,9 +299,8 @@ def _evaluate_unit(
         )
         result.policy = chosen.name if chosen else None
         targets.append(result)
-    found = [db.db_instance_id for db in selected.targets]
     return _UnitOutcome(
-        UnitInfo(unit.account_id, unit.region, "audited"), skipped, findings, targets, found
+        UnitInfo(unit.account_id, unit.region, "audited"), skipped, findings, targets
     )
 
 

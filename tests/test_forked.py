@@ -145,10 +145,10 @@ def test_a_failing_evaluation_child_fails_the_run(two_cores, monkeypatch):
     inventory = _inventory()  # the parent judges eu-west-1 (4 DB instances), a child the rest
     real = engine._evaluate_unit
 
-    def broken(inventory, checks, headline, veeam, unit):
+    def broken(inventory, checks, headline, veeam, unit, selected):
         if unit.account_id == "444455556666" and os.getpid() != parent:
             raise RuntimeError("a plugin broke")
-        return real(inventory, checks, headline, veeam, unit)
+        return real(inventory, checks, headline, veeam, unit, selected)
 
     parent = os.getpid()
     monkeypatch.setattr(engine, "_evaluate_unit", broken)
