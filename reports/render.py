@@ -17,7 +17,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from auditor.fix_order import steps, what_to_fix
-from auditor.model import FEW_ACCOUNTS, searched, shown_headline
+from auditor.model import FEW_ACCOUNTS, accounts_label, searched, shown_headline
 from reports.formats import FORMATS
 from reports.path_svg import path_svg
 from reports.shell_fold import fold_commands
@@ -346,7 +346,8 @@ def view(report: dict[str, Any]) -> dict[str, Any]:
         "veeam_unchecked": report.get("veeam_config") is None,
         "account_label": ", ".join(a["account_id"] for a in report["accounts"]) or "-"
         if not many
-        else f"{len(report['accounts'])} accounts (see By account)",
+        else f"{accounts_label(report)} (see By account)",
+        "accounts_counted": accounts_label(report) if many else None,
         "by_account": [
             {**a, **by_account.get(a["account_id"], NO_TARGETS)} for a in report["accounts"]
         ]
