@@ -22,6 +22,7 @@ import botocore.client
 import botocore.hooks
 import botocore.loaders
 import botocore.session
+import botocore.useragent
 import botocore.utils
 from botocore.config import Config
 from botocore.exceptions import (
@@ -98,6 +99,7 @@ class AwsSession:
         share_service_models()
         share_event_aliases()
         share_handler_checks()
+        share_user_agent_parts()
         self.endpoint_url = endpoint_url  # --endpoint-url: every service there, as aws-cli
         self.boto = session
         self.stats = stats if stats is not None else ApiStats()
@@ -233,6 +235,19 @@ def share_handler_checks() -> None:
         return bool(check(func))
 
     botocore.hooks.accepts_kwargs = accepts_kwargs
+
+
+@functools.cache
+def share_user_agent_parts() -> None:
+    """botocore builds the User-Agent header twice for every request, cleaning each of its
+    dozen parts (SDK, OS, Python, features...) character by character; the parts are the same
+    request after request. The cleaning is a pure function of the part and the flag, so its
+    answers are kept (bounded): the header is byte for byte what botocore would send. Left
+    alone if this botocore has no such function."""
+    clean = getattr(botocore.useragent, "sanitize_user_agent_string_component", None)
+    if clean is None:
+        return
+    botocore.useragent.sanitize_user_agent_string_component = functools.lru_cache(1024)(clean)
 
 
 def share_loader(session: boto3.Session) -> None:

@@ -171,3 +171,50 @@ def test_timestamps_are_the_instants_botocore_parses_without_its_parser(monkeypa
     (endpoint,) = aws.client("ec2", "eu-west-1").describe_vpc_endpoints()["VpcEndpoints"]
 
     assert endpoint["CreationTimestamp"].tzinfo is not None  # an instant, as botocore's
+
+
+def test_a_declaration_made_later_is_honoured_and_nothing_else_is():
+    """guard.declared() is frozen once per change, not copied per request: a later declare()
+    must still be seen, and an operation nobody declared still refused."""
+    from auditor import guard
+
+    aws = AwsSession(boto3.Session(region_name="eu-west-1"))
+    ec2 = aws.client("ec2", "eu-west-1")
+    with pytest.raises(ReadOnlyViolation, match=r"refused ec2:DescribeKeyPairs"):
+        ec2.describe_key_pairs()
+    try:
+        guard.declare([("ec2", "DescribeKeyPairs")])
+        assert ec2.describe_key_pairs()["KeyPairs"] == []
+        with pytest.raises(ReadOnlyViolation, match=r"refused ec2:DescribeAddresses"):
+            ec2.describe_addresses()
+    finally:
+        guard._DECLARED.discard(("ec2", "DescribeKeyPairs"))
+        guard._FROZEN.clear()
+    with pytest.raises(ReadOnlyViolation, match=r"refused ec2:DescribeKeyPairs"):
+        ec2.describe_key_pairs()
+
+
+def test_the_user_agent_sent_is_botocores_own_byte_for_byte(monkeypatch):
+    """sessions.share_user_agent_parts keeps botocore's cleaned User-Agent parts instead of
+    cleaning them again twice a request: the header sent must be what botocore alone sends."""
+    import botocore.useragent
+
+    def user_agent_sent() -> str:
+        aws = AwsSession(boto3.Session(region_name="eu-west-1"))
+        client = aws.client("ec2", "eu-west-1")
+        seen: list[str] = []
+        client.meta.events.register(
+            "before-send", lambda request, **_: seen.append(request.headers["User-Agent"])
+        )
+        client.describe_vpcs()
+        return seen[0].decode() if isinstance(seen[0], bytes) else seen[0]
+
+    kept = user_agent_sent()
+    cached = botocore.useragent.sanitize_user_agent_string_component
+    assert cached.cache_info().hits > 0  # the parts were kept, not cleaned again
+    monkeypatch.setattr(
+        botocore.useragent, "sanitize_user_agent_string_component", cached.__wrapped__
+    )
+    assert kept == user_agent_sent()
+    assert "preflight/" in kept
+    assert "Botocore" in kept
