@@ -15,10 +15,11 @@ from collections import Counter
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import botocore.client
+import botocore.endpoint
 import botocore.hooks
 import botocore.loaders
 import botocore.session
@@ -100,6 +101,7 @@ class AwsSession:
         share_event_aliases()
         share_handler_checks()
         share_user_agent_parts()
+        share_http_sessions()
         self.endpoint_url = endpoint_url  # --endpoint-url: every service there, as aws-cli
         self.boto = session
         self.stats = stats if stats is not None else ApiStats()
@@ -248,6 +250,55 @@ def share_user_agent_parts() -> None:
     if clean is None:
         return
     botocore.useragent.sanitize_user_agent_string_component = functools.lru_cache(1024)(clean)
+
+
+def _hashable(value: Any) -> Hashable:
+    """A key for a value built of dicts, lists and scalars (an HTTP session's settings)."""
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), _hashable(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_hashable(v) for v in value)
+    hash(value)  # anything else must hash as it is (TypeError otherwise)
+    return cast(Hashable, value)
+
+
+@functools.cache
+def share_http_sessions() -> None:
+    """One botocore HTTP session (urllib3's connection pools) per endpoint and settings, not
+    one per client. An organisation audit makes a client per account, service and Region, and
+    each new client opened its own connections: against AWS a TLS handshake per client (four
+    thousand for a thousand accounts), where a shared pool keeps the connections open from one
+    account to the next. A connection carries no credentials: every request is signed by its
+    own client, as before. Settings that do not make a key (never seen) get their own session,
+    as botocore would. Left alone if this botocore's endpoint creator takes no session class."""
+    creator = getattr(botocore.endpoint, "EndpointCreator", None)
+    original = getattr(creator, "create_endpoint", None)
+    if original is None:
+        return
+    parameter = inspect.signature(original).parameters.get("http_session_cls")
+    if parameter is None or parameter.default is inspect.Parameter.empty:
+        return
+    default = parameter.default
+    made: dict[Hashable, Any] = {}
+    lock = threading.Lock()
+
+    def session_for(endpoint_url: str, **settings: Any) -> Any:
+        try:
+            key = (endpoint_url, _hashable(settings))
+        except TypeError:
+            return default(**settings)
+        with lock:
+            if key not in made:
+                made[key] = default(**settings)
+            return made[key]
+
+    def create_endpoint(self: Any, service_model: Any, region_name: Any, endpoint_url: Any,
+                        *args: Any, **kwargs: Any) -> Any:  # fmt: skip
+        if not args and kwargs.get("http_session_cls", default) is default:
+            kwargs["http_session_cls"] = functools.partial(session_for, str(endpoint_url))
+        return original(self, service_model, region_name, endpoint_url, *args, **kwargs)
+
+    creator.create_endpoint = create_endpoint  # type: ignore[union-attr]
 
 
 def share_loader(session: boto3.Session) -> None:

@@ -34,11 +34,17 @@ class FaultProxy:
         self.delay_s = delay_s
         self.count = 0
         self.faults = 0
+        self.connections = 0  # TCP connections the client opened (kept alive: HTTP/1.1)
         self._lock = threading.Lock()
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                with proxy._lock:
+                    proxy.connections += 1
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
