@@ -292,11 +292,12 @@ def share_http_sessions() -> None:
                 made[key] = default(**settings)
             return made[key]
 
-    def create_endpoint(self: Any, service_model: Any, region_name: Any, endpoint_url: Any,
-                        *args: Any, **kwargs: Any) -> Any:  # fmt: skip
-        if not args and kwargs.get("http_session_cls", default) is default:
-            kwargs["http_session_cls"] = functools.partial(session_for, str(endpoint_url))
-        return original(self, service_model, region_name, endpoint_url, *args, **kwargs)
+    def create_endpoint(self: Any, *args: Any, **kwargs: Any) -> Any:
+        # botocore passes (service_model, region_name=..., endpoint_url=..., ...) by name
+        url = kwargs.get("endpoint_url")
+        if url is not None and len(args) == 1 and "http_session_cls" not in kwargs:
+            kwargs["http_session_cls"] = functools.partial(session_for, str(url))
+        return original(self, *args, **kwargs)
 
     creator.create_endpoint = create_endpoint  # type: ignore[union-attr]
 
