@@ -36,25 +36,22 @@ def is_read_only(service: str, operation: str) -> bool:
     return operation.startswith(READ_ONLY_PREFIXES)
 
 
-_DECLARED: set[tuple[str, str]] = set()
-_FROZEN: list[frozenset[tuple[str, str]]] = []  # the declared set as last frozen, per request
+_DECLARED: frozenset[tuple[str, str]] = frozenset()  # replaced, never changed in place
 
 
 def declare(operations: Iterable[tuple[str, str]]) -> None:
     """The (botocore service name, operation) pairs the code may send."""
-    _DECLARED.update(operations)
-    _FROZEN.clear()
+    global _DECLARED
+    _DECLARED = _DECLARED | frozenset(operations)
 
 
 def declared() -> frozenset[tuple[str, str]]:
-    """Frozen once per change, not copied on every request the guard sees."""
+    """The declared set itself (frozen), not a copy made for every request the guard sees."""
     if not _DECLARED:
         from auditor import collectors  # declares them on import; late to avoid an import cycle
 
         declare((c.service, c.operation) for c in collectors.declared_calls())
-    if not _FROZEN:
-        _FROZEN.append(frozenset(_DECLARED))
-    return _FROZEN[0]
+    return _DECLARED
 
 
 def is_allowed(service: str, operation: str) -> bool:

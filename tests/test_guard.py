@@ -174,22 +174,22 @@ def test_timestamps_are_the_instants_botocore_parses_without_its_parser(monkeypa
 
 
 def test_a_declaration_made_later_is_honoured_and_nothing_else_is():
-    """guard.declared() is frozen once per change, not copied per request: a later declare()
-    must still be seen, and an operation nobody declared still refused."""
+    """guard.declared() is one frozen set, not copied per request: a later declare() must
+    still be seen, and an operation nobody declared still refused."""
     from auditor import guard
 
     aws = AwsSession(boto3.Session(region_name="eu-west-1"))
     ec2 = aws.client("ec2", "eu-west-1")
     with pytest.raises(ReadOnlyViolation, match=r"refused ec2:DescribeKeyPairs"):
         ec2.describe_key_pairs()
+    before = guard.declared()
     try:
         guard.declare([("ec2", "DescribeKeyPairs")])
         assert ec2.describe_key_pairs()["KeyPairs"] == []
         with pytest.raises(ReadOnlyViolation, match=r"refused ec2:DescribeAddresses"):
             ec2.describe_addresses()
     finally:
-        guard._DECLARED.discard(("ec2", "DescribeKeyPairs"))
-        guard._FROZEN.clear()
+        guard._DECLARED = before
     with pytest.raises(ReadOnlyViolation, match=r"refused ec2:DescribeKeyPairs"):
         ec2.describe_key_pairs()
 
