@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import boto3  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
-from run import CHILD  # noqa: E402  (its import sets the offline environment)
+from run import CHILD, cpu_between  # noqa: E402  (its import sets the offline environment)
 
 from auditor import moto_extension  # noqa: E402
 from auditor.sample_account import Builder  # noqa: E402
@@ -81,13 +81,7 @@ def audit(endpoint: str, accounts_file: Path, out: Path) -> tuple[float, float, 
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     server_after = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    server = (
-        server_after.ru_utime
-        + server_after.ru_stime
-        - server_before.ru_utime
-        - server_before.ru_stime
-    )
+    cpu, server = cpu_between(before, after), cpu_between(server_before, server_after)
     if done.returncode not in (0, 1, 3):
         raise SystemExit(f"audit failed with exit {done.returncode}")
     report = json.loads((out / "latest.json").read_text())

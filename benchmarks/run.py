@@ -100,6 +100,11 @@ CHILD = (
 )
 
 
+def cpu_between(before: resource.struct_rusage, after: resource.struct_rusage) -> float:
+    """CPU seconds (user and system) from one getrusage reading to a later one."""
+    return after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
 def audit(endpoint: str, out: Path) -> tuple[float, float, float, int, dict[str, int]]:
     """Wall and CPU seconds of the audit process, CPU seconds of moto's server and the proxy
     meanwhile (this process: its main thread only waits), the audit's peak RSS (KiB), its
@@ -117,13 +122,7 @@ def audit(endpoint: str, out: Path) -> tuple[float, float, float, int, dict[str,
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     server_after = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    server = (
-        server_after.ru_utime
-        + server_after.ru_stime
-        - server_before.ru_utime
-        - server_before.ru_stime
-    )
+    cpu, server = cpu_between(before, after), cpu_between(server_before, server_after)
     rss = int(rss_file.read_text())
     if done.returncode not in (0, 1, 3):
         raise SystemExit(f"audit failed with exit {done.returncode}")
