@@ -144,6 +144,20 @@ def shared_loader() -> Any:
     return botocore.loaders.create_loader()
 
 
+class _BuiltOnce:
+    """Values built once per key for the whole process, thread-safely."""
+
+    def __init__(self) -> None:
+        self._made: dict[Hashable, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key not in self._made:
+                self._made[key] = build()
+            return self._made[key]
+
+
 def _share_creator_method(name: str, key: Callable[..., Hashable]) -> None:
     """Make botocore's `ClientCreator.<name>` build its answer once per process for each
     `key(self, *args)`, thread-safely. Left alone if this botocore has no such method."""
@@ -151,15 +165,10 @@ def _share_creator_method(name: str, key: Callable[..., Hashable]) -> None:
     original = getattr(creator, name, None)
     if original is None:
         return
-    made: dict[Hashable, Any] = {}
-    lock = threading.Lock()
+    made = _BuiltOnce()
 
     def shared(self: Any, *args: Any, **kwargs: Any) -> Any:
-        wanted = key(self, *args, **kwargs)
-        with lock:
-            if wanted not in made:
-                made[wanted] = original(self, *args, **kwargs)
-            return made[wanted]
+        return made.get(key(self, *args, **kwargs), lambda: original(self, *args, **kwargs))
 
     setattr(creator, name, shared)
 
@@ -279,18 +288,14 @@ def share_http_sessions() -> None:
     if parameter is None or parameter.default is inspect.Parameter.empty:
         return
     default = parameter.default
-    made: dict[Hashable, Any] = {}
-    lock = threading.Lock()
+    made = _BuiltOnce()
 
     def session_for(endpoint_url: str, **settings: Any) -> Any:
         try:
             key = (endpoint_url, _hashable(settings))
         except TypeError:
             return default(**settings)
-        with lock:
-            if key not in made:
-                made[key] = default(**settings)
-            return made[key]
+        return made.get(key, lambda: default(**settings))
 
     def create_endpoint(self: Any, *args: Any, **kwargs: Any) -> Any:
         # botocore passes (service_model, region_name=..., endpoint_url=..., ...) by name
