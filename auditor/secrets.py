@@ -3,7 +3,7 @@
 `scrub` replaces access key ids, secret keys, session tokens, signatures and the bodies of
 answers that carry credentials (an STS AssumeRole answer quoted by a parse error), and cuts
 quoted response bodies short. Applied where text leaves the process: ReadError messages (and so
-reports and snapshots), the one stderr line of an error, and every log record (at -vv botocore
+reports and snapshots), the one stderr line of an error, and every log record (at -vvv botocore
 logs request headers and response bodies).
 """
 
@@ -19,8 +19,9 @@ MAX_QUOTED = 300  # characters of an AWS error message kept in a line or a repor
 _PATTERNS = [
     # Key ids of long-term (AKIA) and temporary (ASIA) credentials.
     re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{12,}\b"),
-    # XML and JSON credential fields (STS answers, credential_process output, SSO caches).
-    re.compile(r"(<(SecretAccessKey|SessionToken|AccessKeyId|Token)>)[^<]*(</\2>)", re.IGNORECASE),
+    # XML and JSON credential fields (STS answers, credential_process output, SSO caches); an
+    # answer cut short may end inside the field, with no closing tag.
+    re.compile(r"(<(SecretAccessKey|SessionToken|AccessKeyId|Token)>)[^<]*(</\2>)?", re.IGNORECASE),
     re.compile(
         r"""(["']?(?:SecretAccessKey|SessionToken|AccessKeyId|aws_secret_access_key|"""
         r"""aws_session_token|aws_access_key_id|secretAccessKey|sessionToken|accessKeyId)["']?"""
@@ -51,7 +52,7 @@ def scrub(text: str) -> str:
     for secret in _secrets_in_environment():
         out = out.replace(secret, REDACTED)
     out = _PATTERNS[0].sub(REDACTED, out)
-    out = _PATTERNS[1].sub(lambda m: f"{m.group(1)}{REDACTED}{m.group(3)}", out)
+    out = _PATTERNS[1].sub(lambda m: f"{m.group(1)}{REDACTED}{m.group(3) or ''}", out)
     for pattern in _PATTERNS[2:]:
         out = pattern.sub(lambda m: f"{m.group(1)}{REDACTED}", out)
     return out

@@ -72,6 +72,7 @@ def test_a_truncated_assume_role_answer_leaks_no_credential(preflight, tmp_path,
     "text",
     [
         f"<SecretAccessKey>{FAKE_SECRET}</SecretAccessKey>",
+        f"Response body:\nb'<Credentials><SessionToken>{FAKE_TOKEN}'",  # cut short: no end tag
         f'{{"SessionToken": "{FAKE_TOKEN}", "AccessKeyId": "{FAKE_KEY_ID}"}}',
         f"headers: {{'X-Amz-Security-Token': '{FAKE_TOKEN}', 'Authorization': "
         f"'AWS4-HMAC-SHA256 Credential={FAKE_KEY_ID}/20261201/eu-west-1/sts/aws4_request'}}",
