@@ -64,7 +64,10 @@ def split_formats(
 
 
 VERBOSE = click.option(
-    "--verbose", "-v", count=True, help="Log progress to stderr (-vv: debug, and tracebacks)."
+    "--verbose",
+    "-v",
+    count=True,
+    help="Log progress to stderr (-vv: debug, and tracebacks; -vvv: botocore's wire log too).",
 )
 LOG_FORMAT = click.option(
     "--log-format",
@@ -928,15 +931,30 @@ class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
 def setup_logging(verbose: int, log_format: str = "text") -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     handler = _Handler(sys.stderr)
-    handler.addFilter(ScrubFilter())  # -vv: botocore logs headers and bodies
+    handler.addFilter(ScrubFilter())  # -vvv: botocore logs headers and bodies
     text = logging.Formatter("preflight: %(levelname)s %(name)s: %(message)s")
     handler.setFormatter(JsonLines() if log_format == "json" else text)
     root = logging.getLogger()
     root.handlers[:] = [h for h in root.handlers if not isinstance(h, _Handler)] + [handler]
     root.setLevel(level)
-    if verbose < 2:
-        for noisy in ("botocore", "boto3", "urllib3"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    # botocore's DEBUG is its wire log (every request's headers, body and signing steps: tens
+    # of thousands of lines an account), kept for -vvv. -vv shows preflight's debug lines,
+    # botocore's INFO (where the credentials came from) and its retries and throttling.
+    wire = logging.DEBUG if verbose >= 3 else logging.INFO if verbose == 2 else logging.WARNING
+    for noisy in ("botocore", "boto3", "urllib3"):
+        logging.getLogger(noisy).setLevel(wire)
+    logging.getLogger("botocore.retries").setLevel(logging.DEBUG if verbose >= 2 else wire)
+    standard = logging.getLogger("botocore.retries.standard")
+    standard.filters[:] = [f for f in standard.filters if not isinstance(f, _EveryRequest)]
+    if verbose == 2:
+        standard.addFilter(_EveryRequest())
+
+
+class _EveryRequest(logging.Filter):
+    """botocore's "Not retrying request." comes with every answer: wire log, not a retry."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != "Not retrying request."
 
 
 def fail(message: str, code: int = 2) -> int:

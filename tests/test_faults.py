@@ -232,3 +232,24 @@ def test_accounts_are_reached_concurrently(endpoint, preflight, monkeypatch):
 
     assert broken == []
     assert [a["status"] for a in run.report["accounts"]] == ["audited", "audited"]
+
+
+@pytest.mark.usefixtures("no_backoff")
+def test_vv_logs_the_retries_and_vvv_the_wire(endpoint, preflight, monkeypatch):
+    """-vv is for reading a run: preflight's debug lines and botocore's retries, one line
+    each; botocore's wire log (every request's parameters, headers and signing) waits for
+    -vvv."""
+    demo_network()
+
+    with FaultProxy(endpoint, every_nth(5)) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+        debug = preflight("audit", "--region", "eu-west-1", "--format", "json", "-vv")
+        wire = preflight("audit", "--region", "eu-west-1", "--format", "json", "-vvv")
+
+    assert debug.err.count("Retry needed, retrying request") >= 4
+    assert "Not retrying request." not in debug.err
+    assert "Making request for OperationModel" not in debug.err
+    assert "INFO auditor.collect" in debug.err
+    assert "Making request for OperationModel" in wire.err
+    assert "Not retrying request." in wire.err
+    assert len(wire.err.splitlines()) > 10 * len(debug.err.splitlines())

@@ -53,7 +53,7 @@ def sts(monkeypatch) -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("sts")
-@pytest.mark.parametrize("flags", [[], ["-v"], ["-vv"], ["-vv", "--log-format", "json"]])
+@pytest.mark.parametrize("flags", [[], ["-v"], ["-vv"], ["-vvv"], ["-vvv", "--log-format", "json"]])
 def test_a_truncated_assume_role_answer_leaks_no_credential(preflight, tmp_path, flags):
     out = tmp_path / "reports"
     run = preflight(
