@@ -100,6 +100,23 @@ def untouched_guardrails() -> Iterator[None]:
     moto_extension.reset()
 
 
+_LOGGERS = ("", "botocore", "boto3", "urllib3", "botocore.retries", "botocore.retries.standard")
+
+
+@pytest.fixture(autouse=True)
+def logging_as_found() -> Iterator[None]:
+    """The CLI sets up logging in the process (its stderr handler, botocore's levels): each
+    test leaves it as it found it, so a test's boto3 calls never log into a stream an earlier
+    test's run captured, at the verbosity that run asked for."""
+    found = [(logging.getLogger(n), logging.getLogger(n).level) for n in _LOGGERS]
+    handlers, filters = logging.getLogger().handlers[:], logging.getLogger(_LOGGERS[-1]).filters[:]
+    yield
+    for logger, level in found:
+        logger.setLevel(level)
+    logging.getLogger().handlers[:] = handlers
+    logging.getLogger(_LOGGERS[-1]).filters[:] = filters
+
+
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     """moto's HTTP server on 127.0.0.1 (one per test session; state shared in this process)."""
