@@ -103,10 +103,12 @@ _ACCOUNT: dict[str, str] = {}
 
 
 def built(endpoint: str) -> str:
-    """The account on the server (built if a reset wiped it); the --veeam-config text."""
+    """The account on the server (built if a reset wiped it); the --veeam-config text. The
+    VPC's marker tag, not the DB instances' names, says it is still this module's account:
+    other tests build "orders", "old" and "erp" too, without Veeam's side."""
     if "config" in _ACCOUNT:
-        found = boto3.client("rds", region_name="eu-west-1").describe_db_instances()
-        if {d["DBInstanceIdentifier"] for d in found["DBInstances"]} == {"orders", "old", "erp"}:
+        marker = [{"Name": "tag:preflight-test", "Values": [_ACCOUNT["marker"]]}]
+        if boto3.client("ec2", region_name="eu-west-1").describe_vpcs(Filters=marker)["Vpcs"]:
             return _ACCOUNT["config"]
     post(f"{endpoint}/moto-api/reset")
     b = Builder("eu-west-1")
@@ -114,6 +116,9 @@ def built(endpoint: str) -> str:
     b.db("orders", "postgres", "16.3", net.db_subnet_group)
     b.db("old", "postgres", "11.22", net.db_subnet_group)
     b.sql_server("erp", net.db_subnet_group)
+    _ACCOUNT["marker"] = f"least-privilege-{uuid.uuid4().hex}"
+    tag = [{"Key": "preflight-test", "Value": _ACCOUNT["marker"]}]
+    b.ec2.create_tags(Resources=[net.vpc_id], Tags=tag)
     _ACCOUNT["config"] = veeam_side()
     return _ACCOUNT["config"]
 
