@@ -14,6 +14,7 @@ for _name in (*CLEARED_ENV, "AWS_REGION"):
 
 import json  # noqa: E402
 import logging  # noqa: E402
+import random  # noqa: E402
 import socket  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
@@ -98,6 +99,16 @@ def untouched_guardrails() -> Iterator[None]:
     moto_extension.reset()
     yield
     moto_extension.reset()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """PREFLIGHT_TEST_ORDER=reverse, or a number to shuffle with: a test that passes only after
+    another (state left in the process or on the shared moto server) fails in another order."""
+    order = os.environ.get("PREFLIGHT_TEST_ORDER", "")
+    if order == "reverse":
+        items.reverse()
+    elif order:
+        random.Random(order).shuffle(items)  # the same order in every xdist worker
 
 
 _LOGGERS = ("", "botocore", "boto3", "urllib3", "botocore.retries", "botocore.retries.standard")
