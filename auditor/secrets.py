@@ -25,12 +25,12 @@ _PATTERNS = [
     re.compile(
         r"""(["']?(?:SecretAccessKey|SessionToken|AccessKeyId|aws_secret_access_key|"""
         r"""aws_session_token|aws_access_key_id|secretAccessKey|sessionToken|accessKeyId)["']?"""
-        r"""\s*[:=]\s*["']?)[^"',\s}<]+""",
+        r"""\s*[:=]\s*b?["']?)[^"',\s}<]+""",
         re.IGNORECASE,
     ),
-    # Signed request headers.
-    re.compile(r"((?:X-Amz-Security-Token|x-amz-security-token)['\"]?\s*[:=]\s*['\"]?)[^'\",\s}]+"),
-    re.compile(r"(Authorization['\"]?\s*[:=]\s*['\"]?)[^'\"}]+", re.IGNORECASE),
+    # Signed request headers; botocore's -vvv log shows their values as bytes (b'...').
+    re.compile(r"(X-Amz-Security-Token['\"]?\s*[:=]\s*b?['\"]?)[^'\",\s}]+", re.IGNORECASE),
+    re.compile(r"(Authorization['\"]?\s*[:=]\s*b?['\"]?)[^'\"}]+", re.IGNORECASE),
     re.compile(r"(X-Amz-(?:Signature|Credential)=)[^&\s'\"]+", re.IGNORECASE),
 ]
 

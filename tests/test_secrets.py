@@ -1,5 +1,6 @@
-"""No credential in any output: a truncated AssumeRole answer holding fake credentials, at
-every verbosity and log format, leaves no trace of them in stdout, stderr, reports or logs."""
+"""No credential in any output: an AssumeRole answer holding fake credentials, cut short or
+whole (and then used), at every verbosity and log format, leaves no trace of them in stdout,
+stderr, reports or logs."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import threading
 import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -28,11 +30,29 @@ TRUNCATED_ASSUME_ROLE = (
 ).encode()
 
 
+# A whole answer: the audit then signs the account's requests with these credentials, and
+# botocore's -vvv log shows each request's headers (the token as bytes, b'...').
+ASSUME_ROLE = (
+    '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>'
+    f"<Credentials><AccessKeyId>{FAKE_KEY_ID}</AccessKeyId>"
+    f"<SecretAccessKey>{FAKE_SECRET}</SecretAccessKey><SessionToken>{FAKE_TOKEN}</SessionToken>"
+    "<Expiration>2030-01-01T00:00:00Z</Expiration></Credentials><AssumedRoleUser>"
+    "<AssumedRoleId>AROAEXAMPLE:preflight-audit</AssumedRoleId>"
+    "<Arn>arn:aws:sts::444455556666:assumed-role/Audit/preflight-audit</Arn></AssumedRoleUser>"
+    "</AssumeRoleResult><ResponseMetadata><RequestId>2</RequestId></ResponseMetadata>"
+    "</AssumeRoleResponse>"
+).encode()
+
+
 class Sts(BaseHTTPRequestHandler):
+    assume_role = TRUNCATED_ASSUME_ROLE
+    tokens: ClassVar[list[str]] = []  # the session tokens requests came signed with
+
     def do_POST(self) -> None:
+        self.tokens.append(self.headers.get("X-Amz-Security-Token", ""))
         body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
         action = urllib.parse.parse_qs(body).get("Action", [""])[0]
-        answer = IDENTITY if action == "GetCallerIdentity" else TRUNCATED_ASSUME_ROLE
+        answer = self.assume_role if action == "AssumeRole" else IDENTITY
         self.send_response(200)
         self.send_header("Content-Type", "text/xml")
         self.send_header("Content-Length", str(len(answer)))
@@ -43,29 +63,36 @@ class Sts(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def sts(monkeypatch) -> Iterator[None]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Sts)
+@pytest.fixture(params=["cut short", "whole"])
+def sts(monkeypatch, request) -> Iterator[type[Sts]]:
+    """The STS answer: cut short inside the token, or whole (the account is then read with
+    the fake credentials, and every other answer is one the audit cannot use)."""
+    answer = ASSUME_ROLE if request.param == "whole" else TRUNCATED_ASSUME_ROLE
+    handler = type("Answers", (Sts,), {"assume_role": answer, "tokens": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_address[1]}")
-    yield
+    yield handler
     server.shutdown()
 
 
-@pytest.mark.usefixtures("sts")
 @pytest.mark.parametrize("flags", [[], ["-v"], ["-vv"], ["-vvv"], ["-vvv", "--log-format", "json"]])
-def test_a_truncated_assume_role_answer_leaks_no_credential(preflight, tmp_path, flags):
+def test_an_assume_role_answer_leaks_no_credential(preflight, tmp_path, flags, sts):
     out = tmp_path / "reports"
     run = preflight(
         "audit", "--region", "eu-west-1", "--role-arn", "arn:aws:iam::444455556666:role/Audit",
         "--output-dir", str(out), "--save-snapshot", str(tmp_path / "snap.json"), *flags,
     )  # fmt: skip
 
-    assert run.code in (2, 3)  # the account is unknown; never a crash (70)
+    assert run.code in (2, 3)  # the account's reads are unknown; never a crash (70)
     texts = [run.out, run.err] + [p.read_text() for p in tmp_path.rglob("*") if p.is_file()]
     for secret in SECRETS:
         assert all(secret not in text for text in texts), secret
-    assert "AssumeRole" in run.err + run.out + "".join(texts)
+    if sts.assume_role == ASSUME_ROLE:  # the credentials were used, and logged at -vvv
+        assert FAKE_TOKEN in sts.tokens
+        assert ("-vvv" in flags) == ("X-Amz-Security-Token" in run.err)
+    else:  # the account is unknown, and says why
+        assert "AssumeRole" in run.err + run.out + "".join(texts)
 
 
 @pytest.mark.parametrize(
