@@ -1,5 +1,6 @@
 """The read-only guard: every client of a preflight session sends only the operations the code
-declares (`auditor.collectors.declared_calls`), and only read-only ones.
+declares (`auditor.collectors.declared_calls`, and the credential exchanges of botocore's
+credential providers), and only read-only ones.
 
 It runs on botocore's ``before-parameter-build`` event, before a request is built, signed or
 sent, so a refused call never leaves the machine. It is registered on the session, which
@@ -15,11 +16,23 @@ from typing import Any
 
 READ_ONLY_PREFIXES = ("Describe", "List", "Get")
 
+# What botocore's own credential providers send to turn the credentials a user configured
+# into the ones preflight signs with: a token or a role for temporary credentials, nothing
+# changed in any account. They go through the session's clients, and so through this guard.
+CREDENTIAL_EXCHANGES = frozenset(
+    {
+        ("sts", "AssumeRole"),  # --role-arn, and a profile's role_arn
+        ("sts", "AssumeRoleWithWebIdentity"),  # AWS_WEB_IDENTITY_TOKEN_FILE (EKS, CI's OIDC)
+        ("sso", "GetRoleCredentials"),  # a profile of IAM Identity Center (sso_*)
+        ("sso-oidc", "CreateToken"),  # refreshing that profile's sso-session token
+        ("signin", "CreateOAuth2Token"),  # a profile's login_session (`aws login`)
+    }
+)
+
 # Operations outside the prefixes that read but do not change anything.
-READ_ONLY_EXCEPTIONS = frozenset(
+READ_ONLY_EXCEPTIONS = CREDENTIAL_EXCHANGES | frozenset(
     {
         ("sts", "GetCallerIdentity"),
-        ("sts", "AssumeRole"),
         ("iam", "SimulatePrincipalPolicy"),
         ("s3", "HeadBucket"),  # a HEAD request: whether the bucket exists and may be listed
     }
@@ -36,7 +49,7 @@ def is_read_only(service: str, operation: str) -> bool:
     return operation.startswith(READ_ONLY_PREFIXES)
 
 
-_DECLARED: frozenset[tuple[str, str]] = frozenset()  # replaced, never changed in place
+_DECLARED: frozenset[tuple[str, str]] = CREDENTIAL_EXCHANGES  # replaced, never changed in place
 
 
 def declare(operations: Iterable[tuple[str, str]]) -> None:
@@ -47,7 +60,7 @@ def declare(operations: Iterable[tuple[str, str]]) -> None:
 
 def declared() -> frozenset[tuple[str, str]]:
     """The declared set itself (frozen), not a copy made for every request the guard sees."""
-    if not _DECLARED:
+    if _DECLARED == CREDENTIAL_EXCHANGES:
         from auditor import collectors  # declares them on import; late to avoid an import cycle
 
         declare((c.service, c.operation) for c in collectors.declared_calls())

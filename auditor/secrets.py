@@ -24,12 +24,17 @@ _PATTERNS = [
     re.compile(r"(<(SecretAccessKey|SessionToken|AccessKeyId|Token)>)[^<]*(</\2>)?", re.IGNORECASE),
     re.compile(
         r"""(["']?(?:SecretAccessKey|SessionToken|AccessKeyId|aws_secret_access_key|"""
-        r"""aws_session_token|aws_access_key_id|secretAccessKey|sessionToken|accessKeyId)["']?"""
-        r"""\s*[:=]\s*b?["']?)[^"',\s}<]+""",
+        r"""aws_session_token|aws_access_key_id|secretAccessKey|sessionToken|accessKeyId|"""
+        r"""accessToken|refreshToken|clientSecret|idToken|"""  # IAM Identity Center's
+        r"""WebIdentityToken)["']?"""  # and a web identity's (a query string's field too)
+        r"""\s*[:=]\s*b?["']?)[^"',\s}<&]+""",
         re.IGNORECASE,
     ),
     # Signed request headers; botocore's -vvv log shows their values as bytes (b'...').
-    re.compile(r"(X-Amz-Security-Token['\"]?\s*[:=]\s*b?['\"]?)[^'\",\s}]+", re.IGNORECASE),
+    re.compile(
+        r"((?:X-Amz-Security-Token|x-amz-sso_bearer_token)['\"]?\s*[:=]\s*b?['\"]?)[^'\",\s}]+",
+        re.IGNORECASE,
+    ),
     re.compile(r"(Authorization['\"]?\s*[:=]\s*b?['\"]?)[^'\"}]+", re.IGNORECASE),
     re.compile(r"(X-Amz-(?:Signature|Credential)=)[^&\s'\"]+", re.IGNORECASE),
 ]

@@ -54,7 +54,13 @@ def test_guard_lets_reads_and_the_named_read_only_calls_through():
         ("ec2", "CreateTags", False),
         ("rds", "StopDBInstance", False),
         ("iam", "SimulateCustomPolicy", False),
-        ("sts", "AssumeRoleWithWebIdentity", False),
+        # botocore's credential providers' exchanges (guard.CREDENTIAL_EXCHANGES)
+        ("sts", "AssumeRoleWithWebIdentity", True),
+        ("sso", "GetRoleCredentials", True),
+        ("sso-oidc", "CreateToken", True),
+        ("signin", "CreateOAuth2Token", True),
+        ("sso-oidc", "RegisterClient", False),
+        ("sts", "GetSessionToken", True),  # named like a read; refused as undeclared (below)
         ("s3", "PutObject", False),
         ("s3", "HeadBucket", True),
         ("s3", "HeadObject", False),
@@ -89,7 +95,12 @@ def test_every_declared_call_is_read_only_and_names_its_iam_action():
 
 @pytest.mark.parametrize(
     ("service", "operation"),
-    [("cognito-identity", "GetId"), ("ec2", "DescribeAddresses"), ("s3", "ListBuckets")],
+    [
+        ("cognito-identity", "GetId"),
+        ("ec2", "DescribeAddresses"),
+        ("s3", "ListBuckets"),
+        ("sts", "GetSessionToken"),
+    ],
 )
 def test_an_undeclared_read_is_refused_whatever_its_name(service, operation):
     from auditor.guard import is_allowed

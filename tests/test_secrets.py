@@ -4,6 +4,8 @@ stderr, reports or logs."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -95,6 +97,169 @@ def test_an_assume_role_answer_leaks_no_credential(preflight, tmp_path, flags, s
         assert "AssumeRole" in run.err + run.out + "".join(texts)
 
 
+FAKE_SSO_TOKEN = "aoaAAAAAGFAKESSOACCESSTOKEN0123456789abcdefghijklmnopqrstuvwxyz"
+SSO_START = "https://example.awsapps.com/start"
+
+
+FRESH_SSO_TOKEN = "aoaAAAAAGFRESHSSOACCESSTOKEN0123456789abcdefghijklmnopqrstuvwxyz"
+FAKE_REFRESH = "Atzr|FAKEREFRESHTOKEN0123456789abcdefghijklmnopqrstuvwxyz"
+FAKE_CLIENT_SECRET = "eyJraWQiOiJGQUtFQ0xJRU5UU0VDUkVUIn0.FAKE0123456789"
+SSO_SECRETS = (FAKE_SSO_TOKEN, FRESH_SSO_TOKEN, FAKE_REFRESH, FAKE_CLIENT_SECRET)
+
+
+class SsoPortal(Sts):
+    """IAM Identity Center in front of the same answers: the portal's GetRoleCredentials (a
+    GET) and the OIDC service's CreateToken (POST /token, refreshing an sso-session's token)."""
+
+    def do_GET(self) -> None:
+        self.tokens.append(self.headers.get("x-amz-sso_bearer_token", ""))
+        self.answer_json(
+            {
+                "roleCredentials": {
+                    "accessKeyId": FAKE_KEY_ID,
+                    "secretAccessKey": FAKE_SECRET,
+                    "sessionToken": FAKE_TOKEN,
+                    "expiration": 1893456000000,
+                }
+            }
+        )
+
+    def do_POST(self) -> None:
+        if self.path != "/token":
+            return super().do_POST()
+        asked = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+        self.tokens.append(asked.get("refreshToken", ""))
+        answer = {"accessToken": FRESH_SSO_TOKEN, "expiresIn": 28800, "tokenType": "Bearer"}
+        return self.answer_json(answer | {"refreshToken": FAKE_REFRESH})
+
+    def answer_json(self, document: dict[str, object]) -> None:
+        answer = json.dumps(document).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+
+# A profile with its own sso_start_url and a cached token still valid; and one of an
+# sso-session whose cached token has expired, refreshed with sso-oidc:CreateToken first.
+ROLE = "sso_account_id = 444455556666\nsso_role_name = Audit\nregion = eu-west-1\n"
+SSO_PROFILES = {
+    "profile": (
+        f"[profile sso]\nsso_start_url = {SSO_START}\nsso_region = eu-west-1\n{ROLE}",
+        SSO_START,
+        {"accessToken": FAKE_SSO_TOKEN, "expiresAt": "2030-01-01T00:00:00Z"},
+    ),
+    "sso-session": (
+        f"[profile sso]\nsso_session = corp\n{ROLE}"
+        f"[sso-session corp]\nsso_start_url = {SSO_START}\nsso_region = eu-west-1\n",
+        "corp",
+        {
+            "accessToken": FAKE_SSO_TOKEN,
+            "expiresAt": "2020-01-01T00:00:00Z",
+            "clientId": "preflight-test-client",
+            "clientSecret": FAKE_CLIENT_SECRET,
+            "registrationExpiresAt": "2030-01-01T00:00:00Z",
+            "refreshToken": FAKE_REFRESH,
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SSO_PROFILES))
+@pytest.mark.parametrize("flags", [["-vv"], ["-vvv"], ["-vvv", "--log-format", "json"]])
+def test_an_sso_profile_leaks_neither_its_token_nor_its_credentials(
+    preflight, tmp_path, monkeypatch, flags, kind
+):
+    """--profile of IAM Identity Center: the cached access token goes to the portal in a
+    header (refreshed first if it expired), the role's credentials come back in JSON; at -vvv
+    botocore logs all of it."""
+    handler = type("Answers", (SsoPortal,), {"tokens": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_address[1]}")
+    profile, cache_key, cached = SSO_PROFILES[kind]
+    config = tmp_path / "config"
+    config.write_text(profile)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    cache = tmp_path / "sso-cache"  # botocore's ~/.aws/sso/cache, fixed when it is imported
+    cache.mkdir()
+    for owner in ("credentials.SSOProvider", "tokens.SSOTokenProvider"):
+        monkeypatch.setattr(f"botocore.{owner}._SSO_TOKEN_CACHE_DIR", str(cache))
+    (cache / f"{hashlib.sha1(cache_key.encode()).hexdigest()}.json").write_text(
+        json.dumps({"startUrl": SSO_START, "region": "eu-west-1"} | cached)
+    )
+    try:
+        run = preflight(
+            "audit", "--profile", "sso", "--region", "eu-west-1",
+            "--output-dir", str(tmp_path / "reports"), *flags,
+        )  # fmt: skip
+    finally:
+        server.shutdown()
+
+    assert run.code in (2, 3)  # every answer after the credentials is unusable; no crash
+    if kind == "sso-session":  # refreshed with the cached refresh token, then used
+        assert handler.tokens[:2] == [FAKE_REFRESH, FRESH_SSO_TOKEN]
+    else:  # the portal was asked with the cached token
+        assert handler.tokens[0] == FAKE_SSO_TOKEN
+    assert FAKE_TOKEN in handler.tokens  # and the role's credentials were used
+    outputs = [run.out, run.err] + [p.read_text() for p in (tmp_path / "reports").rglob("*.*")]
+    for secret in (*SECRETS, *SSO_SECRETS):
+        assert all(secret not in text for text in outputs), secret
+    assert ("-vvv" in flags) == ("x-amz-sso_bearer_token" in run.err)
+
+
+WEB_IDENTITY = ASSUME_ROLE.replace(
+    b"AssumeRoleResponse", b"AssumeRoleWithWebIdentityResponse"
+).replace(b"AssumeRoleResult", b"AssumeRoleWithWebIdentityResult")
+
+
+class WebIdentity(Sts):
+    """STS for AWS_WEB_IDENTITY_TOKEN_FILE (an EKS pod, a CI job's OIDC token)."""
+
+    def do_POST(self) -> None:
+        self.tokens.append(self.headers.get("X-Amz-Security-Token", ""))
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+        asked = urllib.parse.parse_qs(body)
+        if asked.get("Action") == ["AssumeRoleWithWebIdentity"]:
+            self.tokens.append(asked.get("WebIdentityToken", [""])[0])
+        answer = WEB_IDENTITY if asked.get("Action") == ["AssumeRoleWithWebIdentity"] else IDENTITY
+        self.send_response(200)
+        self.send_header("Content-Type", "text/xml")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+
+def test_a_web_identity_is_exchanged_and_leaks_nothing(preflight, tmp_path, monkeypatch):
+    """Credentials from AWS_WEB_IDENTITY_TOKEN_FILE: botocore's provider sends
+    sts:AssumeRoleWithWebIdentity through the session, so the guard must let it through."""
+    handler = type("Answers", (WebIdentity,), {"tokens": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_address[1]}")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    token = tmp_path / "web-identity-token"
+    token.write_text(FAKE_SSO_TOKEN)
+    monkeypatch.setenv("AWS_WEB_IDENTITY_TOKEN_FILE", str(token))
+    monkeypatch.setenv("AWS_ROLE_ARN", "arn:aws:iam::444455556666:role/Audit")
+    try:
+        run = preflight(
+            "audit", "--region", "eu-west-1", "--output-dir", str(tmp_path / "reports"), "-vvv"
+        )  # fmt: skip
+    finally:
+        server.shutdown()
+
+    assert "refused" not in run.err
+    assert run.code in (2, 3)  # every answer after the credentials is unusable; no crash
+    assert FAKE_SSO_TOKEN in handler.tokens  # the web identity token was exchanged
+    assert FAKE_TOKEN in handler.tokens  # for the role's credentials, then used
+    outputs = [run.out, run.err] + [p.read_text() for p in (tmp_path / "reports").rglob("*.*")]
+    for secret in (*SECRETS, FAKE_SSO_TOKEN):
+        assert all(secret not in text for text in outputs), secret
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -104,6 +269,9 @@ def test_an_assume_role_answer_leaks_no_credential(preflight, tmp_path, flags, s
         f"headers: {{'X-Amz-Security-Token': '{FAKE_TOKEN}', 'Authorization': "
         f"'AWS4-HMAC-SHA256 Credential={FAKE_KEY_ID}/20261201/eu-west-1/sts/aws4_request'}}",
         f"aws_secret_access_key = {FAKE_SECRET}",
+        f"headers: {{'x-amz-sso_bearer_token': b'{FAKE_TOKEN}'}}",  # IAM Identity Center
+        f'{{"accessToken": "{FAKE_TOKEN}", "clientSecret": "{FAKE_SECRET}"}}',  # sso-oidc
+        f"body: b'Action=AssumeRoleWithWebIdentity&WebIdentityToken={FAKE_TOKEN}&Version=1'",
     ],
 )
 def test_scrub_removes_every_credential_form(text):
