@@ -47,19 +47,26 @@ ASSUME_ROLE = (
 
 
 class Sts(BaseHTTPRequestHandler):
+    """STS's answers (and the same identity to anything else, which the audit cannot use);
+    records the tokens it is handed."""
+
     assume_role = TRUNCATED_ASSUME_ROLE
     tokens: ClassVar[list[str]] = []  # the session tokens requests came signed with
 
     def do_POST(self) -> None:
         self.tokens.append(self.headers.get("X-Amz-Security-Token", ""))
         body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-        action = urllib.parse.parse_qs(body).get("Action", [""])[0]
-        answer = self.assume_role if action == "AssumeRole" else IDENTITY
+        self.answer(self.answer_to(urllib.parse.parse_qs(body)), "text/xml")
+
+    def answer_to(self, asked: dict[str, list[str]]) -> bytes:
+        return self.assume_role if asked.get("Action") == ["AssumeRole"] else IDENTITY
+
+    def answer(self, body: bytes, content_type: str) -> None:
         self.send_response(200)
-        self.send_header("Content-Type", "text/xml")
-        self.send_header("Content-Length", str(len(answer)))
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(answer)
+        self.wfile.write(body)
 
     def log_message(self, *args: object) -> None:
         pass
@@ -133,12 +140,7 @@ class SsoPortal(Sts):
         return self.answer_json(answer | {"refreshToken": FAKE_REFRESH})
 
     def answer_json(self, document: dict[str, object]) -> None:
-        answer = json.dumps(document).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
+        self.answer(json.dumps(document).encode(), "application/json")
 
 
 # A profile with its own sso_start_url and a cached token still valid; and one of an
@@ -217,18 +219,11 @@ WEB_IDENTITY = ASSUME_ROLE.replace(
 class WebIdentity(Sts):
     """STS for AWS_WEB_IDENTITY_TOKEN_FILE (an EKS pod, a CI job's OIDC token)."""
 
-    def do_POST(self) -> None:
-        self.tokens.append(self.headers.get("X-Amz-Security-Token", ""))
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-        asked = urllib.parse.parse_qs(body)
-        if asked.get("Action") == ["AssumeRoleWithWebIdentity"]:
-            self.tokens.append(asked.get("WebIdentityToken", [""])[0])
-        answer = WEB_IDENTITY if asked.get("Action") == ["AssumeRoleWithWebIdentity"] else IDENTITY
-        self.send_response(200)
-        self.send_header("Content-Type", "text/xml")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
+    def answer_to(self, asked: dict[str, list[str]]) -> bytes:
+        if asked.get("Action") != ["AssumeRoleWithWebIdentity"]:
+            return IDENTITY
+        self.tokens.append(asked.get("WebIdentityToken", [""])[0])
+        return WEB_IDENTITY
 
 
 def test_a_web_identity_is_exchanged_and_leaks_nothing(preflight, tmp_path, monkeypatch):
