@@ -924,6 +924,21 @@ class JsonLines(logging.Formatter):
         )
 
 
+class _TextLines(logging.Formatter):
+    """Below -vv a log record is one line: a library's traceback (botocore logs some of its
+    warnings with one) is for -vv."""
+
+    def __init__(self, fmt: str, tracebacks: bool) -> None:
+        super().__init__(fmt)
+        self.tracebacks = tracebacks
+
+    def format(self, record: logging.LogRecord) -> str:
+        if self.tracebacks:
+            return super().format(record)
+        record.message = record.getMessage()
+        return self.formatMessage(record)
+
+
 class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
     """preflight's own stderr handler (replaced, not stacked, when set up again)."""
 
@@ -932,7 +947,7 @@ def setup_logging(verbose: int, log_format: str = "text") -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     handler = _Handler(sys.stderr)
     handler.addFilter(ScrubFilter())  # -vvv: botocore logs headers and bodies
-    text = logging.Formatter("preflight: %(levelname)s %(name)s: %(message)s")
+    text = _TextLines("preflight: %(levelname)s %(name)s: %(message)s", tracebacks=verbose >= 2)
     handler.setFormatter(JsonLines() if log_format == "json" else text)
     root = logging.getLogger()
     root.handlers[:] = [h for h in root.handlers if not isinstance(h, _Handler)] + [handler]
@@ -943,6 +958,9 @@ def setup_logging(verbose: int, log_format: str = "text") -> None:
     wire = logging.DEBUG if verbose >= 3 else logging.INFO if verbose == 2 else logging.WARNING
     for noisy in ("botocore", "boto3", "urllib3"):
         logging.getLogger(noisy).setLevel(wire)
+    # A failed credential refresh is logged as a warning, then raised: preflight's own error
+    # line says it (with the fix), so the warning waits for -v.
+    logging.getLogger("botocore.credentials").setLevel(logging.ERROR if verbose == 0 else wire)
     logging.getLogger("botocore.retries").setLevel(logging.DEBUG if verbose >= 2 else wire)
     standard = logging.getLogger("botocore.retries.standard")
     standard.filters[:] = [f for f in standard.filters if not isinstance(f, _EveryRequest)]

@@ -295,3 +295,31 @@ def test_every_command_takes_verbose_and_log_format_and_logs_what_it_read(prefli
     logged = [json.loads(line) for line in done.stderr.splitlines()]
     assert logged[0]["level"] == "info"
     assert logged[0]["message"].startswith(f"read the report {tmp_path / 'latest.json'}: 16 target")
+
+
+@pytest.mark.parametrize("flags", [[], ["-v"]])
+def test_an_sso_profile_never_logged_in_is_one_line(tmp_path, flags):
+    """An IAM Identity Center profile without `aws sso login`: botocore logs a warning with
+    its traceback before raising; the user sees preflight's one line and exit 2 (-v adds
+    botocore's warning, still without a traceback; tracebacks are for -vv)."""
+    config = tmp_path / "config"
+    config.write_text(
+        "[profile sso]\nsso_start_url = https://example.awsapps.com/start\n"
+        "sso_region = eu-west-1\nsso_account_id = 444455556666\nsso_role_name = Audit\n"
+    )
+    env = {**os.environ, "AWS_CONFIG_FILE": str(config), "HOME": str(tmp_path)}  # no SSO cache
+    assert EXE is not None
+    done = subprocess.run(
+        [EXE, "audit", "--profile", "sso", "--region", "eu-west-1", *flags],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        env={k: v for k, v in env.items() if not k.startswith("AWS_ACCESS_KEY_ID")
+             and not k.startswith("AWS_SECRET_ACCESS_KEY")},
+    )  # fmt: skip
+
+    errors = [line for line in done.stderr.splitlines() if line.startswith("preflight: error: ")]
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(errors) == 1
+    assert "run `aws sso login` and retry" in errors[0]
+    if not flags:
+        assert done.stderr.count("\n") == 1, done.stderr
