@@ -428,7 +428,19 @@ def identify(aws: AwsSession, region: str) -> tuple[str, str]:
                 f"AWS rejected the credentials ({code}): check the access key, profile or "
                 "session token in use"
             ) from None
-        raise PreflightError(f"sts:GetCallerIdentity failed ({code}): {quoted(str(exc))}") from None
+        operation = getattr(exc, "operation_name", "") or "GetCallerIdentity"
+        what = (  # a credential provider's own exchange failed before GetCallerIdentity was sent
+            "sts:GetCallerIdentity"
+            if operation == "GetCallerIdentity"
+            else f"{operation}, getting the credentials,"
+        )
+        raise PreflightError(f"{what} failed ({code}): {quoted(str(exc))}") from None
+    except OSError as exc:  # a credential provider's file: a web identity token, say
+        raise PreflightError(
+            f"AWS credentials could not be read ({exc.filename or 'a file'}: "
+            f"{exc.strerror or exc}): check the file AWS_WEB_IDENTITY_TOKEN_FILE or the "
+            "profile names"
+        ) from None
     except ResponseParserError:
         raise PreflightError(
             "sts:GetCallerIdentity answered something that is not an STS answer: check "

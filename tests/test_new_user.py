@@ -323,3 +323,26 @@ def test_an_sso_profile_never_logged_in_is_one_line(tmp_path, flags):
     assert "run `aws sso login` and retry" in errors[0]
     if not flags:
         assert done.stderr.count("\n") == 1, done.stderr
+
+
+def test_a_web_identity_token_file_that_is_missing_is_one_line(tmp_path):
+    """AWS_WEB_IDENTITY_TOKEN_FILE naming no file (a pod's token not mounted): botocore's
+    provider raises FileNotFoundError at the first request; one line, exit 2, not exit 70."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"))
+    }
+    env.update(
+        AWS_WEB_IDENTITY_TOKEN_FILE=str(tmp_path / "no-token"),
+        AWS_ROLE_ARN="arn:aws:iam::444455556666:role/Audit",
+        HOME=str(tmp_path),
+    )
+    assert EXE is not None
+    done = subprocess.run(
+        [EXE, "audit", "--region", "eu-west-1"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env,
+    )  # fmt: skip
+
+    one_line_exit_2(done, "AWS credentials could not be read")
+    assert str(tmp_path / "no-token") in done.stderr

@@ -280,3 +280,42 @@ def test_scrub_leaves_ordinary_text_alone():
     text = "ec2:DescribeSubnets was denied (UnauthorizedOperation) on subnet-0abc"
 
     assert scrub(text) == text
+
+
+class RefusedWebIdentity(Sts):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(400)
+        body = (
+            b'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error>'
+            b"<Type>Sender</Type><Code>InvalidIdentityToken</Code>"
+            b"<Message>Couldn't retrieve verification key from your identity provider</Message>"
+            b"</Error><RequestId>3</RequestId></ErrorResponse>"
+        )
+        self.send_header("Content-Type", "text/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_a_refused_web_identity_is_one_line_naming_the_exchange(preflight, tmp_path, monkeypatch):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), RefusedWebIdentity)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_address[1]}")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "token").write_text(FAKE_SSO_TOKEN)
+    monkeypatch.setenv("AWS_WEB_IDENTITY_TOKEN_FILE", str(tmp_path / "token"))
+    monkeypatch.setenv("AWS_ROLE_ARN", "arn:aws:iam::444455556666:role/Audit")
+    try:
+        run = preflight("audit", "--region", "eu-west-1", "--max-attempts", "1")
+    finally:
+        server.shutdown()
+
+    assert run.code == 2
+    assert run.err.startswith(
+        "preflight: error: AssumeRoleWithWebIdentity, getting the credentials, failed "
+        "(InvalidIdentityToken)"
+    ), run.err
+    assert run.err.count("\n") == 1
+    assert FAKE_SSO_TOKEN not in run.err
