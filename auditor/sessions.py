@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import functools
 import inspect
+import json
 import os
 import threading
 from collections import Counter
@@ -29,6 +30,7 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConfigParseError,
     EndpointConnectionError,
     NoCredentialsError,
     NoRegionError,
@@ -340,11 +342,15 @@ def open_session(profile: str | None) -> boto3.Session:
     region = os.environ.get("AWS_REGION", "").strip() or None
     try:
         return boto3.Session(profile_name=profile, region_name=region)
-    except ProfileNotFound:
+    except ProfileNotFound as exc:
+        name = exc.kwargs.get("profile", profile)
+        where = "" if profile is not None else " (AWS_PROFILE)"
         raise PreflightError(
-            f"unknown AWS profile {profile!r}: list profiles with `aws configure list-profiles` "
-            "or pass another --profile"
+            f"unknown AWS profile {name!r}{where}: list profiles with `aws configure "
+            "list-profiles` or pass another --profile"
         ) from None
+    except ConfigParseError as exc:
+        raise PreflightError(f"the AWS config cannot be used: {exc}: fix or move it") from None
 
 
 @functools.cache
@@ -435,6 +441,11 @@ def identify(aws: AwsSession, region: str) -> tuple[str, str]:
             else f"{operation}, getting the credentials,"
         )
         raise PreflightError(f"{what} failed ({code}): {quoted(str(exc))}") from None
+    except json.JSONDecodeError as exc:  # a credential_process that printed no JSON
+        raise PreflightError(
+            f"AWS credentials could not be read: the profile's credential_process printed "
+            f"something that is not JSON ({exc})"
+        ) from None
     except OSError as exc:  # a credential provider's file: a web identity token, say
         raise PreflightError(
             f"AWS credentials could not be read ({exc.filename or 'a file'}: "
