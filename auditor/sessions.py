@@ -31,7 +31,7 @@ from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     ConfigParseError,
-    EndpointConnectionError,
+    HTTPClientError,
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
@@ -39,6 +39,7 @@ from botocore.exceptions import (
     SSOError,
     TokenRetrievalError,
 )
+from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.parsers import ResponseParserError
 
 from auditor import __version__, guard
@@ -417,10 +418,10 @@ def identify(aws: AwsSession, region: str) -> tuple[str, str]:
         ) from None
     except NoRegionError:
         raise PreflightError("no region: pass --region or set AWS_REGION") from None
-    except EndpointConnectionError as exc:
+    except (BotoConnectionError, HTTPClientError) as exc:  # the endpoint, a proxy, TLS
         raise PreflightError(
             f"cannot reach AWS STS in {region} ({exc}): "
-            "check the network, proxy or AWS_ENDPOINT_URL"
+            "check the network, proxy (HTTPS_PROXY) or AWS_ENDPOINT_URL"
         ) from None
     except ClientError as exc:
         code = str(exc.response.get("Error", {}).get("Code", ""))

@@ -348,39 +348,41 @@ def test_a_web_identity_token_file_that_is_missing_is_one_line(tmp_path):
     assert str(tmp_path / "no-token") in done.stderr
 
 
-# (config file, AWS_PROFILE, --profile, the phrase of the one line)
+# (config file, the environment's additions, --profile, the phrase of the one line)
 BAD_CREDENTIAL_SETUPS = {
     "credential_process prints no JSON": (
-        "[profile p]\ncredential_process = /bin/echo not-json\n", None, "p",
+        "[profile p]\ncredential_process = /bin/echo not-json\n", {}, "p",
         "credential_process printed something that is not JSON",
     ),
-    "AWS_PROFILE names no profile": ("[profile p]\nregion = eu-west-1\n", "nope", None,
-        "unknown AWS profile 'nope' (AWS_PROFILE)"),
-    "config file cannot be parsed": ("[profile p\nregion = eu-west-1\n", None, "p",
+    "AWS_PROFILE names no profile": ("[profile p]\nregion = eu-west-1\n",
+        {"AWS_PROFILE": "nope"}, None, "unknown AWS profile 'nope' (AWS_PROFILE)"),
+    "config file cannot be parsed": ("[profile p\nregion = eu-west-1\n", {}, "p",
         "the AWS config cannot be used: Unable to parse config file"),
     "source_profile missing": (
         "[profile p]\nrole_arn = arn:aws:iam::111122223333:role/x\nsource_profile = gone\n",
-        None, "p", 'The source_profile "gone"',
+        {}, "p", 'The source_profile "gone"',
+    ),
+    "HTTPS_PROXY is no URL": (
+        "[profile p]\naws_access_key_id = AKIAFAKE\naws_secret_access_key = fake\n",
+        {"HTTPS_PROXY": "http://[::1"}, "p", "cannot reach AWS STS in eu-west-1",
     ),
 }  # fmt: skip
 
 
 @pytest.mark.parametrize("setup", sorted(BAD_CREDENTIAL_SETUPS))
 def test_a_bad_credential_setup_is_one_line_and_exit_2(tmp_path, setup):
-    text, env_profile, flag_profile, phrase = BAD_CREDENTIAL_SETUPS[setup]
+    text, added, flag_profile, phrase = BAD_CREDENTIAL_SETUPS[setup]
     (tmp_path / "config").write_text(text)
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"))
     }
-    env.update(AWS_CONFIG_FILE=str(tmp_path / "config"), HOME=str(tmp_path))
-    if env_profile is not None:
-        env["AWS_PROFILE"] = env_profile
+    env.update(AWS_CONFIG_FILE=str(tmp_path / "config"), HOME=str(tmp_path), **added)
     args = ["--profile", flag_profile] if flag_profile else []
     assert EXE is not None
-    done = subprocess.run(
-        [EXE, "audit", "--region", "eu-west-1", *args],
+    done = subprocess.run(  # one attempt: the proxy's error is retried 8 times by default
+        [EXE, "audit", "--region", "eu-west-1", "--max-attempts", "1", *args],
         capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env,
     )  # fmt: skip
 
