@@ -49,21 +49,25 @@ def is_read_only(service: str, operation: str) -> bool:
     return operation.startswith(READ_ONLY_PREFIXES)
 
 
-_DECLARED: frozenset[tuple[str, str]] = CREDENTIAL_EXCHANGES  # replaced, never changed in place
+_DECLARED: frozenset[tuple[str, str]] | None = None  # replaced, never changed in place
 
 
 def declare(operations: Iterable[tuple[str, str]]) -> None:
-    """The (botocore service name, operation) pairs the code may send."""
+    """The (botocore service name, operation) pairs the code may send, besides the collectors'
+    calls and the credential exchanges."""
     global _DECLARED
-    _DECLARED = _DECLARED | frozenset(operations)
+    _DECLARED = declared() | frozenset(operations)
 
 
 def declared() -> frozenset[tuple[str, str]]:
-    """The declared set itself (frozen), not a copy made for every request the guard sees."""
-    if _DECLARED == CREDENTIAL_EXCHANGES:
-        from auditor import collectors  # declares them on import; late to avoid an import cycle
+    """The declared set itself (frozen), not a copy made for every request the guard sees:
+    the collectors' calls (read late, to avoid an import cycle) and the credential exchanges."""
+    global _DECLARED
+    if _DECLARED is None:
+        from auditor import collectors
 
-        declare((c.service, c.operation) for c in collectors.declared_calls())
+        calls = frozenset((c.service, c.operation) for c in collectors.declared_calls())
+        _DECLARED = calls | CREDENTIAL_EXCHANGES
     return _DECLARED
 
 
