@@ -336,11 +336,36 @@ def fast_timestamps(session: boto3.Session) -> None:
     factory.set_parser_defaults(timestamp_parser=parse_timestamp)
 
 
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
+
+
+def check_proxies() -> None:
+    """A proxy variable that is no URL, before any request: botocore would retry it as a
+    network error for half a minute. The value is never shown (it may hold a password)."""
+    from urllib3.exceptions import LocationParseError
+    from urllib3.util import parse_url
+
+    for name in PROXY_VARIABLES:
+        value = os.environ.get(name, "").strip()
+        if not value:
+            continue
+        try:  # botocore takes "host:port" as http://host:port
+            host = parse_url(value if "://" in value else f"http://{value}").host
+        except LocationParseError:
+            host = None
+        if not host:
+            raise PreflightError(
+                f"{name} is not a proxy URL: give http://host:port, or unset it (its value is "
+                "not shown: it may hold a password)"
+            )
+
+
 def open_session(profile: str | None) -> boto3.Session:
     """A boto3 session from the default chain or a named profile (exit 2 if it is unknown).
     `AWS_REGION` is honoured as the AWS CLI and SDKs do (it wins over `AWS_DEFAULT_REGION` and
     the profile's region); botocore itself reads only `AWS_DEFAULT_REGION`."""
     region = os.environ.get("AWS_REGION", "").strip() or None
+    check_proxies()
     try:
         return boto3.Session(profile_name=profile, region_name=region)
     except ProfileNotFound as exc:
