@@ -367,7 +367,7 @@ def open_session(profile: str | None) -> boto3.Session:
     region = os.environ.get("AWS_REGION", "").strip() or None
     check_proxies()
     try:
-        return boto3.Session(profile_name=profile, region_name=region)
+        session = boto3.Session(profile_name=profile, region_name=region)
     except ProfileNotFound as exc:
         name = exc.kwargs.get("profile", profile)
         where = "" if profile is not None else " (AWS_PROFILE)"
@@ -377,6 +377,19 @@ def open_session(profile: str | None) -> boto3.Session:
         ) from None
     except ConfigParseError as exc:
         raise PreflightError(f"the AWS config cannot be used: {exc}: fix or move it") from None
+    check_ca_bundle(session)
+    return session
+
+
+def check_ca_bundle(session: boto3.Session) -> None:
+    """AWS_CA_BUNDLE or the profile's ca_bundle naming nothing readable, before any request
+    (botocore would retry the failed TLS setup as a network error)."""
+    bundle = session._session.get_config_variable("ca_bundle")
+    if bundle and not os.access(bundle, os.R_OK):
+        raise PreflightError(
+            f"the CA bundle {quoted(str(bundle), 200)} (AWS_CA_BUNDLE or the profile's "
+            "ca_bundle) cannot be read: give an existing PEM file, or unset it"
+        )
 
 
 @functools.cache

@@ -366,6 +366,14 @@ BAD_CREDENTIAL_SETUPS = {
         "[profile p]\naws_access_key_id = AKIAFAKE\naws_secret_access_key = fake\n",
         {"HTTPS_PROXY": "http://user:secret@[::1"}, "p", "HTTPS_PROXY is not a proxy URL",
     ),
+    "AWS_CA_BUNDLE names no file": (
+        "[profile p]\naws_access_key_id = AKIAFAKE\naws_secret_access_key = fake\n",
+        {"AWS_CA_BUNDLE": "/nonexistent/ca.pem"}, "p", "the CA bundle /nonexistent/ca.pem",
+    ),
+    "the profile's ca_bundle names no file": (
+        "[profile p]\naws_access_key_id = AKIAFAKE\naws_secret_access_key = fake\n"
+        "ca_bundle = /nonexistent/corp.pem\n", {}, "p", "the CA bundle /nonexistent/corp.pem",
+    ),
     "https_proxy has no host": (
         "[profile p]\naws_access_key_id = AKIAFAKE\naws_secret_access_key = fake\n",
         {"https_proxy": "http://"}, "p", "https_proxy is not a proxy URL",
@@ -380,7 +388,9 @@ def test_a_bad_credential_setup_is_one_line_and_exit_2(tmp_path, setup):
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"))
+        if not k.startswith(
+            ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_CA_BUNDLE")
+        )  # a machine's AWS_CA_BUNDLE would win over the profile's ca_bundle
     }
     env.update(AWS_CONFIG_FILE=str(tmp_path / "config"), HOME=str(tmp_path), **added)
     args = ["--profile", flag_profile] if flag_profile else []
