@@ -947,6 +947,8 @@ def setup_logging(verbose: int, log_format: str = "text") -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     handler = _Handler(sys.stderr)
     handler.addFilter(ScrubFilter())  # -vvv: botocore logs headers and bodies
+    if verbose == 2:
+        handler.addFilter(_EveryRequest())
     text = _TextLines("preflight: %(levelname)s %(name)s: %(message)s", tracebacks=verbose >= 2)
     handler.setFormatter(JsonLines() if log_format == "json" else text)
     root = logging.getLogger()
@@ -962,17 +964,15 @@ def setup_logging(verbose: int, log_format: str = "text") -> None:
     # line says it (with the fix), so the warning waits for -v.
     logging.getLogger("botocore.credentials").setLevel(logging.ERROR if verbose == 0 else wire)
     logging.getLogger("botocore.retries").setLevel(logging.DEBUG if verbose >= 2 else wire)
-    standard = logging.getLogger("botocore.retries.standard")
-    standard.filters[:] = [f for f in standard.filters if not isinstance(f, _EveryRequest)]
-    if verbose == 2:
-        standard.addFilter(_EveryRequest())
 
 
 class _EveryRequest(logging.Filter):
     """botocore's "Not retrying request." comes with every answer: wire log, not a retry."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.msg != "Not retrying request."
+        return not (
+            record.name == "botocore.retries.standard" and record.msg == "Not retrying request."
+        )
 
 
 def fail(message: str, code: int = 2) -> int:

@@ -111,7 +111,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         random.Random(order).shuffle(items)  # the same order in every xdist worker
 
 
-_LOGGERS = ("", "botocore", "boto3", "urllib3", "botocore.retries", "botocore.retries.standard")
+_LOGGERS = ("", "botocore", "boto3", "urllib3", "botocore.retries")
 
 
 @pytest.fixture(autouse=True)
@@ -120,12 +120,11 @@ def logging_as_found() -> Iterator[None]:
     test leaves it as it found it, so a test's boto3 calls never log into a stream an earlier
     test's run captured, at the verbosity that run asked for."""
     found = [(logging.getLogger(n), logging.getLogger(n).level) for n in _LOGGERS]
-    handlers, filters = logging.getLogger().handlers[:], logging.getLogger(_LOGGERS[-1]).filters[:]
+    handlers = logging.getLogger().handlers[:]
     yield
     for logger, level in found:
         logger.setLevel(level)
     logging.getLogger().handlers[:] = handlers
-    logging.getLogger(_LOGGERS[-1]).filters[:] = filters
 
 
 @pytest.fixture(scope="session")
