@@ -958,12 +958,21 @@ def setup_logging(verbose: int, log_format: str = "text") -> None:
     # of thousands of lines an account), kept for -vvv. -vv shows preflight's debug lines,
     # botocore's INFO (where the credentials came from) and its retries and throttling.
     wire = logging.DEBUG if verbose >= 3 else logging.INFO if verbose == 2 else logging.WARNING
-    for noisy in ("botocore", "boto3", "urllib3"):
-        logging.getLogger(noisy).setLevel(wire)
-    # A failed credential refresh is logged as a warning, then raised: preflight's own error
-    # line says it (with the fix), so the warning waits for -v.
-    logging.getLogger("botocore.credentials").setLevel(logging.ERROR if verbose == 0 else wire)
-    logging.getLogger("botocore.retries").setLevel(logging.DEBUG if verbose >= 2 else wire)
+    for name, level in library_levels(verbose, wire).items():
+        logging.getLogger(name).setLevel(level)
+
+
+def library_levels(verbose: int, wire: int) -> dict[str, int]:
+    """The level setup_logging gives each library logger it sets (all of them, every time)."""
+    return {
+        "botocore": wire,
+        "boto3": wire,
+        "urllib3": wire,
+        # A failed credential refresh is logged as a warning, then raised: preflight's own
+        # error line says it (with the fix), so the warning waits for -v.
+        "botocore.credentials": logging.ERROR if verbose == 0 else wire,
+        "botocore.retries": logging.DEBUG if verbose >= 2 else wire,
+    }
 
 
 class _EveryRequest(logging.Filter):

@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from auditor import moto_extension  # noqa: E402
-from auditor.cli import main  # noqa: E402
+from auditor.cli import library_levels, main  # noqa: E402
 from auditor.sessions import shared_loader  # noqa: E402
 
 moto_extension.install()
@@ -111,7 +111,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         random.Random(order).shuffle(items)  # the same order in every xdist worker
 
 
-_LOGGERS = ("", "botocore", "boto3", "urllib3", "botocore.retries")
+_LOGGERS = ("", *library_levels(0, logging.WARNING))  # the root and every one the CLI sets
 
 
 @pytest.fixture(autouse=True)
