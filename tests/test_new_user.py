@@ -297,6 +297,19 @@ def test_every_command_takes_verbose_and_log_format_and_logs_what_it_read(prefli
     assert logged[0]["message"].startswith(f"read the report {tmp_path / 'latest.json'}: 16 target")
 
 
+def as_user(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """The installed CLI with only the credential setup ``env`` gives: none of this machine's
+    keys, profile or CA bundle (AWS_CA_BUNDLE would win over a profile's ca_bundle), HOME
+    and the working directory in tmp_path (no SSO cache)."""
+    mine = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_CA_BUNDLE")
+    given = {k: v for k, v in os.environ.items() if not k.startswith(mine)}
+    assert EXE is not None
+    return subprocess.run(
+        [EXE, *args], capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        env=given | {"HOME": str(tmp_path)} | env,
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize("flags", [[], ["-v"]])
 def test_an_sso_profile_never_logged_in_is_one_line(tmp_path, flags):
     """An IAM Identity Center profile without `aws sso login`: botocore logs a warning with
@@ -307,13 +320,9 @@ def test_an_sso_profile_never_logged_in_is_one_line(tmp_path, flags):
         "[profile sso]\nsso_start_url = https://example.awsapps.com/start\n"
         "sso_region = eu-west-1\nsso_account_id = 444455556666\nsso_role_name = Audit\n"
     )
-    env = {**os.environ, "AWS_CONFIG_FILE": str(config), "HOME": str(tmp_path)}  # no SSO cache
-    assert EXE is not None
-    done = subprocess.run(
-        [EXE, "audit", "--profile", "sso", "--region", "eu-west-1", *flags],
-        capture_output=True, text=True, timeout=60, cwd=tmp_path,
-        env={k: v for k, v in env.items() if not k.startswith("AWS_ACCESS_KEY_ID")
-             and not k.startswith("AWS_SECRET_ACCESS_KEY")},
+    done = as_user(
+        tmp_path, "audit", "--profile", "sso", "--region", "eu-west-1", *flags,
+        AWS_CONFIG_FILE=str(config),
     )  # fmt: skip
 
     errors = [line for line in done.stderr.splitlines() if line.startswith("preflight: error: ")]
@@ -328,20 +337,10 @@ def test_an_sso_profile_never_logged_in_is_one_line(tmp_path, flags):
 def test_a_web_identity_token_file_that_is_missing_is_one_line(tmp_path):
     """AWS_WEB_IDENTITY_TOKEN_FILE naming no file (a pod's token not mounted): botocore's
     provider raises FileNotFoundError at the first request; one line, exit 2, not exit 70."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"))
-    }
-    env.update(
+    done = as_user(
+        tmp_path, "audit", "--region", "eu-west-1",
         AWS_WEB_IDENTITY_TOKEN_FILE=str(tmp_path / "no-token"),
         AWS_ROLE_ARN="arn:aws:iam::444455556666:role/Audit",
-        HOME=str(tmp_path),
-    )
-    assert EXE is not None
-    done = subprocess.run(
-        [EXE, "audit", "--region", "eu-west-1"],
-        capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env,
     )  # fmt: skip
 
     one_line_exit_2(done, "AWS credentials could not be read")
@@ -385,19 +384,10 @@ BAD_CREDENTIAL_SETUPS = {
 def test_a_bad_credential_setup_is_one_line_and_exit_2(tmp_path, setup):
     text, added, flag_profile, phrase = BAD_CREDENTIAL_SETUPS[setup]
     (tmp_path / "config").write_text(text)
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(
-            ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_CA_BUNDLE")
-        )  # a machine's AWS_CA_BUNDLE would win over the profile's ca_bundle
-    }
-    env.update(AWS_CONFIG_FILE=str(tmp_path / "config"), HOME=str(tmp_path), **added)
     args = ["--profile", flag_profile] if flag_profile else []
-    assert EXE is not None
-    done = subprocess.run(
-        [EXE, "audit", "--region", "eu-west-1", *args],
-        capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env,
+    done = as_user(
+        tmp_path, "audit", "--region", "eu-west-1", *args,
+        AWS_CONFIG_FILE=str(tmp_path / "config"), **added,
     )  # fmt: skip
 
     one_line_exit_2(done, phrase)

@@ -61,8 +61,8 @@ class Sts(BaseHTTPRequestHandler):
     def answer_to(self, asked: dict[str, list[str]]) -> bytes:
         return self.assume_role if asked.get("Action") == ["AssumeRole"] else IDENTITY
 
-    def answer(self, body: bytes, content_type: str) -> None:
-        self.send_response(200)
+    def answer(self, body: bytes, content_type: str, status: int = 200) -> None:
+        self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -285,17 +285,13 @@ def test_scrub_leaves_ordinary_text_alone():
 class RefusedWebIdentity(Sts):
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.send_response(400)
         body = (
             b'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error>'
             b"<Type>Sender</Type><Code>InvalidIdentityToken</Code>"
             b"<Message>Couldn't retrieve verification key from your identity provider</Message>"
             b"</Error><RequestId>3</RequestId></ErrorResponse>"
         )
-        self.send_header("Content-Type", "text/xml")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.answer(body, "text/xml", status=400)
 
 
 def test_a_refused_web_identity_is_one_line_naming_the_exchange(preflight, tmp_path, monkeypatch):
