@@ -13,8 +13,9 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from functools import partial
 
-from auditor import scope
+from auditor import read_shares, scope
 from auditor.collectors import UNIT_COLLECTORS
 from auditor.collectors.base import Absent, CallFailed, Collector, SharedReads, UnitContext
 from auditor.collectors.peering import PeerNetworksCollector, peer_needs
@@ -37,6 +38,7 @@ from auditor.veeam_config import VeeamConfig
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_WORKERS = 16
+IDLE_S = 0.25  # how often a reader waiting on its units lets the caller look elsewhere
 
 
 @dataclass(frozen=True)
@@ -80,52 +82,19 @@ def collect_jobs(
 ) -> Inventory:
     """Read every unit concurrently (requests bounded by ``max_workers``). Units not finished
     by ``deadline`` (a time.monotonic() value) are recorded as not read."""
-    limiter = threading.Semaphore(max_workers)
     shared = SharedReads()  # IAM roles: once per (account, role), whatever the region
-    units: list[RegionInventory] = list(unread or [])
-    pool = ThreadPoolExecutor(max_workers=max(1, min(len(jobs), max_workers)))
-    futures = {
-        pool.submit(
-            collect_unit,
-            j.aws,
-            j.account_id,
-            j.region,
-            requested,
-            limiter,
-            flags,
-            max_workers,
-            veeam,
-            shared,
-        ): j
-        for j in jobs
-    }
-    pending = set(futures)
-    left = Counter(id(j.aws) for j in jobs)  # units still to read, per account session
-    try:
-        while pending:
-            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-            done, pending = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
-            if not done:
-                break  # the deadline passed
-            units += [f.result() for f in done]
-            for f in done:  # memory grows with the accounts in flight, not with all of them
-                aws = futures[f].aws
-                left[id(aws)] -= 1
-                if not left[id(aws)]:
-                    aws.release_clients()
-            if progress is not None:
-                progress(len(futures) - len(pending), len(futures))
-    finally:
-        pool.shutdown(wait=not pending, cancel_futures=True)
-    for future in pending:
-        job = futures[future]
-        late = RegionInventory(job.account_id, job.region)
-        late.errors.append(
-            deadline_gap(
-                job.account_id, job.region, "the unit was not read completely before --deadline"
-            )
-        )
-        units.append(late)
+    read = partial(
+        read_units,
+        requested=requested,
+        flags=flags,
+        max_workers=max_workers,
+        veeam=veeam,
+        shared=shared,
+        deadline=deadline,
+    )
+    units = list(unread or [])
+    units += read_shares.read(jobs, max_workers, stats, read, progress, deadline)
+    limiter = threading.Semaphore(max_workers)  # the run-scope reads below, all here
     read_shared_vpcs(jobs, units, requested, limiter, max_workers, deadline)
     repositories = (
         read_repositories(jobs, units, veeam, requested, limiter, max_workers, deadline)
@@ -147,6 +116,78 @@ def collect_jobs(
         repositories=repositories,
         peer_networks=peers,
     )
+
+
+def read_units(
+    jobs: list[UnitJob],
+    bound: int,
+    done_one: Callable[[], None],
+    idle: Callable[[], None] | None,
+    *,
+    requested: list[str],
+    flags: frozenset[str],
+    max_workers: int,
+    veeam: VeeamConfig | None,
+    shared: SharedReads,
+    deadline: float | None,
+) -> list[RegionInventory]:
+    """Each unit's own reads, concurrently, with at most ``bound`` requests in flight;
+    ``done_one()`` after each unit read, ``idle()`` at least every IDLE_S meanwhile when given.
+    Units not finished by ``deadline`` (a time.monotonic() value) are recorded as not read."""
+    limiter = threading.Semaphore(bound)
+    units: list[RegionInventory] = []
+    pool = ThreadPoolExecutor(max_workers=max(1, min(len(jobs), bound)))
+    futures = {
+        pool.submit(
+            collect_unit,
+            j.aws,
+            j.account_id,
+            j.region,
+            requested,
+            limiter,
+            flags,
+            max_workers,
+            veeam,
+            shared,
+        ): j
+        for j in jobs
+    }
+    pending = set(futures)
+    left = Counter(id(j.aws) for j in jobs)  # units still to read, per account session
+    try:
+        while pending:
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if idle is not None:
+                timeout = IDLE_S if timeout is None else min(timeout, IDLE_S)
+            done, pending = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+            if not done:
+                if deadline is not None and time.monotonic() >= deadline:
+                    break  # the deadline passed
+                if idle is not None:
+                    idle()
+                continue
+            units += [f.result() for f in done]
+            for f in done:  # memory grows with the accounts in flight, not with all of them
+                aws = futures[f].aws
+                left[id(aws)] -= 1
+                if not left[id(aws)]:
+                    aws.release_clients()
+                done_one()
+    finally:
+        pool.shutdown(wait=not pending, cancel_futures=True)
+    for future in pending:
+        job = futures[future]
+        units.append(late_unit(job.account_id, job.region))
+    return units
+
+
+def late_unit(account_id: str, region: str) -> RegionInventory:
+    """A unit --deadline left unread."""
+    late = RegionInventory(account_id, region)
+    late.errors.append(
+        deadline_gap(account_id, region, "the unit was not read completely before --deadline")
+    )
+    return late
 
 
 def deadline_gap(account_id: str, region: str, message: str) -> ReadError:

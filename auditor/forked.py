@@ -1,11 +1,12 @@
-"""Work done in a forked child, on another core: judging some of a large audit's units.
+"""Work done in a forked child, on another core: reading or judging some of a large audit's units.
 
 Evaluation is pure Python and holds the GIL: 5,000 DB instances take seconds of findings, one
 unit after another, while the machine's other cores idle. Units share nothing, and the
 inventory is already in memory, so a child made with fork(2) has its own copy at no cost and
 can judge some units while the parent judges the others. A child's answer comes back pickled
-through a pipe; an OSError in the child is raised again in the parent as the same OSError,
-anything else as ChildFailed. A child writes no file and renames nothing.
+through a pipe, after the progress it reports there as it goes (``tick``); an OSError in the
+child is raised again in the parent as the same OSError, anything else as ChildFailed. A child
+writes no file and renames nothing.
 
 The report formats are not rendered this way: a child rendering the report dict touches every
 object in it, so copy-on-write gives it a private copy of the dict (a 5,000-DB replay's
@@ -21,6 +22,7 @@ import contextlib
 import logging
 import os
 import pickle
+import select
 import signal
 import sys
 import threading
@@ -39,6 +41,17 @@ def cores() -> int:
         return 1
 
 
+_TICK = b"+"  # a child's "one more done", sent ahead of its answer on the same pipe
+_tick_to: int | None = None  # in a child: where tick() writes (its pipe); None elsewhere
+
+
+def tick() -> None:
+    """In a child: tell the parent one more piece of the work is done (``Child.ticks``).
+    Elsewhere, nothing: the same work done in the parent counts its progress itself."""
+    if _tick_to is not None:
+        os.write(_tick_to, _TICK)
+
+
 class ChildFailed(Exception):
     """A child that ended without its answer (not an OSError of its own)."""
 
@@ -51,6 +64,7 @@ class Child:
     def __init__(self, name: str, work: Callable[[], Any]) -> None:
         self.name, self.work = name, work
         self.pid, self.reader = 0, -1
+        self._ticks, self._said, self._answering, self._ended = 0, bytearray(), False, False
 
     def start(self) -> Child:
         """Fork the child; OSError when no child can be made. SIGINT and SIGTERM are held
@@ -74,18 +88,45 @@ class Child:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
         return self
 
+    def fileno(self) -> int:
+        """The pipe the child answers on (for select)."""
+        return self.reader
+
+    @property
+    def ended(self) -> bool:
+        """Its answer is in full (or it closed the pipe without one)."""
+        return self._ended
+
+    def ticks(self) -> int:
+        """How many times the child has called ``tick()`` so far, without waiting."""
+        while not self._ended and self.reader >= 0 and select.select([self.reader], [], [], 0)[0]:
+            self._take(os.read(self.reader, 1 << 20))
+        return self._ticks
+
+    def _take(self, chunk: bytes) -> None:
+        if not chunk:
+            self._ended = True
+        elif self._answering:
+            self._said += chunk
+        else:
+            answer = chunk.lstrip(_TICK)
+            self._ticks += len(chunk) - len(answer)
+            if answer:
+                self._answering = True
+                self._said += answer
+
     def result(self) -> Any:
         """The child's return value; OSError when its work raised one (as the same work done
         here would have), ChildFailed when it broke or was killed."""
-        chunks = []
         try:
-            while chunk := os.read(self.reader, 1 << 20):
-                chunks.append(chunk)
+            while not self._ended:
+                self._take(os.read(self.reader, 1 << 20))
         finally:
             self._close()
         _, status = os.waitpid(self.pid, 0)
         self.pid = 0
-        said = b"".join(chunks)
+        said = bytes(self._said)
+        self._said = bytearray()
         kind, _, rest = said.partition(b"\0")
         if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and kind == b"ok":
             return pickle.loads(rest)
@@ -116,7 +157,9 @@ class Child:
 def _run(work: Callable[[], Any], writer: int, held: set[int | signal.Signals]) -> None:
     """In the child: the parent's handlers (SIGTERM raising into the CLI) are not its own, and
     it leaves by os._exit, never through the parent's atexit handlers or buffered output."""
+    global _tick_to
     status, said = 1, b""
+    _tick_to = writer
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -130,6 +173,7 @@ def _run(work: Callable[[], Any], writer: int, held: set[int | signal.Signals]) 
         text = f"error\0{summary}\n{traceback.format_exc()}"
         said = text.encode("utf-8", "replace")
     finally:
+        _tick_to = None  # the answer follows: no tick may land inside it
         try:
             view = memoryview(said)
             while view:

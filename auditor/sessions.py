@@ -80,6 +80,18 @@ class ApiStats:
             else:
                 self.retries[key] += 1
 
+    def clear(self) -> None:
+        """Count from zero (a forked reader counts only its own requests)."""
+        with self._lock:
+            self.calls.clear()
+            self.retries.clear()
+
+    def add(self, calls: dict[str, int], retries: dict[str, int]) -> None:
+        """Count what another process sent (a forked reader's ``snapshot``)."""
+        with self._lock:
+            self.calls.update(calls)
+            self.retries.update({k: n for k, n in retries.items() if n})
+
     def snapshot(self) -> tuple[dict[str, int], dict[str, int]]:
         with self._lock:
             retries = {k: self.retries.get(k, 0) for k in self.calls} | dict(self.retries)
@@ -159,6 +171,15 @@ class _BuiltOnce:
             if key not in self._made:
                 self._made[key] = build()
             return self._made[key]
+
+    def forget(self) -> None:
+        """Start empty (in a forked child). What was built stays referenced, never closed or
+        collected here: it may hold the parent's open connections, which are the parent's."""
+        _INHERITED.append(self._made)
+        self._made, self._lock = {}, threading.Lock()
+
+
+_INHERITED: list[dict[Hashable, Any]] = []
 
 
 def _share_creator_method(name: str, key: Callable[..., Hashable]) -> None:
@@ -292,6 +313,9 @@ def share_http_sessions() -> None:
         return
     default = parameter.default
     made = _BuiltOnce()
+    # A forked reader (auditor.read_shares) opens its own connections: one socket written by
+    # two processes would interleave their requests.
+    os.register_at_fork(after_in_child=made.forget)
 
     def session_for(endpoint_url: str, **settings: Any) -> Any:
         try:

@@ -28,6 +28,29 @@ def test_a_child_answers_with_what_its_work_returns():
     assert forked.Child("sum", lambda: {"total": sum(range(10))}).start().result() == {"total": 45}
 
 
+def test_a_child_reports_its_progress_before_its_answer():
+    def work() -> list[str]:
+        for _ in range(3):
+            forked.tick()
+        time.sleep(0.5)  # the parent reads the ticks while the work goes on
+        forked.tick()
+        return ["+", "done"]  # an answer that holds the tick byte is still the answer
+
+    child = forked.Child("reading", work).start()
+    deadline = time.monotonic() + 10
+    while child.ticks() < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+    assert child.ticks() == 3
+    assert not child.ended
+    assert child.result() == ["+", "done"]
+    assert child.ticks() == 4
+
+
+def test_tick_outside_a_child_does_nothing():
+    forked.tick()  # no pipe to write to: the parent counts its own progress
+
+
 def test_an_oserror_in_the_child_is_the_same_oserror_in_the_parent():
     def full() -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
