@@ -88,6 +88,9 @@ def read(
                 children.pop()
                 log.debug("reading %d units here, not in a child: %s", len(group), exc)
                 here += group
+                continue
+            _release(group)  # a client made here before (--all-regions asks each account's
+            # EC2 which regions it has) is the child's to remake, and a few MB an account
         units = reader(here, bounds[0], done_one, report if children else None)
         _wait(children, report, deadline)
         for group, child in children:
@@ -136,12 +139,16 @@ def _read_share(
 ) -> tuple[list[RegionInventory], dict[str, int], dict[str, int]]:
     """In a child: its share's units and the requests it sent for them. Clients made before
     the fork are dropped, so that every request goes over the child's own connections."""
-    for aws in {id(j.aws): j.aws for j in jobs}.values():
-        aws.release_clients()
+    _release(jobs)
     stats.clear()
     units = reader(jobs, bound, forked.tick, None)
     calls, retries = stats.snapshot()
     return units, calls, retries
+
+
+def _release(jobs: list[UnitJob]) -> None:
+    for aws in {id(j.aws): j.aws for j in jobs}.values():
+        aws.release_clients()
 
 
 def _wait(

@@ -26,10 +26,13 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="forked work run
 
 
 class _Aws:
-    """What read_shares asks of an account's session."""
+    """What read_shares asks of an account's session; who dropped its clients."""
+
+    def __init__(self) -> None:
+        self.released: list[int] = []
 
     def release_clients(self) -> None:
-        pass
+        self.released.append(os.getpid())
 
 
 def _jobs(accounts: int, regions: int = 1) -> list[UnitJob]:
@@ -126,6 +129,9 @@ def test_units_read_in_children_are_every_unit_with_every_request_counted(cores)
     assert stats.calls["ec2.DescribeVpcs"] == 60  # the child's requests added to the parent's
     assert said[-1] == (60, 60)
     assert [d for d, _ in said] == sorted(d for d, _ in said)  # one line that only grows
+    there = {u.account_id for u in units if u.quotas["pid"] != os.getpid()}
+    for job in jobs:  # the parent drops the clients of the accounts a child reads, only those
+        assert job.aws.released == ([os.getpid()] if job.account_id in there else [])
 
 
 def test_a_child_that_fails_leaves_its_units_not_read_with_the_reason(cores):
