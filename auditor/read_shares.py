@@ -102,7 +102,12 @@ def read(
                 read_there, calls, retries = child.result()
             except (forked.ChildFailed, OSError) as exc:
                 log.warning("%d unit(s) not read: %s", len(group), exc)
-                units += [_failed(j, f"the process reading this unit failed: {exc}") for j in group]
+                why = (
+                    str(exc)
+                    if isinstance(exc, forked.ChildFailed)
+                    else (f"the reading child failed: {exc.strerror or exc}")
+                )
+                units += [_failed(j, why) for j in group]
                 continue
             units += read_there
             stats.add(calls, retries)

@@ -4,6 +4,7 @@ or runs late leaves its units not read, with the reason."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -150,8 +151,8 @@ def test_a_child_that_fails_leaves_its_units_not_read_with_the_reason(cores):
             [error] = unit.errors
             assert error.code == "ReaderFailed"
             assert error.explain() == (
-                "preflight:Read failed (ReaderFailed): the process reading this unit failed: "
-                "the reading child failed: RuntimeError: a collector broke"
+                "preflight:Read failed (ReaderFailed): the reading child failed: RuntimeError: "
+                "a collector broke"
             )
         else:
             assert unit.db_instances == []
@@ -229,10 +230,10 @@ def test_an_organisation_read_in_two_processes_gives_the_one_process_report(
     args = ("audit", "--region", "eu-west-1", "--format", "json", *roles)
     started = cores(2)
 
-    serial = preflight(*args)
+    serial = preflight(*args, "--save-snapshot", str(tmp_path / "serial.json"))
     assert started == []  # four accounts: below the threshold
     monkeypatch.setattr(read_shares, "READ_SHARES_FROM", 2)
-    split = preflight(*args)
+    split = preflight(*args, "--save-snapshot", str(tmp_path / "split.json"))
 
     assert started == ["reading"]
     assert split.code == serial.code == 0, split.err
@@ -240,6 +241,12 @@ def test_an_organisation_read_in_two_processes_gives_the_one_process_report(
         assert split.report[key] == serial.report[key], key
     assert [t["db_instance_id"] for t in split.report["targets"]] == [f"pg-{a}" for a in accounts]
     assert split.report["api_calls"]["sts.AssumeRole"] == 4
+    serial_saved, split_saved = (
+        json.loads((tmp_path / f"{name}.json").read_text()) for name in ("serial", "split")
+    )
+    assert serial_saved.pop("read_at") != ""
+    split_saved.pop("read_at")
+    assert split_saved == serial_saved  # the evidence file holds the same reads
 
 
 @pytest.mark.server
