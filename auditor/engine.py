@@ -223,8 +223,10 @@ def _each_unit(sizes: list[int], judge: Callable[[int], _UnitOutcome]) -> list[_
     parent judges one share while forked children judge the others and send their outcomes
     back (the same objects, pickled)."""
     count = len(sizes)
+    if sum(sizes) < PARALLEL_FROM:
+        return [judge(i) for i in range(count)]
     shares = min(forked.cores(), sum(1 for n in sizes if n))
-    if shares < 2 or sum(sizes) < PARALLEL_FROM:
+    if shares < 2:
         return [judge(i) for i in range(count)]
     log.debug("judging %d targets in %d units on %d cores", sum(sizes), count, shares)
     groups: list[list[int]] = [[] for _ in range(shares)]

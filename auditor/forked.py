@@ -26,6 +26,7 @@ import select
 import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -33,12 +34,31 @@ from typing import Any
 
 def cores() -> int:
     """Usable cores for children, 1 where forking is not dependable (see the module)."""
-    if sys.platform != "linux" or threading.active_count() != 1:
+    if sys.platform != "linux" or not _alone():
         return 1
     try:
         return len(os.sched_getaffinity(0))
     except OSError:  # pragma: no cover - sched_getaffinity exists on Linux
         return 1
+
+
+def _alone(wait_s: float = 0.05) -> bool:
+    """No other thread in the process, Python's or the system's. A thread that Python has
+    joined can still be finishing its exit for a moment: it could hold a C library lock at
+    the fork (a child that then mallocs would hang), and it takes signals meant for the
+    process. It is waited for, briefly; a thread still alive after that means no fork."""
+    if threading.active_count() != 1:
+        return False
+    until = time.monotonic() + wait_s
+    while True:
+        try:
+            if len(os.listdir("/proc/self/task")) == 1:
+                return True
+        except OSError:  # no /proc: Python's count is all there is
+            return True
+        if time.monotonic() >= until:
+            return False
+        time.sleep(0.001)
 
 
 _TICK = b"+"  # a child's "one more done", sent ahead of its answer on the same pipe
@@ -68,8 +88,14 @@ class Child:
 
     def start(self) -> Child:
         """Fork the child; OSError when no child can be made. SIGINT and SIGTERM are held
-        from just before the fork until the child's pid is recorded (their handlers run right
-        after), so an interrupt finds either no child or one that ``stop`` can end."""
+        from just before the fork until the child's pid is recorded, then handled as they
+        would have been, so an interrupt finds either no child or one that ``stop`` can end.
+        Held twice: blocked (the child starts with them blocked, until its own handlers are
+        set) and, in the main thread, caught by a handler that only notes them (a signal
+        another thread took has Python run its handler at any line of this one, the line
+        between the fork and the pid's recording included)."""
+        noted: list[int] = []
+        handlers = _note_signals(noted)
         held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
             reader, writer = os.pipe()
@@ -85,7 +111,11 @@ class Child:
             os.close(writer)
             self.pid, self.reader = pid, reader
         finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a blocked one is noted here
+            for number, handler in handlers.items():
+                signal.signal(number, signal.SIG_DFL if handler is None else handler)
+            for number in dict.fromkeys(noted):
+                signal.raise_signal(number)  # now to its own handler
         return self
 
     def fileno(self) -> int:
@@ -152,6 +182,17 @@ class Child:
         if self.reader >= 0:  # once: the number may be another file's after it is closed
             os.close(self.reader)
             self.reader = -1
+
+
+def _note_signals(noted: list[int]) -> dict[int, Any]:
+    """In the main thread: SIGINT and SIGTERM only noted until the handlers returned are put
+    back. Elsewhere nothing (Python runs handlers in the main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {
+        number: signal.signal(number, lambda signum, _frame: noted.append(signum))
+        for number in (signal.SIGINT, signal.SIGTERM)
+    }
 
 
 def _run(work: Callable[[], Any], writer: int, held: set[int | signal.Signals]) -> None:

@@ -20,6 +20,7 @@ from auditor.engine import evaluate
 from auditor.inventory import AccountRecord, Inventory, RegionInventory, WorkerConfig
 from auditor.model import Mode
 from tests import inventory_builder as ib
+from tests.processes import forked_children
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="forked work runs on Linux only")
 
@@ -95,6 +96,32 @@ def test_stop_kills_and_reaps_a_child_still_working():
     with pytest.raises(ChildProcessError):  # reaped: no zombie left behind
         os.waitpid(pid, 0)
     child.stop()  # twice is harmless
+
+
+def test_a_signal_handled_between_the_fork_and_the_pid_still_finds_the_child(monkeypatch):
+    """A signal another thread took (one finishing its exit, say) has Python run the handler at
+    any line of the main thread: here, right after the fork returns, before the pid is kept.
+    The interrupt must still come, and find a child that stop() can end."""
+    real_fork = os.fork
+
+    def fork_then_interrupted() -> int:
+        pid = real_fork()
+        if pid:  # the parent: Python runs the SIGINT handler at this line
+            signal.getsignal(signal.SIGINT)(signal.SIGINT, None)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork_then_interrupted)
+    child = forked.Child("evaluation", lambda: time.sleep(60))
+
+    with pytest.raises(KeyboardInterrupt):
+        child.start()
+
+    pid = child.pid
+    assert pid, "the child was made but its pid was lost: nothing could stop it"
+    child.stop()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, 0)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
 
 
 def test_no_fork_while_another_thread_runs():
@@ -193,14 +220,6 @@ def test_the_threshold_counts_targets_not_every_db_instance_read(two_cores, monk
     assert two_cores == ["evaluation"]
 
 
-def _children(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as listed:
-            return [int(c) for c in listed.read().split()]
-    except FileNotFoundError:
-        return []
-
-
 @pytest.mark.skipif(
     sys.platform != "linux" or len(os.sched_getaffinity(0)) < 2, reason="needs two usable cores"
 )
@@ -239,7 +258,7 @@ def test_a_signal_while_a_child_judges_ends_both_and_keeps_the_previous_reports(
 
     run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while not (judging := _children(run.pid)) and time.monotonic() < deadline:
+    while not (judging := forked_children(run.pid)) and time.monotonic() < deadline:
         time.sleep(0.005)
     assert judging, "the run never forked a child to judge units"
     run.send_signal(sent)

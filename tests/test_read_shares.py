@@ -22,6 +22,7 @@ from auditor.inventory import RegionInventory
 from auditor.sessions import ApiStats, AwsSession
 from tests.builders import Builder
 from tests.fault_proxy import FaultProxy
+from tests.processes import forked_children
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="forked work runs on Linux only")
 
@@ -270,14 +271,6 @@ def test_a_child_sends_its_requests_over_connections_of_its_own(endpoint, monkey
         assert proxy.count == 3
 
 
-def _children(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as listed:
-            return [int(c) for c in listed.read().split()]
-    except FileNotFoundError:
-        return []
-
-
 @pytest.mark.server
 @pytest.mark.skipif(
     sys.platform != "linux" or len(os.sched_getaffinity(0)) < 2, reason="needs two usable cores"
@@ -303,7 +296,7 @@ def test_a_signal_while_children_read_ends_them_all_and_writes_no_report(
             command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
         )
         deadline = time.monotonic() + 60
-        while not (reading := _children(run.pid)) and time.monotonic() < deadline:
+        while not (reading := forked_children(run.pid)) and time.monotonic() < deadline:
             time.sleep(0.005)
         assert reading, "the run never forked a child to read units"
         run.send_signal(sent)
