@@ -3,7 +3,8 @@ real AWS.
 
 moto 5.2.5 does not implement the read-only calls behind the guardrail checks
 (DescribeVpcBlockPublicAccessOptions/Exclusions, GetAllowedImagesSettings,
-GetEbsDefaultKmsKeyId, RDS DescribeAccountAttributes) nor the `ec2`/`rds` quota codes. Against
+GetEbsDefaultKmsKeyId, RDS DescribeAccountAttributes) nor the `ec2`/`rds` quota codes, and
+cannot list option groups (DescribeOptionGroups without a name). Against
 plain moto they fail, which preflight rightly reports as unknown. This module teaches moto to
 answer them as an untouched AWS account does, and lets a scenario set other answers with
 `configure`. moto's response classes dispatch on the action name, and its ActionResult
@@ -169,7 +170,30 @@ def install() -> None:
     _install_shares()
     _install_method_names()
     _index_access_keys()
+    _install_option_group_listing()
     _installed = True
+
+
+def _install_option_group_listing() -> None:
+    """DescribeOptionGroups without OptionGroupName lists the region's option groups (of one
+    engine with EngineName), and a filter that matches none answers an empty list, as RDS
+    does; moto 5.2.5 raises KeyError without a name (a 500) and OptionGroupNotFound for an
+    empty match. A name that does not exist is still OptionGroupNotFound."""
+    from moto.rds.models import RDSBackend
+
+    original = RDSBackend.describe_option_groups
+
+    def describe_option_groups(self: Any, option_group_kwargs: dict[str, Any]) -> Any:
+        if option_group_kwargs.get("option_group_name"):
+            return original(self, option_group_kwargs)
+        try:
+            return original(self, {**option_group_kwargs, "option_group_name": None})
+        except Exception as exc:  # moto's OptionGroupNotFoundFaultError: none matched
+            if type(exc).__name__ != "OptionGroupNotFoundFaultError":
+                raise
+            return []
+
+    setattr(RDSBackend, "describe_option_groups", describe_option_groups)  # noqa: B010
 
 
 def _index_access_keys() -> None:

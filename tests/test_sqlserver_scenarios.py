@@ -196,3 +196,80 @@ def test_simulate_lets_aws_decide_and_reports_a_disagreement(b, subnets):
     assert "s3:PutObject: allowed" in s3.evidence["local_decisions"]
     assert "s3:PutObject: explicitDeny" in s3.evidence["aws_decisions"]
     assert result.targets[0].verdict == "not_ready"
+
+
+def _four_sql_servers(b: Builder, subnets: str) -> None:
+    """Four SQL Server DB instances, each with its own option group: three set up right, one
+    whose group lacks SQLSERVER_BACKUP_RESTORE; and an option group no target uses."""
+    role = b.native_backup_role("native-backup")
+    for name in ("erp", "crm", "hr"):
+        group = b.backup_option_group(f"{name}-backup", SQL[0], "15.00", role)
+        b.db(name, *SQL, subnets, option_group=group)
+    b.rds.create_option_group(
+        OptionGroupName="bare", EngineName=SQL[0], MajorEngineVersion="15.00",
+        OptionGroupDescription="no native backup",
+    )  # fmt: skip
+    b.db("ops", *SQL, subnets, option_group="bare")
+    b.backup_option_group("unused-backup", SQL[0], "15.00", role)
+
+
+def _verdicts(run) -> dict[str, str]:
+    return {t["db_instance_id"]: t["verdict"] for t in run.report["targets"]}
+
+
+def test_many_option_groups_of_one_engine_are_listed_in_one_request(
+    preflight, b, subnets, monkeypatch
+):
+    from auditor.collectors import option_groups
+
+    _four_sql_servers(b, subnets)
+
+    listed = preflight("audit", "--region", "eu-west-1", "--format", "json")
+    monkeypatch.setattr(option_groups, "LIST_FROM", 99)  # each read by name, as before
+    by_name = preflight("audit", "--region", "eu-west-1", "--format", "json")
+
+    assert listed.report["api_calls"]["rds.DescribeOptionGroups"] == 1
+    assert by_name.report["api_calls"]["rds.DescribeOptionGroups"] == 4
+    assert _verdicts(listed) == {"crm": "ready", "erp": "ready", "hr": "ready", "ops": "not_ready"}
+    assert listed.report["findings"] == by_name.report["findings"]
+    assert listed.report["errors"] == by_name.report["errors"] == []
+    assert by_check(listed, "ops")["rds.sqlserver-backup-restore"]["status"] == "fail"
+
+
+@pytest.mark.filterwarnings("ignore:Exception\\(RDSClientError\\) with code AccessDenied")
+def test_a_refused_listing_reads_each_option_group_by_name_and_is_no_gap(
+    preflight, b, subnets, monkeypatch
+):
+    """A policy may allow rds:DescribeOptionGroups on some option groups' ARNs only: the
+    engine's listing is refused, each group read by name is allowed. moto has no IAM here, so
+    its backend refuses the listing as RDS would."""
+    from moto.rds.exceptions import RDSClientError
+    from moto.rds.models import RDSBackend
+
+    _four_sql_servers(b, subnets)
+    real = RDSBackend.describe_option_groups
+
+    def refuse_listing(self, kwargs):
+        if not kwargs.get("option_group_name"):
+            raise RDSClientError("AccessDenied", "not authorized to list option groups")
+        return real(self, kwargs)
+
+    monkeypatch.setattr(RDSBackend, "describe_option_groups", refuse_listing)
+
+    run = preflight("audit", "--region", "eu-west-1", "--format", "json", "-v")
+
+    assert run.report["api_calls"]["rds.DescribeOptionGroups"] == 1 + 4
+    assert run.report["errors"] == []  # every group was read: nothing is unknown
+    assert _verdicts(run) == {"crm": "ready", "erp": "ready", "hr": "ready", "ops": "not_ready"}
+    assert "listing the sqlserver-se option groups: rds:DescribeOptionGroups was denied" in run.err
+    assert "each is read by name instead" in run.err
+
+
+def test_two_option_groups_are_read_by_name(preflight, b, subnets):
+    for name in ("erp", "crm"):
+        b.sql_server(name, subnets)
+
+    run = preflight("audit", "--region", "eu-west-1", "--format", "json")
+
+    assert run.report["api_calls"]["rds.DescribeOptionGroups"] == 2  # a listing would read more
+    assert _verdicts(run) == {"crm": "ready", "erp": "ready"}

@@ -241,6 +241,14 @@ class UnitContext:
             self.shared,
         )
 
+    def quietly(self) -> UnitContext:
+        """This context over a scratch inventory: what a read through it fails to get is a gap
+        there (``.inventory.errors``), not in the unit. For a read that only saves requests,
+        whose data is read another way when it fails."""
+        ctx = self._over(RegionInventory(self.account_id, self.region))
+        ctx._allowed = self._allowed
+        return ctx
+
     def for_collector(self, calls: Iterable[ApiCall]) -> UnitContext:
         ctx = self._over(self.inventory)
         ctx._lock = self._lock
