@@ -88,6 +88,7 @@ def read(
                 children.pop()
                 log.debug("reading %d units here, not in a child: %s", len(group), exc)
                 here += group
+                bounds[0] += bound  # with the requests in flight it would have had
                 continue
             _release(group)  # a client made here before (--all-regions asks each account's
             # EC2 which regions it has) is the child's to remake, and a few MB an account
@@ -102,11 +103,10 @@ def read(
                 read_there, calls, retries = child.result()
             except (forked.ChildFailed, OSError) as exc:
                 log.warning("%d unit(s) not read: %s", len(group), exc)
-                why = (
-                    str(exc)
-                    if isinstance(exc, forked.ChildFailed)
-                    else (f"the reading child failed: {exc.strerror or exc}")
-                )
+                if isinstance(exc, forked.ChildFailed):
+                    why = str(exc)
+                else:
+                    why = f"the reading child failed: {exc.strerror or exc}"
                 units += [_failed(j, why) for j in group]
                 continue
             units += read_there

@@ -201,6 +201,7 @@ def test_no_child_when_the_fork_fails_the_units_are_read_here(cores, monkeypatch
     assert started == ["reading"]
     assert len(units) == 20
     assert {u.quotas["pid"] for u in units} == {float(os.getpid())}
+    assert {u.quotas["bound"] for u in units} == {16.0}  # and the child's requests in flight
 
 
 def _build_in(account: str, db: str) -> None:
