@@ -2,12 +2,13 @@
 
 On this machine moto's server answers on the same cores as the audit it serves (a 1,000-account
 audit cost it 118-137 s of CPU, more than the audit's own), where AWS's endpoints would take
-none of the machine. `Answers` stands between the audit and moto's server while it records
-every answer, keyed by what the request asks (method, path, X-Amz-Target, body) and who signs
-it (the access key, Region and service of its credential scope, not the date); then, without
-moto, it serves the same answers from memory, keep-alive, as AWS's endpoints do. The assumed
-roles' credentials are answers too, so the audit signs with the recorded keys and every
-request finds its answer. A request not recorded is answered 500 and counted.
+none of the machine. `Answers` stands between the audit and moto's server while it records every
+answer, keyed by what the request asks (method, path, X-Amz-Target, body) and who signs it (the
+access key, Region and service of its credential scope, not the date; no Region for IAM, whose
+one answer any Region's client may ask for first); then, without moto, it serves the same
+answers from memory, keep-alive, as AWS's endpoints do. The assumed roles' credentials are
+answers too, so the audit signs with the recorded keys and every request finds its answer. A
+request not recorded is answered 500 and counted.
 """
 
 from __future__ import annotations
@@ -24,10 +25,16 @@ Key = tuple[str, ...]
 Answer = tuple[int, list[tuple[str, str]], bytes]
 
 
+GLOBAL = {"iam"}  # one answer whatever Region signs: which unit asks first varies run to run
+
+
 def request_key(method: str, path: str, headers: dict[str, str], body: bytes) -> Key:
     signed = SCOPE.search(headers.get("authorization", ""))
-    who = signed.groups() if signed else ("", "", "")
-    return (method, path, headers.get("x-amz-target", ""), *who, body.decode("latin-1"))
+    key_id, region, service = signed.groups() if signed else ("", "", "")
+    if service in GLOBAL:
+        region = ""
+    return (method, path, headers.get("x-amz-target", ""), key_id, region, service,
+            body.decode("latin-1"))  # fmt: skip
 
 
 class Answers:
