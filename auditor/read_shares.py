@@ -77,7 +77,10 @@ def read(
     bounds = [max_workers // len(groups)] * len(groups)
     bounds[0] += max_workers % len(groups)
     here = list(groups[0])
-    log.debug("reading %d units of %d accounts in %d processes", total, accounts(jobs), len(groups))
+    log.info(
+        "reading %d account(s) in %d processes, at most %s requests in flight in each",
+        accounts(jobs), len(groups), "/".join(str(b) for b in bounds),
+    )  # fmt: skip
     try:
         for group, bound in zip(groups[1:], bounds[1:], strict=True):
             child = forked.Child("reading", partial(_read_share, reader, group, bound, stats))

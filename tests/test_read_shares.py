@@ -235,9 +235,11 @@ def test_an_organisation_read_in_two_processes_gives_the_one_process_report(
     serial = preflight(*args, "--save-snapshot", str(tmp_path / "serial.json"))
     assert started == []  # four accounts: below the threshold
     monkeypatch.setattr(read_shares, "READ_SHARES_FROM", 2)
-    split = preflight(*args, "--save-snapshot", str(tmp_path / "split.json"))
+    split = preflight(*args, "--save-snapshot", str(tmp_path / "split.json"), "-v")
 
     assert started == ["reading"]
+    said = "reading 4 account(s) in 2 processes, at most 8/8 requests in flight in each"
+    assert said in split.err  # -v says that the run reads in two processes
     assert split.code == serial.code == 0, split.err
     for key in ("targets", "units", "accounts", "api_calls", "api_retries", "errors", "summary"):
         assert split.report[key] == serial.report[key], key
