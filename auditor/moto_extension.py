@@ -179,6 +179,7 @@ def _install_option_group_listing() -> None:
     engine with EngineName), and a filter that matches none answers an empty list, as RDS
     does; moto 5.2.5 raises KeyError without a name (a 500) and OptionGroupNotFound for an
     empty match. A name that does not exist is still OptionGroupNotFound."""
+    from moto.rds.exceptions import OptionGroupNotFoundFaultError
     from moto.rds.models import RDSBackend
 
     original = RDSBackend.describe_option_groups
@@ -188,9 +189,7 @@ def _install_option_group_listing() -> None:
             return original(self, option_group_kwargs)
         try:
             return original(self, {**option_group_kwargs, "option_group_name": None})
-        except Exception as exc:  # moto's OptionGroupNotFoundFaultError: none matched
-            if type(exc).__name__ != "OptionGroupNotFoundFaultError":
-                raise
+        except OptionGroupNotFoundFaultError:  # none matched the filter
             return []
 
     setattr(RDSBackend, "describe_option_groups", describe_option_groups)  # noqa: B010

@@ -260,10 +260,8 @@ class UnitContext:
         context of this one; every unit asking records the gaps it left as its own."""
 
         def scratch_read() -> tuple[T, list[ReadError]]:
-            scratch = RegionInventory(self.account_id, self.region)
-            ctx = self._over(scratch)
-            ctx._allowed = self._allowed
-            return read(ctx), scratch.errors
+            scratch = self.quietly()
+            return read(scratch), scratch.inventory.errors
 
         result, errors = self.shared.once(key, scratch_read)
         for error in errors:
