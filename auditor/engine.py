@@ -239,16 +239,9 @@ def _each_unit(sizes: list[int], judge: Callable[[int], _UnitOutcome]) -> list[_
     children: list[tuple[list[int], forked.Child]] = []
     here = list(groups[0])
     try:
-        for group in groups[1:]:
-            work = partial(_judge_all, judge, group)
-            child = forked.Child("evaluation", work)
-            children.append((group, child))  # held before it exists: a signal stops it
-            try:
-                child.start()
-            except OSError as exc:  # no process to spare (a ulimit, memory): judged here
-                children.pop()
-                log.debug("judging %d units here, not in a child: %s", len(group), exc)
-                here += group
+        works = [(g, partial(_judge_all, judge, g)) for g in groups[1:]]
+        for group in forked.start_each("evaluation", works, children):
+            here += group  # no process to spare: judged here
         for i in here:
             outcomes[i] = judge(i)
         for group, child in children:

@@ -28,8 +28,10 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+K = TypeVar("K")
 
 
 def cores() -> int:
@@ -182,6 +184,26 @@ class Child:
         if self.reader >= 0:  # once: the number may be another file's after it is closed
             os.close(self.reader)
             self.reader = -1
+
+
+def start_each(
+    name: str, works: Sequence[tuple[K, Callable[[], Any]]], started: list[tuple[K, Child]]
+) -> list[K]:
+    """A child for each (key, work), each put in ``started`` before it exists (so that the
+    caller, stopping every child in ``started`` on its way out, never leaves one running);
+    the keys no child could be made for (a process limit, memory), whose work the caller
+    does itself."""
+    here: list[K] = []
+    for key, work in works:
+        child = Child(name, work)
+        started.append((key, child))
+        try:
+            child.start()
+        except OSError as exc:
+            started.pop()
+            logging.getLogger(__name__).debug("no %s child, the work done here: %s", name, exc)
+            here.append(key)
+    return here
 
 
 def _note_signals(noted: list[int]) -> dict[int, Any]:

@@ -57,7 +57,7 @@ def read(
     from auditor.collect import late_unit  # collect reads through this module
 
     total, done_here, said = len(jobs), 0, -1
-    children: list[tuple[list[UnitJob], forked.Child]] = []
+    children: list[tuple[int, forked.Child]] = []  # (its share's index in groups, the child)
 
     def report() -> None:
         nonlocal said
@@ -82,22 +82,19 @@ def read(
         accounts(jobs), len(groups), "/".join(str(b) for b in bounds),
     )  # fmt: skip
     try:
-        for group, bound in zip(groups[1:], bounds[1:], strict=True):
-            child = forked.Child("reading", partial(_read_share, reader, group, bound, stats))
-            children.append((group, child))  # held before it exists: a signal stops it
-            try:
-                child.start()
-            except OSError as exc:  # no process to spare (a ulimit, memory): read here
-                children.pop()
-                log.debug("reading %d units here, not in a child: %s", len(group), exc)
-                here += group
-                bounds[0] += bound  # with the requests in flight it would have had
-                continue
-            _release(group)  # a client made here before (--all-regions asks each account's
-            # EC2 which regions it has) is the child's to remake, and a few MB an account
+        works = [
+            (i, partial(_read_share, reader, groups[i], bounds[i], stats))
+            for i in range(1, len(groups))
+        ]
+        for i in forked.start_each("reading", works, children):  # no process to spare:
+            here += groups[i]  # read here, with the requests in flight it would have had
+            bounds[0] += bounds[i]
+        for i, _ in children:  # a client made here before (--all-regions asks each account's
+            _release(groups[i])  # EC2 which regions it has) is the child's to remake
         units = reader(here, bounds[0], done_one, report if children else None)
         _wait(children, report, deadline)
-        for group, child in children:
+        for i, child in children:
+            group = groups[i]
             if not child.ended:  # still reading LATE_GRACE_S past --deadline
                 child.stop()
                 units += [late_unit(j.account_id, j.region) for j in group]
@@ -160,7 +157,7 @@ def _release(jobs: list[UnitJob]) -> None:
 
 
 def _wait(
-    children: list[tuple[list[UnitJob], forked.Child]],
+    children: list[tuple[int, forked.Child]],
     report: Callable[[], None],
     deadline: float | None,
 ) -> None:
