@@ -20,7 +20,7 @@ from auditor.engine import evaluate
 from auditor.inventory import AccountRecord, Inventory, RegionInventory, WorkerConfig
 from auditor.model import Mode
 from tests import inventory_builder as ib
-from tests.processes import forked_children
+from tests.processes import signal_once_forked
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="forked work runs on Linux only")
 
@@ -257,12 +257,7 @@ def test_a_signal_while_a_child_judges_ends_both_and_keeps_the_previous_reports(
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 
     run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not (judging := forked_children(run.pid)) and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert judging, "the run never forked a child to judge units"
-    run.send_signal(sent)
-    _, err = run.communicate(timeout=60)
+    judging, err = signal_once_forked(run, sent)
 
     assert run.returncode == code
     assert "interrupted; earlier reports are intact" in err

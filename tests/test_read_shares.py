@@ -20,9 +20,9 @@ from auditor import forked, read_shares
 from auditor.collect import UnitJob
 from auditor.inventory import RegionInventory
 from auditor.sessions import ApiStats, AwsSession
-from tests.builders import Builder
 from tests.fault_proxy import FaultProxy
-from tests.processes import forked_children
+from tests.processes import signal_once_forked
+from tests.test_accounts import build_in
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="forked work runs on Linux only")
 
@@ -204,30 +204,13 @@ def test_no_child_when_the_fork_fails_the_units_are_read_here(cores, monkeypatch
     assert {u.quotas["bound"] for u in units} == {16.0}  # and the child's requests in flight
 
 
-def _build_in(account: str, db: str) -> None:
-    creds = boto3.client("sts", region_name="eu-west-1").assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/setup", RoleSessionName="setup"
-    )["Credentials"]
-    boto3.setup_default_session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name="eu-west-1",
-    )
-    try:
-        b = Builder("eu-west-1")
-        b.db(db, "postgres", "16.3", b.ready_network().db_subnet_group)
-    finally:
-        boto3.DEFAULT_SESSION = None
-
-
 @pytest.mark.usefixtures("aws")
 def test_an_organisation_read_in_two_processes_gives_the_one_process_report(
     preflight, cores, monkeypatch, tmp_path
 ):
     accounts = [f"{200000000000 + i}" for i in range(4)]
     for account in accounts:
-        _build_in(account, f"pg-{account}")
+        build_in(monkeypatch, account, f"pg-{account}")
     roles = [a for account in accounts for a in ("--role-arn", f"arn:aws:iam::{account}:role/a")]
     args = ("audit", "--region", "eu-west-1", "--format", "json", *roles)
     started = cores(2)
@@ -298,12 +281,7 @@ def test_a_signal_while_children_read_ends_them_all_and_writes_no_report(
         run = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
         )
-        deadline = time.monotonic() + 60
-        while not (reading := forked_children(run.pid)) and time.monotonic() < deadline:
-            time.sleep(0.005)
-        assert reading, "the run never forked a child to read units"
-        run.send_signal(sent)
-        _, err = run.communicate(timeout=60)
+        reading, err = signal_once_forked(run, sent)
 
     assert run.returncode == code
     assert "interrupted" in err
