@@ -13,14 +13,15 @@ request not recorded is answered 500 and counted.
 
 from __future__ import annotations
 
-import http.client
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from tests.fault_proxy import forward
+
 SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
-DROPPED = {"connection", "content-length", "date", "server", "transfer-encoding"}
+DROPPED = {"date", "server"}  # of one moment and one server, not of the answer
 Key = tuple[str, ...]
 Answer = tuple[int, list[tuple[str, str]], bytes]
 
@@ -56,7 +57,9 @@ class Answers:
                 key = request_key(self.command, self.path, headers, body)
                 answer = owner.answers.get(key)
                 if answer is None and owner.upstream is not None:
-                    answer = owner._forward(self.command, self.path, headers, body)
+                    status, kept, data = forward(owner.upstream, self.command, self.path,
+                                                 headers, body)  # fmt: skip
+                    answer = (status, [(k, v) for k, v in kept if k.lower() not in DROPPED], data)
                     owner.answers.setdefault(key, answer)
                 if answer is None:
                     with owner._lock:
@@ -78,19 +81,6 @@ class Answers:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def _forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
-        assert self.upstream is not None
-        conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=60)
-        try:
-            sent = {k: v for k, v in headers.items() if k != "host"}
-            conn.request(method, path, body=body, headers=sent)
-            response = conn.getresponse()
-            data = response.read()
-            kept = [(k, v) for k, v in response.getheaders() if k.lower() not in DROPPED]
-            return response.status, kept, data
-        finally:
-            conn.close()
 
     @property
     def url(self) -> str:

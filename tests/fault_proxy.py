@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 THROTTLED_XML = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>'
@@ -40,6 +40,26 @@ class _QuietServer(ThreadingHTTPServer):
             self.hung_up += 1
             return
         super().handle_error(request, client_address)
+
+
+HOP_BY_HOP = {"connection", "content-length", "transfer-encoding"}  # this proxy's own to send
+
+
+def forward(
+    upstream: SplitResult, method: str, path: str, headers: dict[str, str], body: bytes
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The request sent on to ``upstream`` (on a connection of its own, closed after): the
+    answer's status, its headers but the hop-by-hop ones, and its body."""
+    conn = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
+    try:
+        sent = {k: v for k, v in headers.items() if k.lower() != "host"}
+        conn.request(method, path, body=body, headers=sent)
+        response = conn.getresponse()
+        data = response.read()
+        kept = [(k, v) for k, v in response.getheaders() if k.lower() not in HOP_BY_HOP]
+        return response.status, kept, data
+    finally:
+        conn.close()
 
 
 class FaultProxy:
@@ -79,21 +99,15 @@ class FaultProxy:
                     self.end_headers()
                     self.wfile.write(payload)
                     return
-                conn = http.client.HTTPConnection(
-                    proxy.upstream.hostname, proxy.upstream.port, timeout=60
+                status, headers, data = forward(
+                    proxy.upstream, self.command, self.path, dict(self.headers.items()), body
                 )
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-                conn.request("POST", self.path, body=body, headers=headers)
-                response = conn.getresponse()
-                data = response.read()
-                self.send_response(response.status)
-                for key, value in response.getheaders():
-                    if key.lower() not in ("transfer-encoding", "connection", "content-length"):
-                        self.send_header(key, value)
+                self.send_response(status)
+                for key, value in headers:
+                    self.send_header(key, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
-                conn.close()
 
             do_GET = do_POST
 
