@@ -42,7 +42,7 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.parsers import ResponseParserError
 
-from auditor import __version__, guard
+from auditor import __version__, guard, xml_parsing
 from auditor.errors import PreflightError
 from auditor.secrets import quoted
 
@@ -110,7 +110,7 @@ class AwsSession:
         endpoint_url: str | None = None,
     ):
         share_loader(session)
-        fast_timestamps(session)
+        fast_parsing(session)
         share_client_classes()
         share_service_models()
         share_event_aliases()
@@ -354,10 +354,12 @@ def parse_timestamp(value: Any) -> Any:
     return botocore.utils.parse_timestamp(value)
 
 
-def fast_timestamps(session: boto3.Session) -> None:
-    """The session's clients parse timestamps with `parse_timestamp`."""
-    factory = session._session.get_component("response_parser_factory")
+def fast_parsing(session: boto3.Session) -> None:
+    """The session's clients parse XML answers with `xml_parsing`'s parsers and timestamps with
+    `parse_timestamp`."""
+    factory = xml_parsing.ParserFactory()
     factory.set_parser_defaults(timestamp_parser=parse_timestamp)
+    session._session.register_component("response_parser_factory", factory)
 
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")

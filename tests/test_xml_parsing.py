@@ -1,0 +1,98 @@
+"""auditor/xml_parsing.py parses each answer exactly as botocore's own parser does: every answer
+of the sample account's audit on moto (EC2, RDS, IAM, STS, S3; answers and errors) is parsed by
+both and the two results compared."""
+
+from __future__ import annotations
+
+import copy
+import time
+import tomllib
+from collections import Counter
+from typing import Any
+
+import boto3
+import botocore.exceptions
+import botocore.parsers
+import pytest
+
+from auditor import demo, xml_parsing
+from auditor.run import AuditOptions, gather
+from auditor.sessions import AwsSession
+from auditor.veeam_config import parse
+
+BOTOCORE = {
+    "ec2": botocore.parsers.EC2QueryParser,
+    "query": botocore.parsers.QueryParser,
+    "rest-xml": botocore.parsers.RestXMLParser,
+}
+
+
+@pytest.fixture
+def compared(monkeypatch):
+    """Every XML answer parsed twice; (protocol, shape, ok) per answer, ok False for an error."""
+    seen: list[tuple[str, str, bool]] = []
+    differ: list[str] = []
+    for protocol, ours in xml_parsing.PARSERS.items():
+
+        class Checked(ours):  # type: ignore[valid-type,misc]
+            name = protocol
+
+            def parse(self, response: dict[str, Any], shape: Any) -> Any:
+                theirs = BOTOCORE[self.name](**self._defaults).parse(copy.copy(response), shape)
+                mine = super().parse(response, shape)
+                ok = response["status_code"] < 300
+                seen.append((self.name, shape.name if shape is not None else "-", ok))
+                if mine != theirs:
+                    differ.append(f"{self.name} {shape and shape.name}: {mine!r} != {theirs!r}")
+                return mine
+
+            def __init__(self, **defaults: Any) -> None:
+                super().__init__(**defaults)
+                self._defaults = defaults
+
+        monkeypatch.setitem(xml_parsing.PARSERS, protocol, Checked)
+    return seen, differ
+
+
+def test_every_answer_of_the_sample_audit_parses_as_botocore_parses_it(compared):
+    seen, differ = compared
+    config = parse(tomllib.loads(demo.DEMO_VEEAM_CONFIG), "veeam-demo.toml")
+    options = AuditOptions(regions=list(demo.DEMO_REGIONS), veeam_config=config)
+    with demo.offline_aws():
+        demo.build_demo_account()
+        demo.build_veeam_roles()
+        demo.build_repositories()
+        gather(options, boto3.Session(), time.monotonic(), None)
+        # Errors of each protocol, as AWS answers them (moto's wording)
+        aws = AwsSession(boto3.Session())
+        s3, iam, ec2 = (aws.client(s, "eu-west-1") for s in ("s3", "iam", "ec2"))
+        for call in (
+            lambda: ec2.describe_vpc_attribute(
+                VpcId="vpc-0123456789", Attribute="enableDnsHostnames"
+            ),
+            lambda: iam.get_role(RoleName="no-such-role"),
+            lambda: s3.get_bucket_policy(Bucket="no-such-bucket-here"),
+        ):
+            with pytest.raises(botocore.exceptions.ClientError):
+                call()
+
+    assert differ == []
+    kinds = Counter(protocol for protocol, _ in {(p, shape) for p, shape, ok in seen if ok})
+    # the audit's reads of each protocol went through the comparison (18 EC2 operations, 9 of
+    # RDS, IAM and STS, 4 of S3 at this writing), and an error of each protocol
+    assert kinds["ec2"] >= 15
+    assert kinds["query"] >= 8
+    assert kinds["rest-xml"] >= 4
+    assert {"DescribeSubnetsResult", "DescribeRouteTablesResult", "GetRoleResponse"} <= {
+        shape for _, shape, _ in seen
+    }
+    assert {protocol for protocol, _, ok in seen if not ok} == {"ec2", "query", "rest-xml"}
+
+
+def test_boto3_clients_of_the_audit_use_the_planned_parsers():
+    session = boto3.Session(region_name="eu-west-1")
+    AwsSession(session)
+    factory = session._session.get_component("response_parser_factory")
+    assert isinstance(factory.create_parser("ec2"), xml_parsing.EC2Parser)
+    assert isinstance(factory.create_parser("query"), xml_parsing.QueryParser)
+    assert type(factory.create_parser("json")) is botocore.parsers.JSONParser
