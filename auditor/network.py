@@ -260,9 +260,16 @@ def partition(candidates: list[Candidate]) -> list[tuple[IPv4Network, Candidate]
 class Stray:
     """Addresses of the required space that do not go where they should."""
 
-    nets: tuple[IPv4Network, ...]
+    intervals: tuple[Interval, ...]  # sorted, disjoint
     route: Route | None  # None: no route at all
     whole: bool = False  # the stray part is all of the space that was asked about
+
+    @functools.cached_property
+    def nets(self) -> tuple[IPv4Network, ...]:
+        """The stray addresses as CIDR blocks, made when asked: most strays are only counted
+        or described as the whole space, and the blocks of the public space less a VPC are
+        dozens."""
+        return tuple(_networks(self.intervals))
 
     def describe(self, everything: str = "all of them", note: str = "", limit: int = 4) -> str:
         if self.whole:
@@ -296,10 +303,10 @@ def strays(
     out = []
     for _, (route, ivs) in sorted(bad.items()):
         merged = _merge(ivs)
-        out.append(Stray(tuple(_networks(merged)), route, merged == wanted))
+        out.append(Stray(tuple(merged), route, merged == wanted))
     unrouted = _minus(wanted, _merge(covered))
     if unrouted:
-        out.append(Stray(tuple(_networks(unrouted)), None, unrouted == wanted))
+        out.append(Stray(tuple(unrouted), None, unrouted == wanted))
     return out
 
 

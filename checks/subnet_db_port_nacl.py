@@ -10,11 +10,10 @@ from typing import ClassVar
 
 from auditor import constants as parts
 from auditor.model import Finding, Mode, Severity, Status
-from auditor.network import acl_denials, network
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
-from checks.support.worker_acls import subnet_acl, worker_acls
+from checks.support.worker_acls import denials, subnet_acl, worker_acls
 
 EPHEMERAL = (1024, 65535)
 
@@ -49,20 +48,20 @@ class DbPortNacl(Check):
             )
             return
         port = (db.port, db.port)
-        worker = [network(best.cidr)]
+        worker = (best.cidr,)
         db_subnets = unit.subnets_of(db.subnet_ids)
         problems: list[str] = []
         worker_acl = subnet_acl(unit, best)
         for s in db_subnets:
-            db_net = [network(s.cidr)]
+            db_net = (s.cidr,)
             db_acl = subnet_acl(unit, s)
-            if worker_acl is not None and acl_denials(worker_acl, True, port, db_net):
+            if worker_acl is not None and denials(unit, worker_acl, True, port, db_net):
                 problems.append(f"{worker_acl.acl_id} denies TCP {db.port} out to {s.cidr}")
-            if worker_acl is not None and acl_denials(worker_acl, False, EPHEMERAL, db_net):
+            if worker_acl is not None and denials(unit, worker_acl, False, EPHEMERAL, db_net):
                 problems.append(f"{worker_acl.acl_id} denies the replies from {s.cidr}")
-            if db_acl is not None and acl_denials(db_acl, False, port, worker):
+            if db_acl is not None and denials(unit, db_acl, False, port, worker):
                 problems.append(f"{db_acl.acl_id} denies TCP {db.port} in from {best.cidr}")
-            if db_acl is not None and acl_denials(db_acl, True, EPHEMERAL, worker):
+            if db_acl is not None and denials(unit, db_acl, True, EPHEMERAL, worker):
                 problems.append(f"{db_acl.acl_id} denies the replies to {best.cidr}")
         evidence: dict[str, str | list[str]] = {
             "worker_subnet": best.subnet_id,

@@ -12,11 +12,10 @@ from typing import ClassVar
 
 from auditor import constants as parts
 from auditor.model import Finding, Mode, Severity, Status
-from auditor.network import acl_denials, network, public_space
 from checks import docs
 from checks.base import Check, CheckContext
 from checks.docs import Source
-from checks.support.worker_acls import subnet_acl, worker_acls
+from checks.support.worker_acls import denials, subnet_acl, worker_acls
 
 EPHEMERAL = (1024, 65535)
 
@@ -44,14 +43,15 @@ class SubnetNacl(Check):
         acl = subnet_acl(unit, best)
         if acl is None:
             return
+        space: tuple[str, ...] | None
         if mode is Mode.PUBLIC:
-            space, where = public_space(), "the internet"
+            space, where = None, "the internet"  # None: the public space
         else:
             vpc = unit.vpcs.get(db.vpc_id or "")
-            cidrs = vpc.cidrs if vpc and vpc.cidrs else [best.cidr]
-            space, where = [network(c) for c in cidrs], "the VPC's endpoints"
-        out = acl_denials(acl, True, (443, 443), space)
-        back = acl_denials(acl, False, EPHEMERAL, space)
+            space = tuple(vpc.cidrs if vpc and vpc.cidrs else [best.cidr])
+            where = "the VPC's endpoints"
+        out = denials(unit, acl, True, (443, 443), space)
+        back = denials(unit, acl, False, EPHEMERAL, space)
         evidence: dict[str, str | list[str]] = {"subnet": best.subnet_id, "network_acl": acl.acl_id}
         if not out and not back:
             yield ctx.finding(
@@ -84,7 +84,7 @@ class SubnetNacl(Check):
         )
 
 
-def _describe(denied: list[tuple[IPv4Network, int | None]], limit: int = 3) -> str:
+def _describe(denied: tuple[tuple[IPv4Network, int | None], ...], limit: int = 3) -> str:
     by_rule: dict[int | None, list[IPv4Network]] = {}
     for net, rule in denied:
         by_rule.setdefault(rule, []).append(net)

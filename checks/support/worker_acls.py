@@ -1,12 +1,15 @@
 """What subnet.nacl and subnet.db-port-nacl both start from: the mode's best worker subnet, once
 the network ACLs are known to be read, or the finding that says why they cannot be judged (not
-read, or a VPC another account owns); and a subnet's ACL, looked up once."""
+read, or a VPC another account owns); a subnet's ACL, looked up once; and what an ACL denies of
+some CIDRs, worked out once per unit."""
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network
+
 from auditor.inventory import NetworkAcl, RegionInventory, Subnet
 from auditor.model import Finding, Mode
-from auditor.network import acl_index, acl_of
+from auditor.network import acl_denials, acl_index, acl_of, network, public_space
 from checks.base import CheckContext
 from checks.support.shared_vpc import unknown_shared
 
@@ -36,3 +39,24 @@ def subnet_acl(unit: RegionInventory, subnet: Subnet) -> NetworkAcl | None:
     acls = unit.network_acls or []
     index = unit.derived("acl_index", None, lambda: acl_index(acls))
     return unit.derived("acl_of", subnet.subnet_id, lambda: acl_of(subnet, acls, index))
+
+
+def denials(
+    unit: RegionInventory,
+    acl: NetworkAcl,
+    egress: bool,
+    ports: tuple[int, int],
+    cidrs: tuple[str, ...] | None,
+) -> tuple[tuple[IPv4Network, int | None], ...]:
+    """`network.acl_denials` of ``cidrs`` (None: the public space) through ``acl``, once per
+    (ACL, direction, ports, CIDRs) of the unit: every target whose worker and DB subnets share
+    the ACLs asks the same questions in every mode."""
+    return unit.derived(
+        "acl_denials",
+        (acl.acl_id, egress, ports, cidrs),
+        lambda: tuple(
+            acl_denials(
+                acl, egress, ports, public_space() if cidrs is None else [network(c) for c in cidrs]
+            )
+        ),
+    )
