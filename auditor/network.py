@@ -361,23 +361,42 @@ def _tcp(protocol: str) -> bool:
     return protocol in ("-1", "6", "tcp", "all")
 
 
+AclEntries = tuple[tuple[int, str, str, str | None, int | None, int | None], ...]
+
+
+def acl_entries(acl: NetworkAcl, egress: bool) -> AclEntries:
+    """The ACL's rules in one direction, as `cidr_denials` takes them: (number, protocol,
+    action, CIDR, from port, to port)."""
+    return tuple(
+        (e.rule_number, e.protocol, e.action, e.cidr, e.port_from, e.port_to)
+        for e in acl.entries
+        if e.egress == egress
+    )
+
+
 def acl_denials(
     acl: NetworkAcl, egress: bool, ports: tuple[int, int], space: list[IPv4Network]
 ) -> list[tuple[IPv4Network, int | None]]:
     """Parts of ``space`` where TCP on ``ports`` is denied (first match by rule number); the rule
     number that denies, or None for the implicit final deny. The answer depends only on the
     entries, so it is computed once per (entries, direction, ports, space)."""
-    entries = tuple(
-        (e.rule_number, e.protocol, e.action, e.cidr, e.port_from, e.port_to)
-        for e in acl.entries
-        if e.egress == egress
-    )
-    return list(_acl_denials(entries, ports, tuple(space)))
+    return list(_acl_denials(acl_entries(acl, egress), ports, tuple(space)))
+
+
+@functools.lru_cache(maxsize=4096)
+def cidr_denials(
+    entries: AclEntries, ports: tuple[int, int], cidrs: tuple[str, ...] | None
+) -> tuple[tuple[IPv4Network, int | None], ...]:
+    """`acl_denials` of ``cidrs`` (None: the public space) under ``entries`` (`acl_entries`),
+    once per question: many subnets share an ACL's rules (every default ACL has the same), and
+    strings hash faster than the `IPv4Network`s they become."""
+    space = public_space() if cidrs is None else [network(c) for c in cidrs]
+    return _acl_denials(entries, ports, tuple(space))
 
 
 @functools.lru_cache(maxsize=4096)
 def _acl_denials(
-    entries: tuple[tuple[int, str, str, str | None, int | None, int | None], ...],
+    entries: AclEntries,
     ports: tuple[int, int],
     space: tuple[IPv4Network, ...],
 ) -> tuple[tuple[IPv4Network, int | None], ...]:

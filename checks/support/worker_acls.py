@@ -9,7 +9,7 @@ from ipaddress import IPv4Network
 
 from auditor.inventory import NetworkAcl, RegionInventory, Subnet
 from auditor.model import Finding, Mode
-from auditor.network import acl_denials, acl_index, acl_of, network, public_space
+from auditor.network import acl_entries, acl_index, acl_of, cidr_denials
 from checks.base import CheckContext
 from checks.support.shared_vpc import unknown_shared
 
@@ -48,15 +48,8 @@ def denials(
     ports: tuple[int, int],
     cidrs: tuple[str, ...] | None,
 ) -> tuple[tuple[IPv4Network, int | None], ...]:
-    """`network.acl_denials` of ``cidrs`` (None: the public space) through ``acl``, once per
-    (ACL, direction, ports, CIDRs) of the unit: every target whose worker and DB subnets share
-    the ACLs asks the same questions in every mode."""
-    return unit.derived(
-        "acl_denials",
-        (acl.acl_id, egress, ports, cidrs),
-        lambda: tuple(
-            acl_denials(
-                acl, egress, ports, public_space() if cidrs is None else [network(c) for c in cidrs]
-            )
-        ),
-    )
+    """What ``acl`` denies of ``cidrs`` (None: the public space; `network.cidr_denials`), its
+    rules taken once per (ACL, direction) of the unit: every target whose worker and DB subnets
+    share the ACLs asks the same questions in every mode."""
+    entries = unit.derived("acl_entries", (acl.acl_id, egress), lambda: acl_entries(acl, egress))
+    return cidr_denials(entries, ports, cidrs)
