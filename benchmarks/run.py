@@ -38,6 +38,7 @@ os.environ.update(
 
 import boto3  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
+from precompile import compile_checkout  # noqa: E402
 
 from auditor import moto_extension  # noqa: E402
 from auditor.sample_account import Builder  # noqa: E402
@@ -135,6 +136,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--latency-ms", type=float, default=50.0)
     args = parser.parse_args()
+    compile_checkout()
     moto_extension.install()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
