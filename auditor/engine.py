@@ -7,6 +7,7 @@ per mode, over the applicable findings of blocker checks, `not_ready` if any is 
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import logging
 import re
@@ -351,33 +352,56 @@ def _run_checks(
         dbs = applicable(check)
         if not dbs:
             continue
-        modes = tuple(m for m in ALL_MODES if m in check.modes)
+        modes, gated = _modes_of(check)
         blocked: dict[Mode, tuple[str, Status]] = {}
-        gated = check.requires_modes if check.requires_modes is not None else check.modes
         for req in check.requires:
-            for mode in (m for m in modes if m in gated):
+            for mode in gated:
                 status = statuses.get((req, mode))
                 if status is not None and status not in PASSING and mode not in blocked:
                     blocked[mode] = (req, status)
         produced: list[Finding] = []
-        for (req, status), skip_modes in _group(blocked).items():
-            ctx = context(check, skip_modes, dbs)
-            produced.append(
-                ctx.finding(
-                    Status.SKIP,
-                    f"not evaluated: prerequisite {req} is {status}",
-                    evidence={"skipped_because": req},
+        if blocked:
+            for (req, status), skip_modes in _group(blocked).items():
+                ctx = context(check, skip_modes, dbs)
+                produced.append(
+                    ctx.finding(
+                        Status.SKIP,
+                        f"not evaluated: prerequisite {req} is {status}",
+                        evidence={"skipped_because": req},
+                    )
                 )
-            )
-        run_modes = tuple(m for m in modes if m not in blocked)
+            run_modes = tuple(m for m in modes if m not in blocked)
+        else:
+            run_modes = modes
         if run_modes:
             produced += _run_check(check, context(check, run_modes, dbs), runner)
         for finding in produced:
+            rank = _WORST[finding.status]
             for mode in finding.modes:
-                previous = statuses.get((check.id, mode), Status.SKIP)
-                statuses[(check.id, mode)] = max(previous, finding.status, key=_WORST.__getitem__)
+                key = (check.id, mode)
+                previous = statuses.get(key)
+                if previous is None or _WORST[previous] < rank:
+                    statuses[key] = finding.status
         out += produced
     return out
+
+
+def _modes_of(check: Check) -> tuple[tuple[Mode, ...], tuple[Mode, ...]]:
+    """The check's modes in report order, and those of them its prerequisites gate."""
+    try:
+        return _ordered_modes(check.modes, check.requires_modes)
+    except TypeError:  # a plugin's modes in an unhashable set: worked out each time
+        return _ordered_modes.__wrapped__(check.modes, check.requires_modes)
+
+
+@functools.lru_cache(maxsize=256)
+def _ordered_modes(
+    modes: frozenset[Mode], requires_modes: frozenset[Mode] | None
+) -> tuple[tuple[Mode, ...], tuple[Mode, ...]]:
+    """Once per kind of check, not once per (target, check)."""
+    ordered = tuple(m for m in ALL_MODES if m in modes)
+    gated = requires_modes if requires_modes is not None else modes
+    return ordered, tuple(m for m in ordered if m in gated)
 
 
 def _group(blocked: dict[Mode, tuple[str, Status]]) -> dict[tuple[str, Status], tuple[Mode, ...]]:

@@ -121,13 +121,17 @@ def _hop(kind: str, label: str, found: list[Finding]) -> Hop:
         if f.severity is Severity.BLOCKER and f.status in (Status.FAIL, Status.UNKNOWN)
     ]
     if blocking:
-        worst = min(blocking, key=lambda f: _RANK[str(f.status)])
-        status = str(worst.status)
+        worst = min(blocking, key=lambda f: _RANK[f.status.value])
+        status = worst.status.value
         first = next(f for f in blocking if f.status is worst.status)
         checks = sorted({f.check_id for f in blocking})
         return Hop(kind, label, status, checks, first.message)
-    statuses = sorted({str(f.status) for f in found}, key=_RANK.__getitem__)
-    status = statuses[0] if statuses else ("pass" if kind == "destination" else "not checked")
+    statuses = {f.status.value for f in found}
+    status = (
+        min(statuses, key=_RANK.__getitem__)
+        if statuses
+        else ("pass" if kind == "destination" else "not checked")
+    )
     if status in ("fail", "unknown"):
         status = "warn"  # a warning-severity check: never blocks
     reason = next((f.message for f in found if f.status is Status.WARN), None)
@@ -153,13 +157,22 @@ def _association(findings: list[Finding]) -> str:
     return f" ({how})" if how else ""
 
 
+_GATEWAY_KEYS = ("internet_gateway", "s3_gateway_endpoints", "interface_endpoints")
+
+
 def _gateway_label(findings: list[Finding], mode: Mode) -> str:
-    ids: list[str] = []
-    for key in ("internet_gateway", "s3_gateway_endpoints", "interface_endpoints"):
-        for f in findings:
-            value = f.evidence.get(key)
-            ids += [value] if isinstance(value, str) else list(value or [])
-    shown = ", ".join(sorted(set(ids)))
+    ids: set[str] = set()
+    for f in findings:
+        evidence = f.evidence
+        if not evidence:
+            continue
+        for key in _GATEWAY_KEYS:
+            value = evidence.get(key)
+            if isinstance(value, str):
+                ids.add(value)
+            elif value:
+                ids.update(value)
+    shown = ", ".join(sorted(ids))
     return NEXT_HOP[mode] + (f": {shown}" if shown else "")
 
 

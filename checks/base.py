@@ -130,7 +130,11 @@ class CheckContext:
         evidence: Evidence | None = None,
         modes: Iterable[Mode] | None = None,
     ) -> Finding:
-        chosen = tuple(m for m in self.modes if modes is None or m in set(modes))
+        if modes is None:
+            chosen = self.modes
+        else:
+            wanted = set(modes)
+            chosen = tuple(m for m in self.modes if m in wanted)
         return Finding(
             check_id=self.check.id,
             status=status,
