@@ -41,6 +41,7 @@ from moto.server import ThreadedMotoServer  # noqa: E402
 from precompile import compile_checkout  # noqa: E402
 
 from auditor import moto_extension  # noqa: E402
+from auditor.collect import DEFAULT_MAX_WORKERS  # noqa: E402
 from auditor.sample_account import Builder  # noqa: E402
 from tests.fault_proxy import FaultProxy  # noqa: E402
 
@@ -171,6 +172,18 @@ def main() -> None:
     )
     print(
         f"floor: {FLOOR_ROUND_TRIPS} dependent round trips x {args.latency_ms:g} ms = {floor:.2f} s"
+    )
+    requests = sum(calls.values())
+    db_instances = len(REGIONS) * max(2, int(200 * args.scale))  # as build() makes them
+    fan_out = requests * args.latency_ms / 1000 / DEFAULT_MAX_WORKERS
+    print(
+        f"fan-out floor: {requests} requests x {args.latency_ms:g} ms / {DEFAULT_MAX_WORKERS} in "
+        f"flight = {fan_out:.2f} s of wall, whatever the server; 25% of that is "
+        f"{fan_out / 4 * 1000 / requests:.2f} ms of the audit's CPU per request, all included"
+    )
+    print(
+        f"the audit's own CPU at {args.latency_ms:g} ms: {cpu50 / requests * 1000:.2f} ms per "
+        f"request, {cpu50 / db_instances * 1000:.2f} ms per DB instance"
     )
     met = "met" if wall50 <= target else "MISSED"
     print(f"target wall({args.latency_ms:g} ms) <= {target:.2f} s: {met}")
