@@ -176,11 +176,11 @@ def five_db_groups(unit: RegionInventory) -> None:
 
 
 def acl_denies(
-    egress: bool, low: int, high: int | None = None
+    egress: bool, low: int, high: int | None = None, cidr: str = "0.0.0.0/0"
 ) -> Callable[[RegionInventory], None]:
     def run(unit: RegionInventory) -> None:
         assert unit.network_acls is not None
-        entry = NaclEntry(40, egress, "6", "deny", "0.0.0.0/0", low, high or low)
+        entry = NaclEntry(40, egress, "6", "deny", cidr, low, high or low)
         unit.network_acls[0].entries.insert(0, entry)
 
     return run
@@ -762,6 +762,24 @@ ROWS: dict[str, list[Row]] = {
     ],
     "endpoints.s3": [
         Row("interface endpoint (private)", nothing, R, Status.PASS, "vpce-s3-interface"),
+        # Its prerequisite subnet.worker-candidate gates the vpc-endpoints mode only
+        # (requires_modes): without a worker subnet, the private mode is still judged
+        Row(
+            "no worker subnet: the private mode still judged",
+            a_subnet(PRIVATE_SUBNET, state="pending"),
+            R,
+            Status.PASS,
+            "vpce-s3-interface",
+            verdict=NOT_READY,
+        ),
+        Row(
+            "no worker subnet: the vpc-endpoints mode skipped",
+            a_subnet(PRIVATE_SUBNET, state="pending"),
+            E,
+            Status.SKIP,
+            "not evaluated: prerequisite subnet.worker-candidate is fail",
+            verdict=NOT_READY,
+        ),
         Row(
             "no interface endpoint (private)",
             endpoints_without("vpce-s3-interface"),
@@ -1036,6 +1054,29 @@ ROWS: dict[str, list[Row]] = {
             Status.WARN,
             "denies the replies",
         ),
+        # What is denied depends on the addresses: the DB's subnet is 10.0.2.0/24, the public
+        # mode's worker subnet 10.0.1.0/24
+        Row(
+            "the DB port denied out to the DB's subnet only",
+            acl_denies(True, 5432, cidr="10.0.2.0/24"),
+            P,
+            Status.WARN,
+            "acl-default denies TCP 5432 out to 10.0.2.0/24",
+        ),
+        Row(
+            "the DB port denied out to other addresses only",
+            acl_denies(True, 5432, cidr="192.168.0.0/16"),
+            P,
+            Status.PASS,
+            "let TCP 5432 through",
+        ),
+        Row(
+            "the DB port denied in from the worker subnet only",
+            acl_denies(False, 5432, cidr="10.0.1.0/24"),
+            P,
+            Status.WARN,
+            "acl-default denies TCP 5432 in from 10.0.1.0/24",
+        ),
         Row(
             "a shared VPC: the owner's ACLs are not visible",
             shared_by("999988887777"),
@@ -1056,6 +1097,20 @@ ROWS: dict[str, list[Row]] = {
     "subnet.nacl": [
         Row("open", nothing, P, Status.PASS, "allows TCP 443"),
         Row("denies HTTPS out", acl_denies_https_out, R, Status.WARN, "denies outbound TCP 443"),
+        Row(
+            "denies HTTPS out to the VPC, where the private modes' endpoints are",
+            acl_denies(True, 443, cidr="10.0.0.0/16"),
+            R,
+            Status.WARN,
+            "denies outbound TCP 443 to 10.0.0.0/16 (rule 40)",
+        ),
+        Row(
+            "denies HTTPS out to the VPC: the public mode's internet is elsewhere",
+            acl_denies(True, 443, cidr="10.0.0.0/16"),
+            P,
+            Status.PASS,
+            "allows TCP 443 to the internet",
+        ),
     ],
     "ec2.security-group-headroom": [
         Row("one group", nothing, P, Status.PASS, "room for Veeam's one more"),
