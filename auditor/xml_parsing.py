@@ -109,18 +109,26 @@ class _Planned:
                 xml_dict[key] = [have, item]
         return xml_dict
 
-    def _handle_string(self, shape: Any, node: Any) -> str:
-        if isinstance(node, str):
+
+class _PlainStrings:
+    """BaseXMLResponseParser's string handler without its decorator's call: the element's text
+    ("" for <foo></foo>), and anything without a text as it is. Not for rest-xml, whose string
+    handler also decodes JSON header values."""
+
+    def _handle_string(self, shape: Any, node: Any) -> Any:
+        if type(node) is str:
             return node
-        text = node.text
-        return "" if text is None else text  # <foo></foo> is "", as botocore has it
+        if hasattr(node, "text"):
+            text = node.text
+            return "" if text is None else text
+        return node
 
 
-class EC2Parser(_Planned, botocore.parsers.EC2QueryParser):  # type: ignore[misc]
+class EC2Parser(_Planned, _PlainStrings, botocore.parsers.EC2QueryParser):  # type: ignore[misc]
     pass
 
 
-class QueryParser(_Planned, botocore.parsers.QueryParser):  # type: ignore[misc]
+class QueryParser(_Planned, _PlainStrings, botocore.parsers.QueryParser):  # type: ignore[misc]
     pass
 
 

@@ -13,7 +13,10 @@ from typing import Any
 import boto3
 import botocore.exceptions
 import botocore.parsers
+import botocore.session
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from auditor import demo, xml_parsing
 from auditor.run import AuditOptions, gather
@@ -96,3 +99,90 @@ def test_boto3_clients_of_the_audit_use_the_planned_parsers():
     assert isinstance(factory.create_parser("ec2"), xml_parsing.EC2Parser)
     assert isinstance(factory.create_parser("query"), xml_parsing.QueryParser)
     assert type(factory.create_parser("json")) is botocore.parsers.JSONParser
+
+
+# Answers nobody recorded: XML built from an output shape with members left out, repeated where
+# one was expected, empty, namespaced or not, and values of the wrong kind; both parsers must
+# give the same value or fail the same way.
+OPERATIONS = (
+    ("ec2", "DescribeSubnets"),
+    ("ec2", "DescribeRouteTables"),
+    ("ec2", "DescribeVpcAttribute"),
+    ("iam", "GetRole"),
+    ("rds", "DescribeDBInstances"),
+    ("s3", "GetBucketEncryption"),
+)
+NAMESPACE = "http://ec2.amazonaws.com/doc/2016-11-15/"
+
+
+def _element(draw: Any, shape: Any, tag: str, depth: int) -> Any:
+    from xml.etree import ElementTree
+
+    node = ElementTree.Element(tag)
+    if shape.type_name == "structure" and depth < 4:
+        for name, member in shape.members.items():
+            if draw(st.booleans()):
+                continue  # a member the answer leaves out
+            wire = member.serialization.get("name", name)
+            for _ in range(draw(st.sampled_from([1, 1, 1, 2]))):  # sometimes repeated
+                node.append(_element(draw, member, wire, depth + 1))
+    elif shape.type_name == "list" and depth < 4:
+        item = shape.member.serialization.get("name", "member")
+        for _ in range(draw(st.integers(0, 2))):
+            node.append(_element(draw, shape.member, item, depth + 1))
+    else:
+        node.text = draw(
+            st.sampled_from([None, "", "true", "false", "7", "x", "2026-12-04T10:00:00Z"])
+        )
+    return node
+
+
+@st.composite
+def answers(draw: Any) -> tuple[str, Any, dict[str, Any]]:
+    from xml.etree import ElementTree
+
+    service, operation = draw(st.sampled_from(OPERATIONS))
+    model = botocore.session.get_session().get_service_model(service)
+    shape = model.operation_model(operation).output_shape
+    wrapper = shape.serialization.get("resultWrapper")
+    root = _element(draw, shape, wrapper or shape.name, 0)
+    if wrapper:  # the query protocol: <OperationResponse><OperationResult>...
+        outer = ElementTree.Element(f"{operation}Response")
+        outer.append(root)
+        root = outer
+    if draw(st.booleans()):
+        for element in root.iter():
+            element.tag = f"{{{NAMESPACE}}}{element.tag}"
+    body = ElementTree.tostring(root)
+    response = {"status_code": 200, "headers": {}, "body": body, "context": {}}
+    return model.resolved_protocol, shape, response
+
+
+def _comparable(value: Any) -> Any:
+    """A parsed value with any XML element botocore left in it (a string member repeated comes
+    back as the list of its elements) as (tag, text, children): elements of two parses are two
+    objects."""
+    if isinstance(value, dict):
+        return {k: _comparable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_comparable(v) for v in value]
+    if hasattr(value, "tag") and hasattr(value, "text"):
+        return (value.tag, value.text, [_comparable(c) for c in value])
+    return value
+
+
+def _outcome(parse: Any) -> Any:
+    try:
+        return ("value", _comparable(parse()))
+    except Exception as exc:  # noqa: BLE001 - the kind of failure is what is compared
+        return ("raised", type(exc).__name__)
+
+
+@given(answers())
+def test_answers_nobody_recorded_parse_as_botocore_parses_them(answer):
+    protocol, shape, response = answer
+    ours = xml_parsing.PARSERS[protocol]()
+    theirs = BOTOCORE[protocol]()
+    assert _outcome(lambda: ours.parse(dict(response), shape)) == _outcome(
+        lambda: theirs.parse(dict(response), shape)
+    )
