@@ -186,3 +186,38 @@ def test_answers_nobody_recorded_parse_as_botocore_parses_them(answer):
     assert _outcome(lambda: ours.parse(dict(response), shape)) == _outcome(
         lambda: theirs.parse(dict(response), shape)
     )
+
+
+ERROR_LAYOUTS = {  # protocol -> the elements around an error, outermost first
+    "ec2": ("Response", "Errors", "Error"),
+    "query": ("ErrorResponse", "Error"),
+    "rest-xml": ("Error",),
+}
+
+
+@st.composite
+def errors(draw: Any) -> tuple[str, dict[str, Any]]:
+    from xml.etree import ElementTree
+
+    protocol = draw(st.sampled_from(sorted(ERROR_LAYOUTS)))
+    layout = ERROR_LAYOUTS[protocol]
+    root = inner = ElementTree.Element(layout[0])
+    for tag in layout[1:]:
+        inner = ElementTree.SubElement(inner, tag)
+    for tag in ("Code", "Message", "Type"):
+        for _ in range(draw(st.sampled_from([0, 1, 1, 2]))):
+            ElementTree.SubElement(inner, tag).text = draw(st.sampled_from([None, "", "Denied"]))
+    if draw(st.booleans()):
+        ElementTree.SubElement(root, "RequestID" if protocol == "ec2" else "RequestId").text = "r"
+    status = draw(st.sampled_from([400, 403, 404, 500, 503]))
+    body = ElementTree.tostring(root)
+    return protocol, {"status_code": status, "headers": {}, "body": body, "context": {}}
+
+
+@given(errors())
+def test_errors_nobody_recorded_parse_as_botocore_parses_them(error):
+    protocol, response = error
+    ours, theirs = xml_parsing.PARSERS[protocol](), BOTOCORE[protocol]()
+    assert _outcome(lambda: ours.parse(dict(response), None)) == _outcome(
+        lambda: theirs.parse(dict(response), None)
+    )
