@@ -11,13 +11,33 @@ a string split, and handlers are found once per type. The parsed answer is the s
 value: `tests/test_xml_parsing.py` parses every answer of a moto audit, errors included, with
 both parsers. Tagged unions, error shapes and shapes with XML attributes go botocore's own
 way.
+
+The planned parsers copy a few of botocore's private functions, and those change between
+releases (botocore 1.35 skipped every member with a location, 1.43 only the known locations).
+So they are used only where the source of the functions they copy is exactly what they were
+verified against (`VERIFIED`); any other botocore parses with its own parsers, slower and
+exact. To add a version: run tests/test_xml_parsing.py on it, then add its `fingerprint()`.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import inspect
+import logging
 from typing import Any
 
 import botocore.parsers
+
+log = logging.getLogger(__name__)
+
+# fingerprint() of the botocore versions the planned parsers were verified against
+VERIFIED = frozenset(
+    {
+        # botocore 1.43.11
+        "3798b7be558db808",
+    }
+)
 
 # shape id -> (the shape, its plan). Shapes live as long as their service model, which the
 # process shares (sessions.share_service_models); the shape is kept next to its id so that a
@@ -143,11 +163,46 @@ PARSERS: dict[str, type[botocore.parsers.ResponseParser]] = {
 }
 
 
+def fingerprint() -> str | None:
+    """The first 16 hex digits of the SHA-256 of the source of the botocore functions the
+    planned parsers copy; None when one cannot be found."""
+    p = botocore.parsers
+    try:
+        copied = (
+            p.ResponseParser._parse_shape,
+            p.BaseXMLResponseParser._handle_structure,
+            p.BaseXMLResponseParser._build_name_to_xml_node,
+            p.BaseXMLResponseParser._node_tag,
+            p._text_content,
+            p.BaseXMLResponseParser._handle_string.__closure__[0].cell_contents,
+        )
+        digest = hashlib.sha256()
+        for function in copied:
+            digest.update(inspect.getsource(function).encode())
+    except (AttributeError, IndexError, OSError, TypeError):
+        return None
+    return digest.hexdigest()[:16]
+
+
+@functools.cache
+def planned() -> bool:
+    """Whether this botocore's parsing code is one the planned parsers were verified against
+    (worked out once per process: reading the source takes a few milliseconds)."""
+    found = fingerprint()
+    if found not in VERIFIED:
+        log.debug(
+            "XML answers parsed by botocore's own parsers: its code (%s) is unverified", found
+        )
+        return False
+    return True
+
+
 class ParserFactory(botocore.parsers.ResponseParserFactory):  # type: ignore[misc]
-    """botocore's factory, making the planned parsers for the XML protocols."""
+    """botocore's factory, making the planned parsers for the XML protocols where this
+    botocore's code is the one they were verified against."""
 
     def create_parser(self, protocol_name: str) -> Any:
         parser_cls = PARSERS.get(protocol_name)
-        if parser_cls is None:
+        if parser_cls is None or not planned():
             return super().create_parser(protocol_name)
         return parser_cls(**self._defaults)
