@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import boto3  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
-from precompile import compile_checkout  # noqa: E402
+from precompile import prepare_checkout  # noqa: E402
 from recorded import Answers  # noqa: E402
 from run import CHILD, cpu_between  # noqa: E402  (its import sets the offline environment)
 
@@ -161,7 +161,7 @@ def main() -> None:
         "--audit-cores", type=int, help="the audits on recorded answers on this many cores only"
     )
     args = parser.parse_args()
-    compile_checkout()
+    prepare_checkout()
     moto_extension.install()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from precompile import compile_checkout  # noqa: E402
+from precompile import prepare_checkout  # noqa: E402
 
 from auditor.inventory import AccountRecord, Inventory, RegionInventory, Subnet  # noqa: E402
 from auditor.serde import from_data, to_data  # noqa: E402
@@ -132,7 +132,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 20000])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    compile_checkout()
+    prepare_checkout()
     print(f"machine: {platform.machine()}, Python {platform.python_version()}")
     times: dict[int, float] = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -38,7 +38,7 @@ os.environ.update(
 
 import boto3  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
-from precompile import compile_checkout  # noqa: E402
+from precompile import prepare_checkout  # noqa: E402
 
 from auditor import moto_extension  # noqa: E402
 from auditor.collect import DEFAULT_MAX_WORKERS  # noqa: E402
@@ -151,7 +151,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--latency-ms", type=float, default=50.0)
     args = parser.parse_args()
-    compile_checkout()
+    prepare_checkout()
     moto_extension.install()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
