@@ -374,32 +374,15 @@ def acl_entries(acl: NetworkAcl, egress: bool) -> AclEntries:
     )
 
 
-def acl_denials(
-    acl: NetworkAcl, egress: bool, ports: tuple[int, int], space: list[IPv4Network]
-) -> list[tuple[IPv4Network, int | None]]:
-    """Parts of ``space`` where TCP on ``ports`` is denied (first match by rule number); the rule
-    number that denies, or None for the implicit final deny. The answer depends only on the
-    entries, so it is computed once per (entries, direction, ports, space)."""
-    return list(_acl_denials(acl_entries(acl, egress), ports, tuple(space)))
-
-
 @functools.lru_cache(maxsize=4096)
 def cidr_denials(
     entries: AclEntries, ports: tuple[int, int], cidrs: tuple[str, ...] | None
 ) -> tuple[tuple[IPv4Network, int | None], ...]:
-    """`acl_denials` of ``cidrs`` (None: the public space) under ``entries`` (`acl_entries`),
-    once per question: many subnets share an ACL's rules (every default ACL has the same), and
-    strings hash faster than the `IPv4Network`s they become."""
+    """Parts of ``cidrs`` (None: the public space) where TCP on ``ports`` is denied by
+    ``entries`` (`acl_entries`; first match by rule number), with the rule number that denies,
+    or None for the implicit final deny. Once per question: many subnets share an ACL's rules
+    (every default ACL has the same), and strings hash faster than `IPv4Network`s."""
     space = public_space() if cidrs is None else [network(c) for c in cidrs]
-    return _acl_denials(entries, ports, tuple(space))
-
-
-@functools.lru_cache(maxsize=4096)
-def _acl_denials(
-    entries: AclEntries,
-    ports: tuple[int, int],
-    space: tuple[IPv4Network, ...],
-) -> tuple[tuple[IPv4Network, int | None], ...]:
     remaining = collapse(space)
     denied: list[tuple[IPv4Network, int | None]] = []
     for number, protocol, action, cidr, port_from, port_to in sorted(entries):
