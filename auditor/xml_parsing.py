@@ -85,21 +85,20 @@ class _Planned:
         known = _PLANS.get(id(shape))
         if known is not None and known[0] is shape:
             return known[1]
-        members: list[tuple[str, str, Any]] | None = []
-        if shape.is_tagged_union or shape.metadata.get("exception", False):
-            members = None
-        for member_name, member_shape in shape.members.items():
-            serialization = member_shape.serialization
-            if members is None or serialization.get("xmlAttribute"):
-                members = None
-                break
-            if serialization.get("location") in self.KNOWN_LOCATIONS or serialization.get(
-                "eventheader"
-            ):
-                continue  # headers and status codes: parsed elsewhere, as botocore does
-            wire = self._member_key_name(member_shape, member_name)  # type: ignore[attr-defined]
-            members.append((member_name, wire, member_shape))
-        plan = None if members is None else tuple(members)
+        members = shape.members
+        plan: tuple[tuple[str, str, Any], ...] | None = None
+        if not (
+            shape.is_tagged_union
+            or shape.metadata.get("exception", False)
+            or any(m.serialization.get("xmlAttribute") for m in members.values())
+        ):
+            plan = tuple(
+                (name, self._member_key_name(member, name), member)  # type: ignore[attr-defined]
+                for name, member in members.items()
+                # headers and status codes: parsed elsewhere, as botocore does
+                if member.serialization.get("location") not in self.KNOWN_LOCATIONS
+                and not member.serialization.get("eventheader")
+            )
         _PLANS[id(shape)] = (shape, plan)
         return plan
 
@@ -120,8 +119,7 @@ class _Planned:
             return self._build_name_to_xml_node(parent_node[0])
         xml_dict: dict[str, Any] = {}
         for item in parent_node:
-            tag = item.tag
-            key = tag.rpartition("}")[2] if tag[:1] == "{" else tag
+            key = _local(item.tag)
             have = xml_dict.get(key)
             if have is None:
                 xml_dict[key] = item
