@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import re
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from tests.fault_proxy import forward
+from tests.fault_proxy import Loopback, LoopbackHandler, forward
 
 SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 DROPPED = {"date", "server"}  # of one moment and one server, not of the answer
@@ -38,7 +37,7 @@ def request_key(method: str, path: str, headers: dict[str, str], body: bytes) ->
             body.decode("latin-1"))  # fmt: skip
 
 
-class Answers:
+class Answers(Loopback):
     """A loopback server: with ``upstream``, a recording proxy; without, the recorded answers."""
 
     def __init__(self, upstream: str | None = None, answers: dict[Key, Answer] | None = None):
@@ -48,9 +47,7 @@ class Answers:
         self._lock = threading.Lock()
         owner = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, as AWS's endpoints
-
+        class Handler(LoopbackHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 headers = {k.lower(): v for k, v in self.headers.items()}
@@ -75,21 +72,4 @@ class Answers:
 
             do_GET = do_POST
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> Answers:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)

@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.fault_proxy import LoopbackHandler  # noqa: E402
+
 ANSWER = b"""<?xml version="1.0" encoding="UTF-8"?>
 <DescribeVpcAttributeResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
 <requestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</requestId><vpcId>vpc-1a2b3c4d</vpcId>
@@ -36,9 +38,7 @@ ANSWER = b"""<?xml version="1.0" encoding="UTF-8"?>
 </DescribeVpcAttributeResponse>"""
 
 
-class Canned(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as AWS's endpoints
-
+class Canned(LoopbackHandler):
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.send_response(200)
@@ -46,9 +46,6 @@ class Canned(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(ANSWER)))
         self._headers_buffer.append(b"\r\n" + ANSWER)  # type: ignore[attr-defined]
         self.flush_headers()  # one write: no Nagle wait between the headers and the body
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 def serve() -> None:

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 from urllib.parse import SplitResult, urlsplit
 
 THROTTLED_XML = (
@@ -42,6 +43,46 @@ class _QuietServer(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
+class LoopbackHandler(BaseHTTPRequestHandler):
+    """A handler of the loopback servers here and in benchmarks/: HTTP/1.1 (keep-alive, as
+    AWS's endpoints), silent, and with TCP_NODELAY. A handler that writes an answer's headers
+    and body in two writes would otherwise see the body wait for the client's delayed ACK of
+    the headers under Nagle's algorithm, about 40 ms here: FaultProxy's "50 ms" answered in
+    96 ms until it was set."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class Loopback:
+    """A server on 127.0.0.1 (a free port) that serves on a thread of its own inside a with
+    block."""
+
+    def __init__(
+        self,
+        handler: type[BaseHTTPRequestHandler],
+        server: type[ThreadingHTTPServer] = ThreadingHTTPServer,
+    ) -> None:
+        self.server = server(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 HOP_BY_HOP = {"connection", "content-length", "transfer-encoding"}  # this proxy's own to send
 
 
@@ -62,7 +103,7 @@ def forward(
         conn.close()
 
 
-class FaultProxy:
+class FaultProxy(Loopback):
     def __init__(self, upstream: str, fault: Fault | None = None, delay_s: float = 0.0):
         self.upstream = urlsplit(upstream)
         self.fault = fault
@@ -73,13 +114,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # TCP_NODELAY: the headers and the body go out as two writes, and with Nagle's
-            # algorithm the body waited for the client's delayed ACK of the headers, about
-            # 40 ms here, so a "50 ms" proxy answered in 96 ms.
-            disable_nagle_algorithm = True
-
+        class Handler(LoopbackHandler):
             def setup(self) -> None:
                 super().setup()
                 with proxy._lock:
@@ -115,24 +150,7 @@ class FaultProxy:
 
             do_GET = do_POST
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = _QuietServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> FaultProxy:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler, _QuietServer)
 
 
 def every_nth(n: int) -> Fault:
