@@ -9,6 +9,7 @@ import time
 import tomllib
 from collections import Counter
 from typing import Any
+from xml.etree import ElementTree
 
 import boto3
 import botocore
@@ -142,8 +143,6 @@ NAMESPACE = "http://ec2.amazonaws.com/doc/2016-11-15/"
 
 
 def _element(draw: Any, shape: Any, tag: str, depth: int) -> Any:
-    from xml.etree import ElementTree
-
     node = ElementTree.Element(tag)
     if shape.type_name == "structure" and depth < 4:
         for name, member in shape.members.items():
@@ -165,8 +164,6 @@ def _element(draw: Any, shape: Any, tag: str, depth: int) -> Any:
 
 @st.composite
 def answers(draw: Any) -> tuple[str, Any, dict[str, Any]]:
-    from xml.etree import ElementTree
-
     service, operation = draw(st.sampled_from(OPERATIONS))
     model = botocore.session.get_session().get_service_model(service)
     shape = model.operation_model(operation).output_shape
@@ -223,8 +220,6 @@ ERROR_LAYOUTS = {  # protocol -> the elements around an error, outermost first
 
 @st.composite
 def errors(draw: Any) -> tuple[str, dict[str, Any]]:
-    from xml.etree import ElementTree
-
     protocol = draw(st.sampled_from(sorted(ERROR_LAYOUTS)))
     layout = ERROR_LAYOUTS[protocol]
     root = inner = ElementTree.Element(layout[0])
